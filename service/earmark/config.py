@@ -1,0 +1,66 @@
+"""Settings, read from EARMARK_* environment variables in this one place."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from earmark.errors import ConfigError
+
+# The bundled pack: <repo>/rules/audio when running from a checkout.
+BUNDLED_RULES = Path(__file__).resolve().parents[2] / "rules" / "audio"
+
+
+class Settings(BaseModel):
+    """Every knob an operator can turn. Defaults are safe for a laptop."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    address: str = Field("127.0.0.1:50051", description="host:port to listen on")
+    rules: Path = Field(BUNDLED_RULES, description="rule pack directory")
+    max_batch_size: int = Field(500, ge=1, le=100_000)
+    threads: int = Field(8, ge=1, le=256, description="gRPC handler threads")
+    grace_seconds: float = Field(10.0, ge=0, le=600, description="drain time on SIGTERM")
+    max_message_bytes: int = Field(4 * 1024 * 1024, ge=1024)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["auto", "json", "console"] = Field(
+        "auto", description="auto: console when stderr is a terminal, JSON otherwise"
+    )
+
+    @field_validator("address")
+    @classmethod
+    def _has_port(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError("must look like HOST:PORT, e.g. 127.0.0.1:50051")
+        return value
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from `environ` (default: the process environment).
+
+    Raises ConfigError naming each bad variable and its value.
+    """
+    env = os.environ if environ is None else environ
+    prefix = "EARMARK_"
+    values = {k[len(prefix) :].lower(): v for k, v in env.items() if k.startswith(prefix)}
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        known = [prefix + name.upper() for name in Settings.model_fields]
+        lines = []
+        for err in exc.errors():
+            name = prefix + str(err["loc"][0]).upper()
+            if err["type"] == "extra_forbidden":
+                # A typo'd variable silently ignored is how a deploy ends up on defaults.
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                lines.append(f"{name} is not a setting{hint}")
+            else:
+                lines.append(f"{name}={env.get(name, '')!r}: {err['msg']}")
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None

@@ -1,0 +1,76 @@
+"""Every error Earmark raises, each knowing the gRPC status it becomes.
+
+    EarmarkError                  base; .status is the gRPC code a client sees
+    ├── InvalidArgument           a request breaks the pack's vocabulary or a limit
+    ├── PackUnavailable           no rule pack is live yet
+    ├── EngineFailure             durable_rules returned an error code (a bug, never input)
+    └── PackError                 a rule pack cannot be loaded; carries every Problem
+    ConfigError                   an EARMARK_* setting is invalid (exit 2, never a status)
+
+The interceptor turns an EarmarkError into its status; anything else becomes INTERNAL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import grpc
+
+
+class EarmarkError(Exception):
+    """Base of every error that can reach a client."""
+
+    status: grpc.StatusCode = grpc.StatusCode.INTERNAL
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidArgument(EarmarkError):
+    """Raised when a request names a wrong type, a value outside the declared set or range,
+    a missing product, or a batch over the limit. The message names the field and the value."""
+
+    status = grpc.StatusCode.INVALID_ARGUMENT
+
+
+class PackUnavailable(EarmarkError):
+    """Raised when a call arrives before any rule pack has been loaded."""
+
+    status = grpc.StatusCode.UNAVAILABLE
+
+
+class EngineFailure(EarmarkError):
+    """Raised when durable_rules returns an error code. Clients see INTERNAL with their
+    request id; the raw engine code goes to the log only."""
+
+    status = grpc.StatusCode.INTERNAL
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with a rule pack, located for the person who edits it."""
+
+    path: str
+    line: int
+    column: int
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: error[{self.code}]: {self.message}"
+
+
+class PackError(EarmarkError):
+    """Raised when a rule pack cannot be loaded or compiled. Carries every problem found,
+    sorted by file and line, so an author can fix them all in one pass."""
+
+    status = grpc.StatusCode.FAILED_PRECONDITION
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class ConfigError(Exception):
+    """Raised when an EARMARK_* environment variable is invalid. The message names it."""

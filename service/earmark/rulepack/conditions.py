@@ -1,0 +1,189 @@
+"""The `when:` grammar of rule files, parsed and type-checked against the pack's vocabulary.
+
+    when:
+      mic: boom                                 # shorthand: is (contains, for a list)
+      form_factor: [over_ear, on_ear]           # shorthand: one of (contains any, for a list)
+      battery_hours: {at_least: 20}
+      price_usd: {more_than: shopper.budget_usd}
+      any:
+        - noise_cancelling: active
+        - back: closed
+      not:
+        connectivity: {contains: bluetooth}
+
+Several keys in one mapping must all hold. A test on an attribute the product doesn't have
+is false, except `missing`; `not:` is true when its inside is false.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from earmark.errors import Problem
+from earmark.rulepack.model import (
+    ALL_OPS,
+    EQUALITY_OPS,
+    LIST_OPS,
+    NUMBER_OPS,
+    PRESENCE_OPS,
+    RANGE_OPS,
+    SET_OPS,
+    AllOf,
+    AnyOf,
+    Attribute,
+    AttrType,
+    Condition,
+    Not,
+    Test,
+)
+from earmark.rulepack.source import SourceFile
+
+GROUPS = ("all", "any", "not")
+
+
+class ConditionParser:
+    """Turns YAML `when:` nodes of one file into Conditions, collecting Problems."""
+
+    def __init__(self, attributes: dict[str, Attribute], source: SourceFile) -> None:
+        self.attributes = attributes  # by ref: "mic", "shopper.budget_usd"
+        self.source = source
+        self.problems: list[Problem] = []
+
+    def parse(self, node: Any, loc: tuple[Any, ...]) -> Condition | None:
+        """The condition at `loc`, or None if it has problems (which are recorded)."""
+        if isinstance(node, CommentedSeq):
+            if not node:
+                return self._fail(loc, "empty-condition", "this list of conditions is empty")
+            return self._combine(AllOf, [self.parse(item, (*loc, i)) for i, item in enumerate(node)])
+        if not isinstance(node, CommentedMap) or not node:
+            return self._fail(
+                loc, "bad-condition", "a condition is a mapping such as `mic: boom`"
+            )
+        children = [self._parse_entry(str(key), value, (*loc, key)) for key, value in node.items()]
+        return self._combine(AllOf, children)
+
+    # ---- structure ------------------------------------------------------------------------
+
+    def _parse_entry(self, key: str, value: Any, loc: tuple[Any, ...]) -> Condition | None:
+        if key in ("all", "any"):
+            if not isinstance(value, CommentedSeq) or not value:
+                return self._fail(loc, "bad-condition", f"'{key}' takes a list of conditions")
+            kind = AllOf if key == "all" else AnyOf
+            return self._combine(kind, [self.parse(item, (*loc, i)) for i, item in enumerate(value)])
+        if key == "not":
+            inner = self.parse(value, loc)
+            return None if inner is None else Not(inner)
+        attribute = self._attribute(key, loc)
+        if attribute is None:
+            return None
+        if isinstance(value, CommentedMap):
+            if not value:
+                return self._fail(loc, "bad-condition", f"no test given for '{key}'")
+            tests = [self._test(attribute, str(op), v, (*loc, op)) for op, v in value.items()]
+            return self._combine(AllOf, tests)
+        if isinstance(value, CommentedSeq):
+            op = "contains_any" if attribute.type.is_list else "one_of"
+        else:
+            op = "contains" if attribute.type.is_list else "is"
+        return self._test(attribute, op, value, loc)
+
+    def _combine(self, kind: type[AllOf] | type[AnyOf], children: list[Condition | None]) -> Condition | None:
+        if any(child is None for child in children):
+            return None
+        kept = [c for c in children if c is not None]
+        return kept[0] if len(kept) == 1 else kind(tuple(kept))
+
+    # ---- tests ----------------------------------------------------------------------------
+
+    def _test(self, attribute: Attribute, op: str, value: Any, loc: tuple[Any, ...]) -> Condition | None:
+        if op not in ALL_OPS:
+            close = difflib.get_close_matches(op, ALL_OPS, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else f"; known: {', '.join(ALL_OPS)}"
+            return self._fail(loc, "unknown-operator", f"unknown test '{op}'{hint}")
+        kind = attribute.type
+        name = attribute.ref
+        if op in PRESENCE_OPS:
+            if not isinstance(value, bool):
+                return self._fail(loc, "type-mismatch", f"'{op}' takes true or false")
+            present = value if op == "present" else not value
+            return Test(attribute, "present" if present else "missing", True)
+        if op in EQUALITY_OPS:
+            if kind.is_list:
+                return self._fail(loc, "type-mismatch", f"{name} is a list: use 'contains'")
+            operand = self._operand(attribute, value, loc, allow_reference=True)
+        elif op in SET_OPS:
+            if kind.is_list:
+                return self._fail(loc, "type-mismatch", f"{name} is a list: use 'contains_any'")
+            operand = self._constants(attribute, value, loc)
+        elif op in NUMBER_OPS:
+            if kind is not AttrType.NUMBER:
+                return self._fail(loc, "type-mismatch", f"'{op}' compares numbers, but {name} is {kind.value}")
+            operand = self._operand(attribute, value, loc, allow_reference=True)
+        elif op in RANGE_OPS:
+            if kind is not AttrType.NUMBER:
+                return self._fail(loc, "type-mismatch", f"'between' compares numbers, but {name} is {kind.value}")
+            operand = self._constants(attribute, value, loc)
+            if operand is not None and (len(operand) != 2 or operand[0] > operand[1]):
+                return self._fail(loc, "bad-range", "'between' takes [low, high] with low <= high")
+        else:  # LIST_OPS
+            if not kind.is_list:
+                return self._fail(loc, "type-mismatch", f"'{op}' is for lists, but {name} is {kind.value}")
+            if op == "contains":
+                operand = self._operand(attribute, value, loc, allow_reference=False)
+            else:
+                operand = self._constants(attribute, value, loc)
+        if operand is None:
+            return None
+        return Test(attribute, op, operand)
+
+    def _constants(self, attribute: Attribute, value: Any, loc: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        if not isinstance(value, CommentedSeq) or not value:
+            return self._fail(loc, "type-mismatch", "expected a list such as [a, b]")
+        items = [self._operand(attribute, v, (*loc, i), allow_reference=False) for i, v in enumerate(value)]
+        if any(item is None for item in items):
+            return None
+        return tuple(items)
+
+    def _operand(self, attribute: Attribute, value: Any, loc: tuple[Any, ...], *, allow_reference: bool) -> Any:
+        """A constant of the attribute's item type, or (for numbers) another attribute."""
+        kind = attribute.type.item_type
+        name = attribute.ref
+        if kind is AttrType.NUMBER:
+            if isinstance(value, str) and allow_reference:
+                other = self._attribute(value, loc)
+                if other is None:
+                    return None
+                if other.type is not AttrType.NUMBER or other is attribute:
+                    return self._fail(loc, "bad-reference", f"{name} can only be compared with another number attribute, not {value}")
+                return other
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                return self._fail(loc, "type-mismatch", f"{name} is a number, so compare it with a number (got {value!r})")
+            return int(value) if float(value).is_integer() else float(value)
+        if kind is AttrType.BOOL:
+            if not isinstance(value, bool):
+                return self._fail(loc, "type-mismatch", f"{name} is true or false (got {value!r})")
+            return bool(value)
+        if not isinstance(value, str):
+            return self._fail(loc, "type-mismatch", f"{name} holds text, so compare it with text (got {value!r})")
+        if kind is AttrType.ENUM and value not in attribute.values:
+            close = difflib.get_close_matches(value, attribute.values, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else f"; allowed: {', '.join(attribute.values)}"
+            return self._fail(loc, "unknown-value", f"'{value}' is not a value of {name}{hint}")
+        # Free text is compared lower-cased on both sides (requests are normalised the same way).
+        return str(value).lower() if kind is AttrType.TEXT else str(value)
+
+    def _attribute(self, ref: str, loc: tuple[Any, ...]) -> Attribute | None:
+        attribute = self.attributes.get(ref)
+        if attribute is None:
+            close = difflib.get_close_matches(ref, list(self.attributes) + list(GROUPS), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            return self._fail(loc, "unknown-attribute", f"'{ref}' is not an attribute declared in pack.yaml{hint}")
+        return attribute
+
+    def _fail(self, loc: tuple[Any, ...], code: str, message: str) -> None:
+        self.problems.append(self.source.problem(loc, code, message))
+        return None

@@ -1,0 +1,228 @@
+"""The rule pack as data: vocabulary, use cases, rules, wording and example cases.
+
+Everything here is frozen and built once per load; the request path only reads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from functools import cached_property
+from typing import Any
+
+
+class AttrType(str, Enum):
+    """The types an attribute can be declared with in pack.yaml."""
+
+    NUMBER = "number"
+    BOOL = "bool"
+    TEXT = "text"
+    ENUM = "enum"
+    ENUM_LIST = "enum_list"
+    TEXT_LIST = "text_list"
+
+    @property
+    def is_list(self) -> bool:
+        return self in (AttrType.ENUM_LIST, AttrType.TEXT_LIST)
+
+    @property
+    def item_type(self) -> AttrType:
+        """The type of one item: ENUM for ENUM_LIST, TEXT for TEXT_LIST, else itself."""
+        return {AttrType.ENUM_LIST: AttrType.ENUM, AttrType.TEXT_LIST: AttrType.TEXT}.get(
+            self, self
+        )
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """One declared spec or shopper attribute."""
+
+    name: str
+    side: str  # "spec" or "shopper"
+    type: AttrType
+    description: str = ""
+    values: tuple[str, ...] = ()  # allowed values of ENUM and ENUM_LIST
+    minimum: float | None = None
+    maximum: float | None = None
+
+    @property
+    def ref(self) -> str:
+        """How rules and fragments name it: `mic`, or `shopper.budget_usd`."""
+        return self.name if self.side == "spec" else f"shopper.{self.name}"
+
+
+@dataclass(frozen=True)
+class Category:
+    id: str
+    title: str
+    explanation: str  # used when no rule that fired says why
+
+
+@dataclass(frozen=True)
+class UseCase:
+    id: str
+    title: str
+    phrase: str  # how the use case reads inside a sentence, e.g. "gaming with friends"
+    default: int
+    floor: int
+
+
+# ---- conditions -------------------------------------------------------------------------
+
+# Operators a test may use, as written in rule files.
+EQUALITY_OPS = ("is", "is_not")
+SET_OPS = ("one_of", "none_of")
+NUMBER_OPS = ("at_least", "at_most", "more_than", "less_than")
+RANGE_OPS = ("between",)
+LIST_OPS = ("contains", "contains_any", "contains_all")
+PRESENCE_OPS = ("present", "missing")
+ALL_OPS = EQUALITY_OPS + SET_OPS + NUMBER_OPS + RANGE_OPS + LIST_OPS + PRESENCE_OPS
+
+
+@dataclass(frozen=True)
+class Test:
+    """`attribute op value`. `value` is a constant, a tuple of constants, or an Attribute
+    (a comparison with another attribute, such as price against the shopper's budget)."""
+
+    attribute: Attribute
+    op: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class AllOf:
+    children: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    children: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    child: Condition
+
+
+Condition = Test | AllOf | AnyOf | Not
+
+
+# ---- wording ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Template:
+    """A text with {placeholders}, split once at load time so rendering is a join."""
+
+    source: str
+    parts: tuple[tuple[str, str | None], ...]  # (literal text, placeholder name or None)
+
+    @property
+    def placeholders(self) -> tuple[str, ...]:
+        return tuple(name for _, name in self.parts if name is not None)
+
+
+@dataclass(frozen=True)
+class Band:
+    """The verdict word for scores from `start` up, e.g. 80 -> "Excellent for {use_case}"."""
+
+    start: int
+    text: Template
+
+
+@dataclass(frozen=True)
+class Wording:
+    """The sentence frames that fragments are composed into. Written in pack.yaml."""
+
+    score_bands: tuple[Band, ...]  # highest start first
+    fit_bands: tuple[Band, ...]
+    pros: Template  # {reasons}
+    cons: Template  # {reasons}
+    summary_reason: Template  # {label} {reason}
+    summary_best_for: Template  # {use_cases}
+    summary_highlights: Template  # {reasons}
+    conjunction: str  # joins the last two items of a list: "and"
+    max_reasons: int  # fragments per sentence
+
+
+# ---- rules --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Location:
+    path: str
+    line: int
+    column: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    description: str
+    condition: Condition
+    location: Location
+    index: int  # position in the pack; breaks ties and names the rule inside the engine
+    category: str | None = None
+    label: Template | None = None
+    priority: int = 0
+    scores: tuple[tuple[str, int], ...] = ()  # (use case id, signed amount), in pack order
+    fit: int = 0
+    say: Template | None = None
+
+
+# ---- example cases ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoreExpectation:
+    """`left op right`: left is a use case id or "fit"; right is a number or one of those."""
+
+    left: str
+    op: str
+    right: str | float
+    text: str
+
+
+@dataclass(frozen=True)
+class ExampleCase:
+    name: str
+    location: Location
+    product: dict[str, Any]
+    shopper: dict[str, Any] | None
+    category: str | None = None
+    scores: tuple[ScoreExpectation, ...] = ()
+    fired: tuple[str, ...] = ()
+    not_fired: tuple[str, ...] = ()
+    explanation_has: tuple[str, ...] = ()
+
+
+# ---- the pack -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pack:
+    name: str
+    title: str
+    version: str  # derived from the files' content: equal files, equal version
+    directory: str
+    categories: tuple[Category, ...]
+    default_category: str
+    use_cases: tuple[UseCase, ...]
+    specs: tuple[Attribute, ...]
+    shopper: tuple[Attribute, ...]
+    rules: tuple[Rule, ...]
+    wording: Wording
+    explanation_limit: int
+    fragment_limit: int
+    examples: tuple[ExampleCase, ...] = ()
+
+    @cached_property
+    def categories_by_id(self) -> dict[str, Category]:
+        return {c.id: c for c in self.categories}
+
+    @cached_property
+    def rules_by_id(self) -> dict[str, Rule]:
+        return {r.id: r for r in self.rules}

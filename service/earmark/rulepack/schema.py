@@ -1,0 +1,192 @@
+"""The shape of each rule-pack file, as pydantic models, and their errors as Problems.
+
+These models check keys and types only. Cross-references (is this use case declared? is
+this value allowed for that attribute?) are checked by the loader, which knows the whole
+pack. Conditions (`when:`) have a grammar of their own, parsed in conditions.py.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from earmark.errors import Problem
+from earmark.rulepack.source import SourceFile
+
+Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
+RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,79}$")]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+Score = Annotated[int, Field(ge=0, le=100)]
+
+
+class _Doc(BaseModel):
+    # strict: `yes` is not true and "20" is not 20; a typo'd key is an error, not ignored.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+
+# ---- pack.yaml ----------------------------------------------------------------------------
+
+
+class CategoryDoc(_Doc):
+    id: Identifier
+    title: Text
+    explanation: Text
+
+
+class UseCaseDoc(_Doc):
+    id: Identifier
+    title: Text
+    phrase: Text | None = None
+    default: Score
+    floor: Score = 0
+
+
+class AttributeDoc(_Doc):
+    type: Literal["number", "bool", "text", "enum", "enum_list", "text_list"]
+    description: str = ""
+    values: list[Identifier] | None = None
+    values_from: Literal["use_cases"] | None = None
+    min: float | None = None
+    max: float | None = None
+
+
+class BandDoc(_Doc):
+    start: Score = Field(alias="from")
+    text: Text
+
+
+class SummaryDoc(_Doc):
+    reason: Text
+    best_for: Text
+    highlights: Text
+
+
+class WordingDoc(_Doc):
+    score_bands: list[BandDoc] = Field(min_length=1)
+    fit_bands: list[BandDoc] = Field(min_length=1)
+    pros: Text
+    cons: Text
+    summary: SummaryDoc
+    conjunction: Text = "and"
+    max_reasons: Annotated[int, Field(ge=1, le=5)] = 2
+
+
+class LimitsDoc(_Doc):
+    explanation: Annotated[int, Field(ge=40, le=2000)] = 300
+    fragment: Annotated[int, Field(ge=10, le=500)] = 100
+
+
+class ManifestDoc(_Doc):
+    pack: Identifier
+    title: Text
+    limits: LimitsDoc = LimitsDoc()
+    categories: list[CategoryDoc] = Field(min_length=1)
+    default_category: Identifier
+    use_cases: list[UseCaseDoc] = Field(min_length=1)
+    specs: dict[Identifier, AttributeDoc]
+    shopper: dict[Identifier, AttributeDoc] = {}
+    wording: WordingDoc
+
+
+# ---- rule files ---------------------------------------------------------------------------
+
+
+class EffectsDoc(_Doc):
+    category: Identifier | None = None
+    priority: Annotated[int, Field(ge=-1000, le=1000)] = 0
+    label: Text | None = None
+    scores: dict[Identifier, Annotated[int, Field(ge=-100, le=100)]] = {}
+    fit: Annotated[int, Field(ge=-100, le=100)] = 0
+    say: Text | None = None
+
+
+class RuleDoc(_Doc):
+    id: RuleId
+    description: Text
+    when: Any
+    then: EffectsDoc
+
+
+class RuleFileDoc(_Doc):
+    rules: list[RuleDoc]
+
+
+# ---- example cases ------------------------------------------------------------------------
+
+
+class ExpectDoc(_Doc):
+    category: Identifier | None = None
+    scores: list[Text] = []
+    fired: list[RuleId] = []
+    not_fired: list[RuleId] = []
+    explanation_has: list[Text] = []
+
+
+class ExampleDoc(_Doc):
+    name: Text
+    product: dict[str, Any]
+    shopper: dict[str, Any] | None = None
+    expect: ExpectDoc
+
+
+class ExampleFileDoc(_Doc):
+    examples: list[ExampleDoc]
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_doc(model: type[M], source: SourceFile) -> tuple[M | None, list[Problem]]:
+    """Validate a whole file against `model`; every error becomes a located Problem."""
+    try:
+        return model.model_validate(source.data), []
+    except ValidationError as exc:
+        return None, [_problem(source, model, err) for err in exc.errors()]
+
+
+def _problem(source: SourceFile, model: type[BaseModel], err: Any) -> Problem:
+    loc = tuple(err["loc"])
+    if err["type"] == "extra_forbidden":
+        key = str(loc[-1])
+        known = _known_keys(model, loc[:-1], source)
+        close = difflib.get_close_matches(key, known, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else f"; expected one of: {', '.join(known)}"
+        return source.problem(loc, "unknown-key", f"unknown key '{key}'{hint}")
+    if err["type"] == "missing":
+        return source.problem(loc[:-1], "missing-key", f"'{loc[-1]}' is required here")
+    where = next((str(part) for part in reversed(loc) if isinstance(part, str)), "value")
+    value = err.get("input")
+    shown = f" (got {value!r})" if isinstance(value, str | int | float | bool) else ""
+    return source.problem(loc, "bad-value", f"{where}: {err['msg']}{shown}")
+
+
+def _known_keys(model: type[BaseModel], loc: tuple[Any, ...], source: SourceFile) -> list[str]:
+    """The keys allowed at `loc`, found by walking the model's fields along it."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int) or current is None:
+            continue
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            field = next(
+                (f for f in getattr(current, "model_fields", {}).values() if f.alias == part),
+                None,
+            )
+        current = _model_in(field.annotation) if field else None
+        if current is None and field is not None:
+            return []
+    fields = getattr(current, "model_fields", {}) if current else {}
+    return [f.alias or name for name, f in fields.items()]
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The BaseModel inside `annotation` (e.g. list[RuleDoc] -> RuleDoc), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None

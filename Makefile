@@ -1,0 +1,37 @@
+# Every target sets up what it needs: on a fresh machine `make run` and `make test` work
+# with nothing but python3.11, gcc and libc6-dev (durable_rules compiles from source).
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install run test bench proto lint clean
+
+install: $(STAMP)
+
+# CPPFLAGS=-O2: durable_rules' setup.py overwrites CFLAGS and would build unoptimised.
+# --no-cache-dir for durable_rules only would lose nothing but time, so pip's cache stays.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	CPPFLAGS=-O2 $(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+run: install
+	$(BIN)/earmark serve
+
+test: install
+	$(BIN)/ruff check service tests benchmarks scripts
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python benchmarks/run.py
+
+proto: install
+	$(BIN)/python scripts/generate_proto.py
+
+lint: install
+	$(BIN)/ruff check service tests benchmarks scripts
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache

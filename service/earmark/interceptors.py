@@ -1,0 +1,86 @@
+"""Around every RPC: a request id, one canonical log line, and errors turned into statuses.
+
+Servicer methods raise EarmarkError subclasses and stay a few lines long; this is the one
+place that knows how an error becomes a gRPC status, and that an unexpected exception
+becomes INTERNAL with the request id rather than a stack trace on the wire.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+import structlog
+
+from earmark.errors import EarmarkError
+
+REQUEST_ID_KEY = "x-request-id"
+MAX_REQUEST_ID = 128
+# Probes call these every few seconds; logging each at info would drown the RPC lines.
+QUIET_METHODS = frozenset({"/grpc.health.v1.Health/Check"})
+
+log = structlog.get_logger("earmark.rpc")
+
+
+def request_id_from(metadata: Any) -> str:
+    """The caller's x-request-id if it sent a sane one, else a fresh id."""
+    for key, value in metadata or ():
+        if key == REQUEST_ID_KEY and isinstance(value, str) and 0 < len(value) <= MAX_REQUEST_ID and value.isprintable():
+            return value
+    return uuid.uuid4().hex
+
+
+class CallInterceptor(grpc.ServerInterceptor):
+    """Wraps unary RPCs: binds the request id, logs one line, maps errors to statuses."""
+
+    def intercept_service(self, continuation: Callable[[Any], Any], handler_call_details: Any) -> Any:
+        handler = continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None:
+            return handler  # streaming (reflection): passed through untouched
+        method = handler_call_details.method
+        behaviour = handler.unary_unary
+
+        def wrapped(request: Any, context: grpc.ServicerContext) -> Any:
+            started = time.perf_counter()
+            request_id = request_id_from(context.invocation_metadata())
+            structlog.contextvars.clear_contextvars()
+            structlog.contextvars.bind_contextvars(request_id=request_id)
+            context.set_trailing_metadata(((REQUEST_ID_KEY, request_id),))
+            status = grpc.StatusCode.OK
+            detail = ""
+            try:
+                return behaviour(request, context)
+            except EarmarkError as exc:
+                status, detail = exc.status, exc.message
+                if status is grpc.StatusCode.INTERNAL:
+                    log.error("engine_failure", method=method, error=detail)
+                    detail = f"internal error (request id {request_id})"
+                context.abort(status, detail)
+            except Exception:  # a bug: never let its text or traceback reach the client
+                status = grpc.StatusCode.INTERNAL
+                log.exception("unexpected_error", method=method)
+                detail = f"internal error (request id {request_id})"
+                context.abort(status, detail)
+            finally:
+                fields = {
+                    "method": method,
+                    "status": status.name,
+                    "outcome": "ok" if status is grpc.StatusCode.OK else "error",
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                }
+                if detail and status is not grpc.StatusCode.INTERNAL:
+                    fields["error"] = detail
+                if method in QUIET_METHODS:
+                    log.debug("rpc", **fields)
+                else:
+                    log.info("rpc", **fields)
+                structlog.contextvars.clear_contextvars()
+
+        return grpc.unary_unary_rpc_method_handler(
+            wrapped,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )

@@ -1,0 +1,94 @@
+"""Response shaping: domain verdicts and packs into the earmark.v1 messages."""
+
+from __future__ import annotations
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from earmark.evaluation import Evaluator
+from earmark.rulepack.model import Attribute, AttrType
+from earmark.v1 import earmark_pb2 as pb
+from earmark.verdict import FIT, Verdict
+
+_ATTR_TYPES = {
+    AttrType.NUMBER: pb.Attribute.NUMBER,
+    AttrType.BOOL: pb.Attribute.BOOL,
+    AttrType.TEXT: pb.Attribute.TEXT,
+    AttrType.ENUM: pb.Attribute.ENUM,
+    AttrType.ENUM_LIST: pb.Attribute.ENUM_LIST,
+    AttrType.TEXT_LIST: pb.Attribute.TEXT_LIST,
+}
+
+
+def verdict_message(verdict: Verdict, *, trace: bool) -> pb.Verdict:
+    return fill_verdict(pb.Verdict(), verdict, trace=trace)
+
+
+def fill_verdict(message: pb.Verdict, verdict: Verdict, *, trace: bool) -> pb.Verdict:
+    """Write `verdict` into `message` in place (a batch fills its items without copies)."""
+    message.product_id = verdict.product_id
+    message.category = verdict.category
+    message.label = verdict.label
+    add_score = message.scores.add
+    for s in verdict.scores:
+        add_score(use_case=s.use_case.id, title=s.use_case.title, score=s.value, explanation=s.explanation)
+    message.explanation = verdict.explanation
+    message.ruleset_version = verdict.ruleset_version
+    if verdict.fit is not None:
+        message.fit.score = verdict.fit.value
+        message.fit.explanation = verdict.fit.explanation
+    if trace:
+        message.trace.extend(trace_hits(verdict))
+    return message
+
+
+def trace_hits(verdict: Verdict) -> list[pb.RuleHit]:
+    """Every effect of every rule that fired, in pack order."""
+    hits = []
+    for rule in verdict.fired:
+        fragment = verdict.fragments.get(rule.id, "")
+        if rule.category is not None:
+            decided = " (decided)" if rule is verdict.category_rule else " (outranked)"
+            hits.append(pb.RuleHit(rule_id=rule.id, effect=f"category {rule.category}, priority {rule.priority}{decided}", fragment=fragment))
+        if rule.label is not None:
+            used = " (used)" if rule is verdict.label_rule else " (outranked)"
+            hits.append(pb.RuleHit(rule_id=rule.id, effect=f"label {rule.label.source!r}, priority {rule.priority}{used}", fragment=fragment))
+        for use_case, amount in rule.scores:
+            hits.append(pb.RuleHit(rule_id=rule.id, effect=f"{use_case} {amount:+d}", use_case=use_case, amount=amount, fragment=fragment))
+        if rule.fit:
+            hits.append(pb.RuleHit(rule_id=rule.id, effect=f"fit {rule.fit:+d}", use_case=FIT, amount=rule.fit, fragment=fragment))
+    return hits
+
+
+def describe_message(evaluator: Evaluator, max_batch_size: int) -> pb.DescribeRulesResponse:
+    pack = evaluator.pack
+    loaded_at = Timestamp()
+    loaded_at.FromDatetime(evaluator.loaded_at)
+    return pb.DescribeRulesResponse(
+        ruleset_version=pack.version,
+        pack=pack.name,
+        categories=[pb.Category(id=c.id, title=c.title) for c in pack.categories],
+        use_cases=[pb.UseCase(id=u.id, title=u.title) for u in pack.use_cases],
+        specs=[_attribute(a) for a in pack.specs],
+        shopper=[_attribute(a) for a in pack.shopper],
+        rule_count=len(pack.rules),
+        loaded_at=loaded_at,
+        max_batch_size=max_batch_size,
+    )
+
+
+def _attribute(attribute: Attribute) -> pb.Attribute:
+    message = pb.Attribute(
+        name=attribute.name,
+        type=_ATTR_TYPES[attribute.type],
+        description=attribute.description,
+        allowed_values=list(attribute.values),
+    )
+    if attribute.minimum is not None:
+        message.minimum = attribute.minimum
+    if attribute.maximum is not None:
+        message.maximum = attribute.maximum
+    return message
+
+
+def error_message(code: str, message: str) -> pb.Error:
+    return pb.Error(code=code, message=message)

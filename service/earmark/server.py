@@ -1,0 +1,116 @@
+"""Building and running the gRPC server: Earmark, health, reflection, graceful stop."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from concurrent import futures
+from typing import Any
+
+import grpc
+import structlog
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from earmark.config import Settings
+from earmark.errors import PackError
+from earmark.evaluation import Evaluator
+from earmark.interceptors import CallInterceptor
+from earmark.live import LivePack
+from earmark.servicer import EarmarkServicer
+from earmark.v1 import earmark_pb2, earmark_pb2_grpc
+
+SERVICE_NAME = earmark_pb2.DESCRIPTOR.services_by_name["Earmark"].full_name
+
+log = structlog.get_logger("earmark.server")
+
+
+class EarmarkServer:
+    """A started server and the handles needed to report health and stop it."""
+
+    def __init__(self, settings: Settings, live: LivePack) -> None:
+        self.settings = settings
+        self.live = live
+        self.grpc_server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=settings.threads, thread_name_prefix="rpc"),
+            interceptors=[CallInterceptor()],
+            options=[
+                ("grpc.max_receive_message_length", settings.max_message_bytes),
+                ("grpc.max_send_message_length", settings.max_message_bytes),
+                # One process owns its port: without this, a second server on the same
+                # address would start silently and share traffic.
+                ("grpc.so_reuseport", 0),
+            ],
+        )
+        earmark_pb2_grpc.add_EarmarkServicer_to_server(
+            EarmarkServicer(live, settings.max_batch_size), self.grpc_server
+        )
+        self.health = health.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc_server)
+        reflection.enable_server_reflection(
+            (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), self.grpc_server
+        )
+        try:
+            self.port = self.grpc_server.add_insecure_port(settings.address)
+        except RuntimeError as exc:  # grpcio raises this when the address can't be bound
+            raise OSError(f"cannot listen on {settings.address}: {exc}") from None
+        if self.port == 0:
+            raise OSError(f"cannot listen on {settings.address}")
+
+    def start(self) -> None:
+        self.grpc_server.start()
+        status = health_pb2.HealthCheckResponse.SERVING if self._has_pack() else health_pb2.HealthCheckResponse.NOT_SERVING
+        for service in ("", SERVICE_NAME):
+            self.health.set(service, status)
+
+    def stop(self, grace: float | None = None) -> None:
+        """Turn health NOT_SERVING, refuse new calls, let in-flight ones finish."""
+        self.health.enter_graceful_shutdown()
+        self.grpc_server.stop(self.settings.grace_seconds if grace is None else grace).wait()
+
+    def _has_pack(self) -> bool:
+        try:
+            self.live.current()
+        except Exception:
+            return False
+        return True
+
+
+def serve(settings: Settings) -> int:
+    """Load the pack, serve until SIGTERM or SIGINT, drain, and return the exit code."""
+    try:
+        evaluator = Evaluator.from_directory(settings.rules)
+    except PackError as exc:
+        print(f"earmark: the rule pack in {settings.rules} has problems; not serving:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    try:
+        server = EarmarkServer(settings, LivePack(evaluator))
+    except OSError as exc:
+        print(f"earmark: {exc}", file=sys.stderr)
+        return 1
+    stopping = threading.Event()
+
+    def request_stop(signum: int, _frame: Any) -> None:
+        log.info("stopping", signal=signal.Signals(signum).name, grace_seconds=settings.grace_seconds)
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    server.start()
+    log.info(
+        "serving",
+        address=settings.address,
+        port=server.port,
+        rules=str(settings.rules),
+        ruleset_version=evaluator.pack.version,
+        rules_loaded=len(evaluator.pack.rules),
+        threads=settings.threads,
+    )
+    while not stopping.wait(1.0):  # a timed wait keeps the main thread responsive to signals
+        pass
+    server.stop()
+    log.info("stopped")
+    return 0

@@ -1,0 +1,79 @@
+"""The Earmark gRPC service: validate, evaluate, shape. Errors are raised, and the
+interceptor turns them into statuses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+import structlog
+
+from earmark.errors import EarmarkError, InvalidArgument
+from earmark.evaluation import Evaluator
+from earmark.live import LivePack
+from earmark.responses import describe_message, error_message, fill_verdict, verdict_message
+from earmark.v1 import earmark_pb2 as pb
+from earmark.v1 import earmark_pb2_grpc
+
+log = structlog.get_logger("earmark.rpc")
+
+
+class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
+    def __init__(self, live: LivePack, max_batch_size: int) -> None:
+        self._live = live
+        self._max_batch_size = max_batch_size
+
+    def Evaluate(self, request: pb.EvaluateRequest, context: grpc.ServicerContext) -> pb.EvaluateResponse:
+        evaluator = self._live.current()  # one pack for the whole call
+        _bind(evaluator, products=1)
+        if not request.HasField("product"):
+            raise InvalidArgument("product is required")
+        shopper = _shopper(evaluator, request)
+        subject = evaluator.validator.subject(request.product.id, request.product.specs, shopper)
+        verdict = evaluator.evaluate(subject)
+        return pb.EvaluateResponse(verdict=verdict_message(verdict, trace=request.trace))
+
+    def EvaluateBatch(self, request: pb.EvaluateBatchRequest, context: grpc.ServicerContext) -> pb.EvaluateBatchResponse:
+        evaluator = self._live.current()
+        count = len(request.products)
+        _bind(evaluator, products=count)
+        if count > self._max_batch_size:
+            raise InvalidArgument(f"products: {count} products is over the batch limit of {self._max_batch_size}")
+        shopper = _shopper(evaluator, request)  # one shopper for the page: checked once
+        response = pb.EvaluateBatchResponse()
+        failed = 0
+        for product in request.products:
+            item = response.items.add(product_id=product.id)
+            try:
+                subject = evaluator.validator.subject(product.id, product.specs, shopper)
+                fill_verdict(item.verdict, evaluator.evaluate(subject), trace=request.trace)
+            except Exception as exc:
+                # A bad product gets an error in its own slot; the rest of the page goes on.
+                failed += 1
+                item.ClearField("verdict")
+                item.error.CopyFrom(_batch_error(product.id, exc))
+        structlog.contextvars.bind_contextvars(failed_products=failed)
+        return response
+
+    def DescribeRules(self, request: pb.DescribeRulesRequest, context: grpc.ServicerContext) -> pb.DescribeRulesResponse:
+        evaluator = self._live.current()
+        _bind(evaluator)
+        return describe_message(evaluator, self._max_batch_size)
+
+
+def _batch_error(product_id: str, exc: Exception) -> pb.Error:
+    if isinstance(exc, EarmarkError) and exc.status is not grpc.StatusCode.INTERNAL:
+        return error_message(exc.status.name, exc.message)
+    # Engine failures and bugs: logged in full, but the client only gets the request id.
+    log.error("product_failed", product_id=product_id, error=str(exc), exc_info=not isinstance(exc, EarmarkError))
+    request_id = structlog.contextvars.get_contextvars().get("request_id")
+    return error_message(grpc.StatusCode.INTERNAL.name, f"internal error (request id {request_id})")
+
+
+def _shopper(evaluator: Evaluator, request: Any) -> dict[str, Any] | None:
+    return evaluator.validator.shopper_from(request.shopper if request.HasField("shopper") else None)
+
+
+def _bind(evaluator: Evaluator, **fields: Any) -> None:
+    """Add to the RPC's canonical log line (written by the interceptor)."""
+    structlog.contextvars.bind_contextvars(ruleset_version=evaluator.pack.version, **fields)

@@ -48,3 +48,21 @@ def evaluate_request(product_id: str, specs: dict[str, Any], shopper: dict[str, 
     if shopper is not None:
         request.shopper.CopyFrom(struct(shopper))
     return request
+
+
+def make_pack(rules: list[Any], specs: tuple[Any, ...], shopper: tuple[Any, ...] = ()) -> Any:
+    """A minimal Pack around hand-built rules, for engine tests."""
+    from earmark.rulepack.model import Band, Category, Location, Pack, Rule, UseCase, Wording
+    from earmark.rulepack.templates import parse_template
+
+    text = parse_template("x")
+    wording = Wording((Band(0, text),), (Band(0, text),), text, text, text, text, text, "and", 2)
+    built = [
+        Rule(id=f"rule-{i}", description="d", condition=condition, location=Location("t.yaml", i + 1), index=i, fit=1)
+        for i, condition in enumerate(rules)
+    ]
+    return Pack(
+        name="test", title="t", version="test-1", directory=".", categories=(Category("c", "C", "e"),),
+        default_category="c", use_cases=(UseCase("u", "U", "u", 50, 0),), specs=specs, shopper=shopper,
+        rules=tuple(built), wording=wording, explanation_limit=300, fragment_limit=90,
+    )

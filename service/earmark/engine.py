@@ -17,6 +17,7 @@ notes, shared/notes/durable-rules.md):
   out two sids whose 32-bit FNV-1a hashes collide (the engine tells sids apart by hash).
 - `$nex` alone also matches the engine's own state fact and loops forever (#302), so a
   rule that tests for a missing attribute is anchored on a marker every product carries.
+- A rule fires once for each `$or` branch that matches, so fired names are de-duplicated.
 - `not` is pushed down to the attributes. A test on a missing attribute is false, so the
   negation of a test is "the opposite test, or the attribute is missing".
 """
@@ -31,7 +32,7 @@ from typing import Any
 import durable_rules_engine
 
 from earmark.errors import EngineFailure
-from earmark.rulepack.model import AllOf, AnyOf, Attribute, Condition, Not, Pack, Rule, Test
+from earmark.rulepack.model import AllOf, AnyOf, Attribute, Condition, Not, Pack, Rule, AttributeTest
 
 SENTINEL = "seen"
 MARK_FIELD, MARK = "t", "product"
@@ -105,7 +106,9 @@ class CompiledRules:
         if SENTINEL not in names:
             raise EngineFailure("durable_rules did not fire the sentinel rule")
         by_name = self._rules_by_engine_name
-        rules = [by_name[n] for n in names if n != SENTINEL]
+        # A rule fires once per `$or` branch that matches (a product with both bluetooth and
+        # a dongle matches `contains_any` twice), but it must count once.
+        rules = [by_name[n] for n in set(names) if n != SENTINEL]
         rules.sort(key=_rule_index)
         return rules
 
@@ -204,7 +207,7 @@ def _translate(condition: Condition, *, negate: bool) -> dict[str, Any]:
     return _test(condition, negate=negate)
 
 
-def _test(test: Test, *, negate: bool) -> dict[str, Any]:
+def _test(test: AttributeTest, *, negate: bool) -> dict[str, Any]:
     f = field_name(test.attribute)
     op, value = test.op, test.value
     missing = {"$nex": {f: 1}}

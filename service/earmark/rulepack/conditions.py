@@ -38,7 +38,7 @@ from earmark.rulepack.model import (
     AttrType,
     Condition,
     Not,
-    Test,
+    AttributeTest,
 )
 from earmark.rulepack.source import SourceFile
 
@@ -110,7 +110,7 @@ class ConditionParser:
             if not isinstance(value, bool):
                 return self._fail(loc, "type-mismatch", f"'{op}' takes true or false")
             present = value if op == "present" else not value
-            return Test(attribute, "present" if present else "missing", True)
+            return AttributeTest(attribute, "present" if present else "missing", True)
         if op in EQUALITY_OPS:
             if kind.is_list:
                 return self._fail(loc, "type-mismatch", f"{name} is a list: use 'contains'")
@@ -138,7 +138,7 @@ class ConditionParser:
                 operand = self._constants(attribute, value, loc)
         if operand is None:
             return None
-        return Test(attribute, op, operand)
+        return AttributeTest(attribute, op, operand)
 
     def _constants(self, attribute: Attribute, value: Any, loc: tuple[Any, ...]) -> tuple[Any, ...] | None:
         if not isinstance(value, CommentedSeq) or not value:

@@ -80,7 +80,7 @@ ALL_OPS = EQUALITY_OPS + SET_OPS + NUMBER_OPS + RANGE_OPS + LIST_OPS + PRESENCE_
 
 
 @dataclass(frozen=True)
-class Test:
+class AttributeTest:
     """`attribute op value`. `value` is a constant, a tuple of constants, or an Attribute
     (a comparison with another attribute, such as price against the shopper's budget)."""
 
@@ -104,7 +104,7 @@ class Not:
     child: Condition
 
 
-Condition = Test | AllOf | AnyOf | Not
+Condition = AttributeTest | AllOf | AnyOf | Not
 
 
 # ---- wording ------------------------------------------------------------------------------

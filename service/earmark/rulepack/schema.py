@@ -143,7 +143,18 @@ def parse_doc(model: type[M], source: SourceFile) -> tuple[M | None, list[Proble
     try:
         return model.model_validate(source.data), []
     except ValidationError as exc:
-        return None, [_problem(source, model, err) for err in exc.errors()]
+        errors = exc.errors()
+    # A typo'd key ("wen") shows up twice: as unknown, and as the real key missing. The
+    # "did you mean" on the unknown one says it all, so the missing one is dropped.
+    unknown = {(tuple(e["loc"][:-1]), str(e["loc"][-1])) for e in errors if e["type"] == "extra_forbidden"}
+    kept = [
+        e for e in errors
+        if not (e["type"] == "missing" and any(
+            parent == tuple(e["loc"][:-1]) and difflib.get_close_matches(str(e["loc"][-1]), [key], n=1)
+            for parent, key in unknown
+        ))
+    ]
+    return None, [_problem(source, model, err) for err in kept]
 
 
 def _problem(source: SourceFile, model: type[BaseModel], err: Any) -> Problem:

@@ -1,0 +1,36 @@
+"""Settings come from EARMARK_* variables, and a bad one is named in the error."""
+
+from __future__ import annotations
+
+import pytest
+
+from earmark.config import BUNDLED_RULES, load_settings
+from earmark.errors import ConfigError
+
+
+def test_defaults_serve_the_bundled_pack_on_loopback() -> None:
+    settings = load_settings({})
+    assert "127.0.0.1:50051" == settings.address
+    assert BUNDLED_RULES == settings.rules
+    assert 500 == settings.max_batch_size
+
+
+def test_values_are_read_and_typed() -> None:
+    settings = load_settings({"EARMARK_ADDRESS": "0.0.0.0:6000", "EARMARK_MAX_BATCH_SIZE": "20", "OTHER": "x"})
+    assert ("0.0.0.0:6000", 20) == (settings.address, settings.max_batch_size)
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"EARMARK_ADDRESS": "nowhere"}, "EARMARK_ADDRESS='nowhere'"),
+        ({"EARMARK_MAX_BATCH_SIZE": "0"}, "EARMARK_MAX_BATCH_SIZE='0'"),
+        ({"EARMARK_THREADS": "many"}, "EARMARK_THREADS='many'"),
+        ({"EARMARK_LOG_LEVEL": "loud"}, "EARMARK_LOG_LEVEL='loud'"),
+        ({"EARMARK_ADRESS": "127.0.0.1:1"}, "EARMARK_ADRESS is not a setting (did you mean EARMARK_ADDRESS?)"),
+    ],
+)
+def test_a_bad_setting_is_named_with_its_value(environ: dict, expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ)
+    assert expected in str(caught.value)

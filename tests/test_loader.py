@@ -1,0 +1,144 @@
+"""Loading rule packs: the bundled one loads; each kind of breakage is reported at its
+exact file:line with a stable code, and every problem is reported at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from earmark.errors import PackError
+from earmark.rulepack.loader import load_pack
+from earmark.rulepack.model import AllOf, AnyOf, Not, AttributeTest
+
+
+def _rule_file(pack: Path, body: str, name: str = "zz-test.yaml") -> str:
+    (pack / name).write_text(body)
+    return name
+
+
+def _problems(pack: Path) -> list[str]:
+    with pytest.raises(PackError) as caught:
+        load_pack(pack)
+    return [str(p) for p in caught.value.problems]
+
+
+def _single(pack: Path, name: str) -> str:
+    problems = _problems(pack)
+    assert 1 == len(problems), problems
+    assert problems[0].startswith(str(pack / name)) or f"/{name}:" in problems[0]
+    return problems[0]
+
+
+def test_bundled_pack_loads_with_its_use_cases_in_order(evaluator) -> None:
+    pack = evaluator.pack
+    assert ("music", "gaming_solo", "gaming_social", "meetings", "calls", "call_center", "commute") == tuple(u.id for u in pack.use_cases)
+    assert len(pack.rules) >= 60
+    assert len(pack.examples) >= 15
+    assert [r.index for r in pack.rules] == list(range(len(pack.rules)))
+
+
+def test_version_depends_on_content_only(pack_copy: Path, tmp_path: Path) -> None:
+    first = load_pack(pack_copy).version
+    assert first == load_pack(pack_copy).version
+    other = tmp_path / "elsewhere"
+    pack_copy.rename(other)
+    assert first == load_pack(other).version  # same files elsewhere: same version
+    talking = other / "talking.yaml"
+    talking.write_text(talking.read_text().replace("meetings: 30", "meetings: 31"))
+    assert first != load_pack(other).version
+
+
+BROKEN = [
+    # (file body, line, code, words in the message)
+    ("rules:\n  - id: x\n    description: [unclosed\n", 4, "yaml-syntax", ""),
+    ("rules: !!python/object/apply:os.system ['true']\n", 1, "yaml-tag", "tags"),
+    ("rules:\n  - id: x\n    description: d\n    wen: {mic: boom}\n    then: {fit: 1}\n", 4, "unknown-key", "did you mean 'when'"),
+    ("rules:\n  - id: x\n    description: d\n    when: {mic: boom}\n", 2, "missing-key", "'then'"),
+    ("rules:\n  - id: x\n    description: d\n    when:\n      battery_hour: {at_least: 3}\n    then: {fit: 1}\n", 5, "unknown-attribute", "did you mean 'battery_hours'"),
+    ("rules:\n  - id: x\n    description: d\n    when:\n      mic: boom_arm\n    then: {fit: 1}\n", 5, "unknown-value", "did you mean 'boom'"),
+    ("rules:\n  - id: x\n    description: d\n    when:\n      weight_g: {at_least: heavy}\n    then: {fit: 1}\n", 5, "unknown-attribute", "'heavy'"),
+    ("rules:\n  - id: x\n    description: d\n    when:\n      mic: {at_least: 3}\n    then: {fit: 1}\n", 5, "type-mismatch", "compares numbers"),
+    ("rules:\n  - id: x\n    description: d\n    when:\n      connectivity: {is: wired}\n    then: {fit: 1}\n", 5, "type-mismatch", "use 'contains'"),
+    ("rules:\n  - id: x\n    description: d\n    when:\n      mic: {equals: boom}\n    then: {fit: 1}\n", 5, "unknown-operator", "unknown test 'equals'"),
+    ("rules:\n  - id: x\n    description: d\n    when:\n      weight_g: {between: [300, 100]}\n    then: {fit: 1}\n", 5, "bad-range", "low <= high"),
+    ("rules:\n  - id: x\n    description: d\n    when: {mic: boom}\n    then:\n      scores: {musik: 5}\n", 6, "unknown-use-case", "'musik'"),
+    ("rules:\n  - id: x\n    description: d\n    when: {mic: boom}\n    then:\n      category: speaker\n", 6, "unknown-category", "'speaker'"),
+    ("rules:\n  - id: x\n    description: d\n    when: {mic: boom}\n    then:\n      fit: 1\n      say: a {batery_hours}-hour battery\n", 7, "unknown-placeholder", "{batery_hours}"),
+    ("rules:\n  - id: x\n    description: d\n    when: {mic: boom}\n    then:\n      fit: 1\n      say: a {battery_hours!r} trick\n", 7, "bad-placeholder", "plain attribute name"),
+    ("rules:\n  - id: x\n    description: d\n    when: {mic: boom}\n    then:\n      fit: 1\n      say: " + "very " * 30 + "long\n", 7, "fragment-too-long", "widget allows 90"),
+    ("rules:\n  - id: x\n    description: d\n    when: {mic: boom}\n    then: {priority: 3}\n", 5, "no-effect", "changes nothing"),
+    ("rules:\n  - id: boom-mic-for-talking\n    description: d\n    when: {mic: boom}\n    then: {fit: 1}\n", 2, "duplicate-rule-id", "talking.yaml"),
+    ("rules:\n  - id: x\n    description: d\n    when: {mic: boom}\n    then: {fit: \"5\"}\n", 5, "bad-value", "fit"),
+]
+
+
+@pytest.mark.parametrize(("body", "line", "code", "words"), BROKEN, ids=[b[2] + f"-{i}" for i, b in enumerate(BROKEN)])
+def test_each_broken_snippet_is_reported_at_its_line(pack_copy: Path, body: str, line: int, code: str, words: str) -> None:
+    name = _rule_file(pack_copy, body)
+    problem = _single(pack_copy, name)
+    assert f"{name}:{line}:" in problem
+    assert f"error[{code}]" in problem
+    assert words in problem
+
+
+def test_every_problem_is_reported_at_once_sorted_by_file_and_line(pack_copy: Path) -> None:
+    _rule_file(pack_copy, "rules:\n  - id: x\n    description: d\n    when: {mic: nope}\n    then: {fit: 1}\n", "a-first.yaml")
+    _rule_file(pack_copy, "rules:\n  - id: y\n    description: d\n    when: {mic: boom}\n    then:\n      scores: {nope: 1}\n", "b-second.yaml")
+    problems = _problems(pack_copy)
+    assert 2 == len(problems)
+    assert "a-first.yaml:4:" in problems[0] and "b-second.yaml:6:" in problems[1]
+
+
+def test_manifest_problems_point_into_pack_yaml(pack_copy: Path) -> None:
+    manifest = pack_copy / "pack.yaml"
+    manifest.write_text(manifest.read_text().replace("default_category: unclassified", "default_category: gadget"))
+    problem = _single(pack_copy, "pack.yaml")
+    assert "error[unknown-category]" in problem and "'gadget'" in problem
+
+
+def test_a_missing_manifest_is_reported(pack_copy: Path) -> None:
+    (pack_copy / "pack.yaml").unlink()
+    assert "error[no-manifest]" in _single(pack_copy, "pack.yaml")
+
+
+def test_example_cases_are_checked_too(pack_copy: Path) -> None:
+    examples = pack_copy / "examples" / "zz.yaml"
+    examples.write_text("examples:\n  - name: n\n    product: {}\n    expect:\n      scores: [\"musc >= 3\"]\n      fired: [no-such-rule]\n")
+    problems = _problems(pack_copy)
+    assert ["bad-expectation", "unknown-rule"] == [p.split("error[")[1].split("]")[0] for p in problems]
+    assert all("examples/zz.yaml:" in p for p in problems)
+
+
+def test_a_symlink_out_of_the_pack_is_refused(pack_copy: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("rules: []\n")
+    (pack_copy / "sneaky.yaml").symlink_to(outside)
+    assert "error[outside-pack]" in _single(pack_copy, "sneaky.yaml")
+
+
+def test_shorthands_mean_is_one_of_contains_and_contains_any(pack_copy: Path) -> None:
+    _rule_file(pack_copy, """rules:
+  - id: shorthand
+    description: d
+    when:
+      mic: boom
+      form_factor: [over_ear, on_ear]
+      connectivity: bluetooth
+      codecs: [ldac, aac]
+      not:
+        any:
+          - back: open
+          - price_usd: {more_than: shopper.budget_usd}
+    then: {fit: 1}
+""")
+    rule = load_pack(pack_copy).rules_by_id["shorthand"]
+    assert isinstance(rule.condition, AllOf)
+    tests = rule.condition.children
+    assert [("mic", "is"), ("form_factor", "one_of"), ("connectivity", "contains"), ("codecs", "contains_any")] == [
+        (t.attribute.name, t.op) for t in tests[:4] if isinstance(t, AttributeTest)
+    ]
+    negated = tests[4]
+    assert isinstance(negated, Not) and isinstance(negated.child, AnyOf)
+    budget_test = negated.child.children[1]
+    assert isinstance(budget_test, AttributeTest) and "budget_usd" == budget_test.value.name

@@ -1,0 +1,96 @@
+"""Composing a verdict from fired rules: clamping, priorities, fit, and explanations that
+read as sentences with the strongest reasons first."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from earmark.evaluation import Evaluator
+from earmark.validation import Subject
+from earmark.verdict import compose, format_value
+from helpers import ANC_HEADPHONES, BOOM_GAMING_HEADSET
+
+
+def _verdict(evaluator: Evaluator, specs: dict, shopper: dict | None = None):
+    validator = evaluator.validator
+    return evaluator.evaluate(Subject("p", validator.specs(specs), validator.shopper(shopper) if shopper is not None else None))
+
+
+def test_scores_are_default_plus_effects_clamped_to_floor_and_100(evaluator: Evaluator) -> None:
+    verdict = _verdict(evaluator, BOOM_GAMING_HEADSET)
+    for score in verdict.scores:
+        raw = score.start + sum(c.amount for c in score.contributions)
+        assert max(score.use_case.floor, min(100, raw)) == score.value
+
+
+def test_listening_never_drops_below_its_floor(evaluator: Evaluator) -> None:
+    """A mono, narrow-range, open-ear product still plays audio: usable in a pinch."""
+    verdict = _verdict(evaluator, {"mic": "boom", "channels": "mono", "freq_high_hz": 8000, "form_factor": "open_ear"})
+    music = next(s for s in verdict.scores if s.use_case.id == "music")
+    assert 20 == music.value
+
+
+def test_highest_priority_category_wins_and_the_earlier_rule_breaks_a_tie(evaluator: Evaluator) -> None:
+    pack = evaluator.pack
+    specs = evaluator.validator.specs({"mic": "boom"})
+    headset = pack.rules_by_id["boom-mic-makes-a-headset"]
+    headphones = pack.rules_by_id["no-mic-makes-headphones"]
+    assert "headset" == compose(pack, "p", specs, None, [headset, headphones]).category
+    stronger = replace(headphones, priority=headset.priority + 1)
+    assert "headphones" == compose(pack, "p", specs, None, [headset, stronger]).category
+    assert "unclassified" == compose(pack, "p", specs, None, []).category
+
+
+def test_label_defaults_to_the_category_title(evaluator: Evaluator) -> None:
+    assert "Headset" == _verdict(evaluator, {"mic": "boom"}).label
+    assert "Audio gear" == _verdict(evaluator, {}).label
+    assert "Wireless noise-cancelling headphones" == _verdict(evaluator, ANC_HEADPHONES).label
+
+
+def test_use_case_explanations_put_the_strongest_reason_first(evaluator: Evaluator) -> None:
+    verdict = _verdict(evaluator, BOOM_GAMING_HEADSET)
+    meetings = next(s for s in verdict.scores if s.use_case.id == "meetings")
+    assert meetings.explanation.startswith("Excellent for online meetings, thanks to a boom mic right at your mouth")
+    assert meetings.explanation.endswith(".")
+    assert "boom-mic-for-talking" not in meetings.explanation  # sentences, not rule ids
+
+
+def test_cons_are_explained_too(evaluator: Evaluator) -> None:
+    verdict = _verdict(evaluator, {"mic": "none", "back": "open"})
+    calls = next(s for s in verdict.scores if s.use_case.id == "calls")
+    assert "held back by having no microphone" in calls.explanation
+
+
+def test_the_summary_says_what_it_is_and_stays_within_the_widget_limit(evaluator: Evaluator) -> None:
+    verdict = _verdict(evaluator, BOOM_GAMING_HEADSET)
+    assert verdict.explanation.startswith("Wireless gaming headset: its mic sits on an arm")
+    assert "Best for" in verdict.explanation
+    assert len(verdict.explanation) <= evaluator.pack.explanation_limit
+    unknown = _verdict(evaluator, {"connectivity": ["bluetooth"]})
+    assert "doesn't say which microphone" in unknown.explanation
+
+
+def test_fit_starts_from_the_mean_of_the_shoppers_uses(evaluator: Evaluator) -> None:
+    verdict = _verdict(evaluator, BOOM_GAMING_HEADSET, {"uses": ["music", "calls"]})
+    by_id = {s.use_case.id: s.value for s in verdict.scores}
+    assert verdict.fit is not None
+    assert round((by_id["music"] + by_id["calls"]) / 2) == verdict.fit.start
+    everything = _verdict(evaluator, BOOM_GAMING_HEADSET, {})
+    assert everything.fit is not None
+    assert round(sum(by_id.values()) / len(by_id)) == everything.fit.start
+
+
+def test_fit_rules_speak_to_the_shopper_with_their_values(evaluator: Evaluator) -> None:
+    verdict = _verdict(evaluator, {**ANC_HEADPHONES, "battery_hours": 5}, {"budget_usd": 100, "hours_per_day": 8})
+    assert verdict.fit is not None
+    assert "a price over your $100 budget" in verdict.fit.explanation
+    assert "your 8-hour day" in verdict.fit.explanation
+    assert verdict.fit.value == max(0, min(100, verdict.fit.start + sum(c.amount for c in verdict.fit.contributions)))
+
+
+def test_values_read_naturally() -> None:
+    assert "30" == format_value(30)
+    assert "2.5" == format_value(2.5)
+    assert "detachable boom" == format_value("detachable_boom")
+    assert "sbc, aac and ldac" == format_value(["sbc", "aac", "ldac"])
+    assert "yes" == format_value(True)

@@ -1,0 +1,131 @@
+"""The `earmark` command: check and test in-process, serve as a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import grpc
+import pytest
+from click.testing import CliRunner
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from earmark.cli import main
+from earmark.v1 import earmark_pb2_grpc
+from helpers import BOOM_GAMING_HEADSET, evaluate_request
+
+
+def test_check_prints_one_summary_line_for_a_good_pack() -> None:
+    result = CliRunner().invoke(main, ["check"])
+    assert 0 == result.exit_code, result.output
+    assert 1 == len(result.output.strip().splitlines())
+    assert result.output.startswith("audio: ")
+
+
+def test_check_lists_problems_as_file_line_and_exits_1(pack_copy: Path) -> None:
+    (pack_copy / "zz.yaml").write_text("rules:\n  - id: x\n    description: d\n    when: {mic: boom_arm}\n    then: {fit: 1}\n")
+    result = CliRunner().invoke(main, ["check", str(pack_copy)])
+    assert 1 == result.exit_code
+    assert "zz.yaml:4:" in result.output and "error[unknown-value]" in result.output
+
+
+def test_check_of_a_missing_directory_is_reported(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["check", str(tmp_path / "nope")])
+    assert 1 == result.exit_code and "no-pack" in result.output
+
+
+def test_test_runs_the_examples_and_reports_coverage() -> None:
+    result = CliRunner().invoke(main, ["test"])
+    assert 0 == result.exit_code, result.output
+    assert "coverage:" in result.output
+    assert result.output.strip().endswith("0 failed")
+
+
+def test_test_shows_a_failing_case_with_its_line(pack_copy: Path) -> None:
+    listening = pack_copy / "examples" / "listening.yaml"
+    listening.write_text(listening.read_text().replace('scores: ["music >= 85", "commute <= 30", "calls <= 15"]', 'scores: ["music <= 10"]'))
+    result = CliRunner().invoke(main, ["test", str(pack_copy)])
+    assert 1 == result.exit_code
+    assert "examples/listening.yaml:" in result.output
+    assert "expected music <= 10, got music = " in result.output
+    assert "rules that fired:" in result.output
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _serve(env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "earmark", "serve"],
+        env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def _wait_serving(channel: grpc.Channel, process: subprocess.Popen[str]) -> None:
+    health = health_pb2_grpc.HealthStub(channel)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        try:
+            if health.Check(health_pb2.HealthCheckRequest(), timeout=1).status == health_pb2.HealthCheckResponse.SERVING:
+                return
+        except grpc.RpcError:
+            time.sleep(0.1)
+    raise AssertionError("server never became SERVING")
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_serve_answers_then_drains_on_a_signal_and_exits_0(stop_signal: signal.Signals) -> None:
+    port = _free_port()
+    process = _serve({"EARMARK_ADDRESS": f"127.0.0.1:{port}", "EARMARK_LOG_FORMAT": "json"})
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            _wait_serving(channel, process)
+            stub = earmark_pb2_grpc.EarmarkStub(channel)
+            assert "headset" == stub.Evaluate(evaluate_request("p", BOOM_GAMING_HEADSET)).verdict.category
+        process.send_signal(stop_signal)
+        _, stderr = process.communicate(timeout=30)
+        assert 0 == process.returncode, stderr
+    finally:
+        process.kill()
+    lines = [json.loads(line) for line in stderr.splitlines()]
+    events = [line["event"] for line in lines]
+    assert ["serving", "stopping", "stopped"] == [e for e in events if e != "rpc"]
+    rpc = next(line for line in lines if line["event"] == "rpc" and line["method"].endswith("/Evaluate"))
+    assert {"method", "request_id", "products", "status", "outcome", "duration_ms", "ruleset_version"} <= set(rpc)
+    assert ("OK", 1) == (rpc["status"], rpc["products"])
+
+
+def test_serve_refuses_a_broken_pack_and_lists_every_problem(pack_copy: Path) -> None:
+    (pack_copy / "zz.yaml").write_text("rules:\n  - id: x\n    description: d\n    when: {mic: boom_arm, weight_g: {at_least: heavy}}\n    then: {fit: 1}\n")
+    process = _serve({"EARMARK_ADDRESS": f"127.0.0.1:{_free_port()}", "EARMARK_RULES": str(pack_copy)})
+    _, stderr = process.communicate(timeout=30)
+    assert 1 == process.returncode
+    assert "not serving" in stderr
+    assert 2 == stderr.count("zz.yaml:4:")
+
+
+def test_serve_with_invalid_config_exits_2_naming_the_variable() -> None:
+    process = _serve({"EARMARK_THREADS": "lots"})
+    _, stderr = process.communicate(timeout=30)
+    assert 2 == process.returncode
+    assert "EARMARK_THREADS='lots'" in stderr
+
+
+def test_serve_on_a_taken_port_says_so_and_exits_1() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        process = _serve({"EARMARK_ADDRESS": f"127.0.0.1:{sock.getsockname()[1]}"})
+        _, stderr = process.communicate(timeout=30)
+    assert 1 == process.returncode
+    assert "cannot listen on" in stderr

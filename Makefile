@@ -22,6 +22,7 @@ run: install
 
 test: install
 	$(BIN)/ruff check service tests benchmarks scripts
+	$(BIN)/ruff format --check --quiet service tests benchmarks scripts
 	$(BIN)/python -m pytest
 
 bench: install
@@ -32,6 +33,7 @@ proto: install
 
 lint: install
 	$(BIN)/ruff check service tests benchmarks scripts
+	$(BIN)/ruff format --check service tests benchmarks scripts
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from google.protobuf import struct_pb2
-
 from earmark.v1 import earmark_pb2 as pb
+from google.protobuf import struct_pb2
 
 BOOM_GAMING_HEADSET: dict[str, Any] = {
     "mic": "boom",
@@ -43,7 +42,9 @@ def product(product_id: str, specs: dict[str, Any]) -> pb.Product:
     return pb.Product(id=product_id, specs=struct(specs))
 
 
-def evaluate_request(product_id: str, specs: dict[str, Any], shopper: dict[str, Any] | None = None, *, trace: bool = False) -> pb.EvaluateRequest:
+def evaluate_request(
+    product_id: str, specs: dict[str, Any], shopper: dict[str, Any] | None = None, *, trace: bool = False
+) -> pb.EvaluateRequest:
     request = pb.EvaluateRequest(product=product(product_id, specs), trace=trace)
     if shopper is not None:
         request.shopper.CopyFrom(struct(shopper))
@@ -58,11 +59,28 @@ def make_pack(rules: list[Any], specs: tuple[Any, ...], shopper: tuple[Any, ...]
     text = parse_template("x")
     wording = Wording((Band(0, text),), (Band(0, text),), text, text, text, text, text, "and", 2)
     built = [
-        Rule(id=f"rule-{i}", description="d", condition=condition, location=Location("t.yaml", i + 1), index=i, fit=1)
+        Rule(
+            id=f"rule-{i}",
+            description="d",
+            condition=condition,
+            location=Location("t.yaml", i + 1),
+            index=i,
+            fit=1,
+        )
         for i, condition in enumerate(rules)
     ]
     return Pack(
-        name="test", title="t", version="test-1", directory=".", categories=(Category("c", "C", "e"),),
-        default_category="c", use_cases=(UseCase("u", "U", "u", 50, 0),), specs=specs, shopper=shopper,
-        rules=tuple(built), wording=wording, explanation_limit=300, fragment_limit=90,
+        name="test",
+        title="t",
+        version="test-1",
+        directory=".",
+        categories=(Category("c", "C", "e"),),
+        default_category="c",
+        use_cases=(UseCase("u", "U", "u", 50, 0),),
+        specs=specs,
+        shopper=shopper,
+        rules=tuple(built),
+        wording=wording,
+        explanation_limit=300,
+        fragment_limit=90,
     )

@@ -14,10 +14,9 @@ from pathlib import Path
 import grpc
 import pytest
 from click.testing import CliRunner
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 from earmark.cli import main
 from earmark.v1 import earmark_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from helpers import BOOM_GAMING_HEADSET, evaluate_request
 
 
@@ -29,7 +28,9 @@ def test_check_prints_one_summary_line_for_a_good_pack() -> None:
 
 
 def test_check_lists_problems_as_file_line_and_exits_1(pack_copy: Path) -> None:
-    (pack_copy / "zz.yaml").write_text("rules:\n  - id: x\n    description: d\n    when: {mic: boom_arm}\n    then: {fit: 1}\n")
+    (pack_copy / "zz.yaml").write_text(
+        "rules:\n  - id: x\n    description: d\n    when: {mic: boom_arm}\n    then: {fit: 1}\n"
+    )
     result = CliRunner().invoke(main, ["check", str(pack_copy)])
     assert 1 == result.exit_code
     assert "zz.yaml:4:" in result.output and "error[unknown-value]" in result.output
@@ -49,7 +50,11 @@ def test_test_runs_the_examples_and_reports_coverage() -> None:
 
 def test_test_shows_a_failing_case_with_its_line(pack_copy: Path) -> None:
     listening = pack_copy / "examples" / "listening.yaml"
-    listening.write_text(listening.read_text().replace('scores: ["music >= 85", "commute <= 30", "calls <= 15"]', 'scores: ["music <= 10"]'))
+    listening.write_text(
+        listening.read_text().replace(
+            'scores: ["music >= 85", "commute <= 30", "calls <= 15"]', 'scores: ["music <= 10"]'
+        )
+    )
     result = CliRunner().invoke(main, ["test", str(pack_copy)])
     assert 1 == result.exit_code
     assert "examples/listening.yaml:" in result.output
@@ -66,7 +71,10 @@ def _free_port() -> int:
 def _serve(env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "earmark", "serve"],
-        env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -76,7 +84,10 @@ def _wait_serving(channel: grpc.Channel, process: subprocess.Popen[str]) -> None
     while time.monotonic() < deadline:
         assert process.poll() is None, process.communicate()
         try:
-            if health.Check(health_pb2.HealthCheckRequest(), timeout=1).status == health_pb2.HealthCheckResponse.SERVING:
+            if (
+                health.Check(health_pb2.HealthCheckRequest(), timeout=1).status
+                == health_pb2.HealthCheckResponse.SERVING
+            ):
                 return
         except grpc.RpcError:
             time.sleep(0.1)
@@ -101,12 +112,16 @@ def test_serve_answers_then_drains_on_a_signal_and_exits_0(stop_signal: signal.S
     events = [line["event"] for line in lines]
     assert ["serving", "stopping", "stopped"] == [e for e in events if e != "rpc"]
     rpc = next(line for line in lines if line["event"] == "rpc" and line["method"].endswith("/Evaluate"))
-    assert {"method", "request_id", "products", "status", "outcome", "duration_ms", "ruleset_version"} <= set(rpc)
+    assert {"method", "request_id", "products", "status", "outcome", "duration_ms", "ruleset_version"} <= set(
+        rpc
+    )
     assert ("OK", 1) == (rpc["status"], rpc["products"])
 
 
 def test_serve_refuses_a_broken_pack_and_lists_every_problem(pack_copy: Path) -> None:
-    (pack_copy / "zz.yaml").write_text("rules:\n  - id: x\n    description: d\n    when: {mic: boom_arm, weight_g: {at_least: heavy}}\n    then: {fit: 1}\n")
+    (pack_copy / "zz.yaml").write_text(
+        "rules:\n  - id: x\n    description: d\n    when: {mic: boom_arm, weight_g: {at_least: heavy}}\n    then: {fit: 1}\n"
+    )
     process = _serve({"EARMARK_ADDRESS": f"127.0.0.1:{_free_port()}", "EARMARK_RULES": str(pack_copy)})
     _, stderr = process.communicate(timeout=30)
     assert 1 == process.returncode

@@ -7,12 +7,11 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from conftest import RunningServer
 from earmark.evaluation import Evaluator
 from earmark.examples import run_examples
 from earmark.v1 import earmark_pb2 as pb
 from helpers import evaluate_request, product
-
-from conftest import RunningServer
 
 CALLS = 1500
 THREADS = 16
@@ -36,7 +35,9 @@ def test_parallel_calls_never_mix_up_results(evaluator: Evaluator, running: Runn
     def call(index: int) -> tuple[int, str, tuple[Any, ...]]:
         request_id = f"{index}-{next(counter)}"
         if index % 5 == 0:  # mix in batches
-            items = running.stub.EvaluateBatch(pb.EvaluateBatchRequest(products=[product(f"{index}:{request_id}", catalog[index])])).items
+            items = running.stub.EvaluateBatch(
+                pb.EvaluateBatchRequest(products=[product(f"{index}:{request_id}", catalog[index])])
+            ).items
             return index, items[0].product_id, _fingerprint(items[0].verdict)
         verdict = running.stub.Evaluate(evaluate_request(f"{index}:{request_id}", catalog[index])).verdict
         return index, verdict.product_id, _fingerprint(verdict)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from earmark.config import BUNDLED_RULES, load_settings
 from earmark.errors import ConfigError
 
@@ -16,7 +15,9 @@ def test_defaults_serve_the_bundled_pack_on_loopback() -> None:
 
 
 def test_values_are_read_and_typed() -> None:
-    settings = load_settings({"EARMARK_ADDRESS": "0.0.0.0:6000", "EARMARK_MAX_BATCH_SIZE": "20", "OTHER": "x"})
+    settings = load_settings(
+        {"EARMARK_ADDRESS": "0.0.0.0:6000", "EARMARK_MAX_BATCH_SIZE": "20", "OTHER": "x"}
+    )
     assert ("0.0.0.0:6000", 20) == (settings.address, settings.max_batch_size)
 
 
@@ -27,7 +28,10 @@ def test_values_are_read_and_typed() -> None:
         ({"EARMARK_MAX_BATCH_SIZE": "0"}, "EARMARK_MAX_BATCH_SIZE='0'"),
         ({"EARMARK_THREADS": "many"}, "EARMARK_THREADS='many'"),
         ({"EARMARK_LOG_LEVEL": "loud"}, "EARMARK_LOG_LEVEL='loud'"),
-        ({"EARMARK_ADRESS": "127.0.0.1:1"}, "EARMARK_ADRESS is not a setting (did you mean EARMARK_ADDRESS?)"),
+        (
+            {"EARMARK_ADRESS": "127.0.0.1:1"},
+            "EARMARK_ADRESS is not a setting (did you mean EARMARK_ADDRESS?)",
+        ),
     ],
 )
 def test_a_bad_setting_is_named_with_its_value(environ: dict, expected: str) -> None:

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from earmark.engine import MAX_LIVE_SIDS, CompiledRules, _SidPool, fnv1a_32, translate
 from earmark.rulepack.model import AllOf, AnyOf, Attribute, AttributeTest, AttrType, Condition, Not
 from helpers import make_pack
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 NUMBER = Attribute("n", "spec", AttrType.NUMBER)
 OTHER_NUMBER = Attribute("m", "shopper", AttrType.NUMBER)
@@ -29,23 +28,49 @@ def _leaf() -> st.SearchStrategy[Condition]:
 
     enum_values = st.sampled_from(ENUM.values)
     list_values = st.sampled_from(ENUM_LIST.values)
-    presence = st.builds(test, st.sampled_from(SPECS + SHOPPER), st.sampled_from(["present", "missing"]), st.just(True))
-    numbers = st.builds(test, st.just(NUMBER), st.sampled_from(["is", "is_not", "at_least", "at_most", "more_than", "less_than"]), NUMBERS | st.just(OTHER_NUMBER))
-    ranges = st.builds(test, st.just(NUMBER), st.just("between"), st.tuples(NUMBERS, NUMBERS).map(lambda p: tuple(sorted(p))))
-    number_sets = st.builds(test, st.just(NUMBER), st.sampled_from(["one_of", "none_of"]), st.lists(NUMBERS, min_size=1, max_size=3, unique=True).map(tuple))
+    presence = st.builds(
+        test, st.sampled_from(SPECS + SHOPPER), st.sampled_from(["present", "missing"]), st.just(True)
+    )
+    numbers = st.builds(
+        test,
+        st.just(NUMBER),
+        st.sampled_from(["is", "is_not", "at_least", "at_most", "more_than", "less_than"]),
+        NUMBERS | st.just(OTHER_NUMBER),
+    )
+    ranges = st.builds(
+        test, st.just(NUMBER), st.just("between"), st.tuples(NUMBERS, NUMBERS).map(lambda p: tuple(sorted(p)))
+    )
+    number_sets = st.builds(
+        test,
+        st.just(NUMBER),
+        st.sampled_from(["one_of", "none_of"]),
+        st.lists(NUMBERS, min_size=1, max_size=3, unique=True).map(tuple),
+    )
     enums = st.builds(test, st.just(ENUM), st.sampled_from(["is", "is_not"]), enum_values)
-    enum_sets = st.builds(test, st.just(ENUM), st.sampled_from(["one_of", "none_of"]), st.lists(enum_values, min_size=1, max_size=3, unique=True).map(tuple))
+    enum_sets = st.builds(
+        test,
+        st.just(ENUM),
+        st.sampled_from(["one_of", "none_of"]),
+        st.lists(enum_values, min_size=1, max_size=3, unique=True).map(tuple),
+    )
     flags = st.builds(test, st.just(FLAG), st.sampled_from(["is", "is_not"]), st.booleans())
     contains = st.builds(test, st.just(ENUM_LIST), st.just("contains"), list_values)
-    contains_many = st.builds(test, st.just(ENUM_LIST), st.sampled_from(["contains_any", "contains_all"]), st.lists(list_values, min_size=1, max_size=3, unique=True).map(tuple))
+    contains_many = st.builds(
+        test,
+        st.just(ENUM_LIST),
+        st.sampled_from(["contains_any", "contains_all"]),
+        st.lists(list_values, min_size=1, max_size=3, unique=True).map(tuple),
+    )
     return presence | numbers | ranges | number_sets | enums | enum_sets | flags | contains | contains_many
 
 
 CONDITIONS = st.recursive(
     _leaf(),
-    lambda inner: st.lists(inner, min_size=2, max_size=3).map(lambda c: AllOf(tuple(c)))
-    | st.lists(inner, min_size=2, max_size=3).map(lambda c: AnyOf(tuple(c)))
-    | inner.map(Not),
+    lambda inner: (
+        st.lists(inner, min_size=2, max_size=3).map(lambda c: AllOf(tuple(c)))
+        | st.lists(inner, min_size=2, max_size=3).map(lambda c: AnyOf(tuple(c)))
+        | inner.map(Not)
+    ),
     max_leaves=6,
 )
 
@@ -105,7 +130,9 @@ def holds(condition: Condition, specs: dict[str, Any], shopper: dict[str, Any] |
     conditions=st.lists(CONDITIONS, min_size=1, max_size=8),
     products=st.lists(st.tuples(SPEC_VALUES, SHOPPER_VALUES), min_size=1, max_size=12),
 )
-def test_durable_rules_fires_exactly_the_rules_whose_conditions_hold(conditions: list[Condition], products: list[tuple[dict, dict | None]]) -> None:
+def test_durable_rules_fires_exactly_the_rules_whose_conditions_hold(
+    conditions: list[Condition], products: list[tuple[dict, dict | None]]
+) -> None:
     rules = CompiledRules(make_pack(conditions, SPECS, SHOPPER))
     try:
         for specs, shopper in products:

@@ -19,4 +19,6 @@ def test_generated_code_is_up_to_date(tmp_path: Path) -> None:
     for relative in generated:
         committed = ROOT / "service" / relative
         assert committed.exists(), f"{relative} is not committed; run `make proto`"
-        assert committed.read_text() == (tmp_path / relative).read_text(), f"{relative} is stale; run `make proto`"
+        assert committed.read_text() == (tmp_path / relative).read_text(), (
+            f"{relative} is stale; run `make proto`"
+        )

@@ -6,10 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from earmark.errors import PackError
 from earmark.rulepack.loader import load_pack
-from earmark.rulepack.model import AllOf, AnyOf, Not, AttributeTest
+from earmark.rulepack.model import AllOf, AnyOf, AttributeTest, Not
 
 
 def _rule_file(pack: Path, body: str, name: str = "zz-test.yaml") -> str:
@@ -32,7 +31,9 @@ def _single(pack: Path, name: str) -> str:
 
 def test_bundled_pack_loads_with_its_use_cases_in_order(evaluator) -> None:
     pack = evaluator.pack
-    assert ("music", "gaming_solo", "gaming_social", "meetings", "calls", "call_center", "commute") == tuple(u.id for u in pack.use_cases)
+    assert ("music", "gaming_solo", "gaming_social", "meetings", "calls", "call_center", "commute") == tuple(
+        u.id for u in pack.use_cases
+    )
     assert len(pack.rules) >= 60
     assert len(pack.examples) >= 15
     assert [r.index for r in pack.rules] == list(range(len(pack.rules)))
@@ -53,28 +54,114 @@ BROKEN = [
     # (file body, line, code, words in the message)
     ("rules:\n  - id: x\n    description: [unclosed\n", 4, "yaml-syntax", ""),
     ("rules: !!python/object/apply:os.system ['true']\n", 1, "yaml-tag", "tags"),
-    ("rules:\n  - id: x\n    description: d\n    wen: {mic: boom}\n    then: {fit: 1}\n", 4, "unknown-key", "did you mean 'when'"),
+    (
+        "rules:\n  - id: x\n    description: d\n    wen: {mic: boom}\n    then: {fit: 1}\n",
+        4,
+        "unknown-key",
+        "did you mean 'when'",
+    ),
     ("rules:\n  - id: x\n    description: d\n    when: {mic: boom}\n", 2, "missing-key", "'then'"),
-    ("rules:\n  - id: x\n    description: d\n    when:\n      battery_hour: {at_least: 3}\n    then: {fit: 1}\n", 5, "unknown-attribute", "did you mean 'battery_hours'"),
-    ("rules:\n  - id: x\n    description: d\n    when:\n      mic: boom_arm\n    then: {fit: 1}\n", 5, "unknown-value", "did you mean 'boom'"),
-    ("rules:\n  - id: x\n    description: d\n    when:\n      weight_g: {at_least: heavy}\n    then: {fit: 1}\n", 5, "unknown-attribute", "'heavy'"),
-    ("rules:\n  - id: x\n    description: d\n    when:\n      mic: {at_least: 3}\n    then: {fit: 1}\n", 5, "type-mismatch", "compares numbers"),
-    ("rules:\n  - id: x\n    description: d\n    when:\n      connectivity: {is: wired}\n    then: {fit: 1}\n", 5, "type-mismatch", "use 'contains'"),
-    ("rules:\n  - id: x\n    description: d\n    when:\n      mic: {equals: boom}\n    then: {fit: 1}\n", 5, "unknown-operator", "unknown test 'equals'"),
-    ("rules:\n  - id: x\n    description: d\n    when:\n      weight_g: {between: [300, 100]}\n    then: {fit: 1}\n", 5, "bad-range", "low <= high"),
-    ("rules:\n  - id: x\n    description: d\n    when: {mic: boom}\n    then:\n      scores: {musik: 5}\n", 6, "unknown-use-case", "'musik'"),
-    ("rules:\n  - id: x\n    description: d\n    when: {mic: boom}\n    then:\n      category: speaker\n", 6, "unknown-category", "'speaker'"),
-    ("rules:\n  - id: x\n    description: d\n    when: {mic: boom}\n    then:\n      fit: 1\n      say: a {batery_hours}-hour battery\n", 7, "unknown-placeholder", "{batery_hours}"),
-    ("rules:\n  - id: x\n    description: d\n    when: {mic: boom}\n    then:\n      fit: 1\n      say: a {battery_hours!r} trick\n", 7, "bad-placeholder", "plain attribute name"),
-    ("rules:\n  - id: x\n    description: d\n    when: {mic: boom}\n    then:\n      fit: 1\n      say: " + "very " * 30 + "long\n", 7, "fragment-too-long", "widget allows 90"),
-    ("rules:\n  - id: x\n    description: d\n    when: {mic: boom}\n    then: {priority: 3}\n", 5, "no-effect", "changes nothing"),
-    ("rules:\n  - id: boom-mic-for-talking\n    description: d\n    when: {mic: boom}\n    then: {fit: 1}\n", 2, "duplicate-rule-id", "talking.yaml"),
-    ("rules:\n  - id: x\n    description: d\n    when: {mic: boom}\n    then: {fit: \"5\"}\n", 5, "bad-value", "fit"),
+    (
+        "rules:\n  - id: x\n    description: d\n    when:\n      battery_hour: {at_least: 3}\n    then: {fit: 1}\n",
+        5,
+        "unknown-attribute",
+        "did you mean 'battery_hours'",
+    ),
+    (
+        "rules:\n  - id: x\n    description: d\n    when:\n      mic: boom_arm\n    then: {fit: 1}\n",
+        5,
+        "unknown-value",
+        "did you mean 'boom'",
+    ),
+    (
+        "rules:\n  - id: x\n    description: d\n    when:\n      weight_g: {at_least: heavy}\n    then: {fit: 1}\n",
+        5,
+        "unknown-attribute",
+        "'heavy'",
+    ),
+    (
+        "rules:\n  - id: x\n    description: d\n    when:\n      mic: {at_least: 3}\n    then: {fit: 1}\n",
+        5,
+        "type-mismatch",
+        "compares numbers",
+    ),
+    (
+        "rules:\n  - id: x\n    description: d\n    when:\n      connectivity: {is: wired}\n    then: {fit: 1}\n",
+        5,
+        "type-mismatch",
+        "use 'contains'",
+    ),
+    (
+        "rules:\n  - id: x\n    description: d\n    when:\n      mic: {equals: boom}\n    then: {fit: 1}\n",
+        5,
+        "unknown-operator",
+        "unknown test 'equals'",
+    ),
+    (
+        "rules:\n  - id: x\n    description: d\n    when:\n      weight_g: {between: [300, 100]}\n    then: {fit: 1}\n",
+        5,
+        "bad-range",
+        "low <= high",
+    ),
+    (
+        "rules:\n  - id: x\n    description: d\n    when: {mic: boom}\n    then:\n      scores: {musik: 5}\n",
+        6,
+        "unknown-use-case",
+        "'musik'",
+    ),
+    (
+        "rules:\n  - id: x\n    description: d\n    when: {mic: boom}\n    then:\n      category: speaker\n",
+        6,
+        "unknown-category",
+        "'speaker'",
+    ),
+    (
+        "rules:\n  - id: x\n    description: d\n    when: {mic: boom}\n    then:\n      fit: 1\n      say: a {batery_hours}-hour battery\n",
+        7,
+        "unknown-placeholder",
+        "{batery_hours}",
+    ),
+    (
+        "rules:\n  - id: x\n    description: d\n    when: {mic: boom}\n    then:\n      fit: 1\n      say: a {battery_hours!r} trick\n",
+        7,
+        "bad-placeholder",
+        "plain attribute name",
+    ),
+    (
+        "rules:\n  - id: x\n    description: d\n    when: {mic: boom}\n    then:\n      fit: 1\n      say: "
+        + "very " * 30
+        + "long\n",
+        7,
+        "fragment-too-long",
+        "widget allows 90",
+    ),
+    (
+        "rules:\n  - id: x\n    description: d\n    when: {mic: boom}\n    then: {priority: 3}\n",
+        5,
+        "no-effect",
+        "changes nothing",
+    ),
+    (
+        "rules:\n  - id: boom-mic-for-talking\n    description: d\n    when: {mic: boom}\n    then: {fit: 1}\n",
+        2,
+        "duplicate-rule-id",
+        "talking.yaml",
+    ),
+    (
+        'rules:\n  - id: x\n    description: d\n    when: {mic: boom}\n    then: {fit: "5"}\n',
+        5,
+        "bad-value",
+        "fit",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("body", "line", "code", "words"), BROKEN, ids=[b[2] + f"-{i}" for i, b in enumerate(BROKEN)])
-def test_each_broken_snippet_is_reported_at_its_line(pack_copy: Path, body: str, line: int, code: str, words: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "line", "code", "words"), BROKEN, ids=[b[2] + f"-{i}" for i, b in enumerate(BROKEN)]
+)
+def test_each_broken_snippet_is_reported_at_its_line(
+    pack_copy: Path, body: str, line: int, code: str, words: str
+) -> None:
     name = _rule_file(pack_copy, body)
     problem = _single(pack_copy, name)
     assert f"{name}:{line}:" in problem
@@ -83,8 +170,16 @@ def test_each_broken_snippet_is_reported_at_its_line(pack_copy: Path, body: str,
 
 
 def test_every_problem_is_reported_at_once_sorted_by_file_and_line(pack_copy: Path) -> None:
-    _rule_file(pack_copy, "rules:\n  - id: x\n    description: d\n    when: {mic: nope}\n    then: {fit: 1}\n", "a-first.yaml")
-    _rule_file(pack_copy, "rules:\n  - id: y\n    description: d\n    when: {mic: boom}\n    then:\n      scores: {nope: 1}\n", "b-second.yaml")
+    _rule_file(
+        pack_copy,
+        "rules:\n  - id: x\n    description: d\n    when: {mic: nope}\n    then: {fit: 1}\n",
+        "a-first.yaml",
+    )
+    _rule_file(
+        pack_copy,
+        "rules:\n  - id: y\n    description: d\n    when: {mic: boom}\n    then:\n      scores: {nope: 1}\n",
+        "b-second.yaml",
+    )
     problems = _problems(pack_copy)
     assert 2 == len(problems)
     assert "a-first.yaml:4:" in problems[0] and "b-second.yaml:6:" in problems[1]
@@ -92,7 +187,9 @@ def test_every_problem_is_reported_at_once_sorted_by_file_and_line(pack_copy: Pa
 
 def test_manifest_problems_point_into_pack_yaml(pack_copy: Path) -> None:
     manifest = pack_copy / "pack.yaml"
-    manifest.write_text(manifest.read_text().replace("default_category: unclassified", "default_category: gadget"))
+    manifest.write_text(
+        manifest.read_text().replace("default_category: unclassified", "default_category: gadget")
+    )
     problem = _single(pack_copy, "pack.yaml")
     assert "error[unknown-category]" in problem and "'gadget'" in problem
 
@@ -104,7 +201,9 @@ def test_a_missing_manifest_is_reported(pack_copy: Path) -> None:
 
 def test_example_cases_are_checked_too(pack_copy: Path) -> None:
     examples = pack_copy / "examples" / "zz.yaml"
-    examples.write_text("examples:\n  - name: n\n    product: {}\n    expect:\n      scores: [\"musc >= 3\"]\n      fired: [no-such-rule]\n")
+    examples.write_text(
+        'examples:\n  - name: n\n    product: {}\n    expect:\n      scores: ["musc >= 3"]\n      fired: [no-such-rule]\n'
+    )
     problems = _problems(pack_copy)
     assert ["bad-expectation", "unknown-rule"] == [p.split("error[")[1].split("]")[0] for p in problems]
     assert all("examples/zz.yaml:" in p for p in problems)
@@ -118,7 +217,9 @@ def test_a_symlink_out_of_the_pack_is_refused(pack_copy: Path, tmp_path: Path) -
 
 
 def test_shorthands_mean_is_one_of_contains_and_contains_any(pack_copy: Path) -> None:
-    _rule_file(pack_copy, """rules:
+    _rule_file(
+        pack_copy,
+        """rules:
   - id: shorthand
     description: d
     when:
@@ -131,13 +232,17 @@ def test_shorthands_mean_is_one_of_contains_and_contains_any(pack_copy: Path) ->
           - back: open
           - price_usd: {more_than: shopper.budget_usd}
     then: {fit: 1}
-""")
+""",
+    )
     rule = load_pack(pack_copy).rules_by_id["shorthand"]
     assert isinstance(rule.condition, AllOf)
     tests = rule.condition.children
-    assert [("mic", "is"), ("form_factor", "one_of"), ("connectivity", "contains"), ("codecs", "contains_any")] == [
-        (t.attribute.name, t.op) for t in tests[:4] if isinstance(t, AttributeTest)
-    ]
+    assert [
+        ("mic", "is"),
+        ("form_factor", "one_of"),
+        ("connectivity", "contains"),
+        ("codecs", "contains_any"),
+    ] == [(t.attribute.name, t.op) for t in tests[:4] if isinstance(t, AttributeTest)]
     negated = tests[4]
     assert isinstance(negated, Not) and isinstance(negated.child, AnyOf)
     budget_test = negated.child.children[1]

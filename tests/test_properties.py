@@ -4,14 +4,12 @@ never INTERNAL, never a crash."""
 from __future__ import annotations
 
 import grpc
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
+from conftest import RunningServer
 from earmark.config import BUNDLED_RULES
 from earmark.rulepack.loader import load_pack
 from helpers import evaluate_request
-
-from conftest import RunningServer
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 PACK = load_pack(BUNDLED_RULES)
 SPEC_NAMES = [a.name for a in PACK.specs]
@@ -26,7 +24,11 @@ SCALARS = (
     | st.sampled_from(ALLOWED)
     | st.text(max_size=30)
 )
-VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=8)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
 
 
 def _structs(names: list[str]) -> st.SearchStrategy[dict]:
@@ -34,9 +36,15 @@ def _structs(names: list[str]) -> st.SearchStrategy[dict]:
     return st.dictionaries(keys, VALUES, max_size=10)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(specs=_structs(SPEC_NAMES), shopper=st.none() | _structs(SHOPPER_NAMES))
-def test_any_struct_gets_a_verdict_or_invalid_argument(running: RunningServer, specs: dict, shopper: dict | None) -> None:
+def test_any_struct_gets_a_verdict_or_invalid_argument(
+    running: RunningServer, specs: dict, shopper: dict | None
+) -> None:
     try:
         verdict = running.stub.Evaluate(evaluate_request("p", specs, shopper), timeout=10).verdict
     except grpc.RpcError as exc:

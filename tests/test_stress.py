@@ -57,6 +57,8 @@ def test_threads_hammering_the_engine(evaluator: Evaluator) -> None:
     for thread in threads:
         thread.join()
     end = _rss_bytes()
-    print(f"\nstress: {THREADS * PER_THREAD} evaluations, rss warm {rss['warm'] / 2**20:.1f} MiB, end {end / 2**20:.1f} MiB")
+    print(
+        f"\nstress: {THREADS * PER_THREAD} evaluations, rss warm {rss['warm'] / 2**20:.1f} MiB, end {end / 2**20:.1f} MiB"
+    )
     assert [] == errors[:5]
     assert end - rss["warm"] < 16 * 2**20, "memory grew while the engine was warm"

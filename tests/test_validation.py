@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 
 import pytest
-
 from earmark.errors import InvalidArgument
 from earmark.evaluation import Evaluator
 from earmark.validation import struct_values
@@ -38,17 +37,31 @@ def test_nulls_and_undeclared_attributes_are_skipped(evaluator: Evaluator) -> No
     ("section", "values", "expected"),
     [
         ("specs", {"mic": "boom_arm"}, "specs.mic='boom_arm': Input should be"),
-        ("specs", {"battery_hours": -1.0}, "specs.battery_hours=-1: Input should be greater than or equal to 0"),
+        (
+            "specs",
+            {"battery_hours": -1.0},
+            "specs.battery_hours=-1: Input should be greater than or equal to 0",
+        ),
         ("specs", {"price_usd": math.inf}, "specs.price_usd=inf: Input should be a finite number"),
-        ("specs", {"price_usd": 1e16}, "specs.price_usd=10000000000000000: Input should be less than or equal to"),
-        ("specs", {"detachable_cable": "yes"}, "specs.detachable_cable='yes': Input should be a valid boolean"),
+        (
+            "specs",
+            {"price_usd": 1e16},
+            "specs.price_usd=10000000000000000: Input should be less than or equal to",
+        ),
+        (
+            "specs",
+            {"detachable_cable": "yes"},
+            "specs.detachable_cable='yes': Input should be a valid boolean",
+        ),
         ("specs", {"weight_g": True}, "specs.weight_g=True: Input should be a valid number"),
         ("specs", {"codecs": ["x" * 300]}, "specs.codecs.0="),
         ("shopper", {"uses": ["music", "karaoke"]}, "shopper.uses.1='karaoke'"),
         ("shopper", {"priorities": "price"}, "shopper.priorities='price': Input should be a valid list"),
     ],
 )
-def test_bad_values_name_the_field_and_the_value(evaluator: Evaluator, section: str, values: dict, expected: str) -> None:
+def test_bad_values_name_the_field_and_the_value(
+    evaluator: Evaluator, section: str, values: dict, expected: str
+) -> None:
     check = evaluator.validator.specs if section == "specs" else evaluator.validator.shopper
     with pytest.raises(InvalidArgument) as caught:
         check(values)

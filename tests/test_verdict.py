@@ -7,38 +7,42 @@ from dataclasses import replace
 
 from earmark.evaluation import Evaluator
 from earmark.validation import Subject
-from earmark.verdict import compose, format_value
+from earmark.verdict import FIT, format_value
 from helpers import ANC_HEADPHONES, BOOM_GAMING_HEADSET
 
 
 def _verdict(evaluator: Evaluator, specs: dict, shopper: dict | None = None):
     validator = evaluator.validator
-    return evaluator.evaluate(Subject("p", validator.specs(specs), validator.shopper(shopper) if shopper is not None else None))
+    return evaluator.evaluate(
+        Subject("p", validator.specs(specs), validator.shopper(shopper) if shopper is not None else None)
+    )
 
 
 def test_scores_are_default_plus_effects_clamped_to_floor_and_100(evaluator: Evaluator) -> None:
     verdict = _verdict(evaluator, BOOM_GAMING_HEADSET)
     for score in verdict.scores:
-        raw = score.start + sum(c.amount for c in score.contributions)
+        raw = score.use_case.default + sum(c.amount for c in verdict.contributions(score.use_case.id))
         assert max(score.use_case.floor, min(100, raw)) == score.value
 
 
 def test_listening_never_drops_below_its_floor(evaluator: Evaluator) -> None:
     """A mono, narrow-range, open-ear product still plays audio: usable in a pinch."""
-    verdict = _verdict(evaluator, {"mic": "boom", "channels": "mono", "freq_high_hz": 8000, "form_factor": "open_ear"})
+    verdict = _verdict(
+        evaluator, {"mic": "boom", "channels": "mono", "freq_high_hz": 8000, "form_factor": "open_ear"}
+    )
     music = next(s for s in verdict.scores if s.use_case.id == "music")
     assert 20 == music.value
 
 
 def test_highest_priority_category_wins_and_the_earlier_rule_breaks_a_tie(evaluator: Evaluator) -> None:
-    pack = evaluator.pack
+    compose = evaluator.composer.compose
     specs = evaluator.validator.specs({"mic": "boom"})
-    headset = pack.rules_by_id["boom-mic-makes-a-headset"]
-    headphones = pack.rules_by_id["no-mic-makes-headphones"]
-    assert "headset" == compose(pack, "p", specs, None, [headset, headphones]).category
+    headset = evaluator.pack.rules_by_id["boom-mic-makes-a-headset"]
+    headphones = evaluator.pack.rules_by_id["no-mic-makes-headphones"]
+    assert "headset" == compose("p", specs, None, [headset, headphones]).category
     stronger = replace(headphones, priority=headset.priority + 1)
-    assert "headphones" == compose(pack, "p", specs, None, [headset, stronger]).category
-    assert "unclassified" == compose(pack, "p", specs, None, []).category
+    assert "headphones" == compose("p", specs, None, [headset, stronger]).category
+    assert "unclassified" == compose("p", specs, None, []).category
 
 
 def test_label_defaults_to_the_category_title(evaluator: Evaluator) -> None:
@@ -50,7 +54,9 @@ def test_label_defaults_to_the_category_title(evaluator: Evaluator) -> None:
 def test_use_case_explanations_put_the_strongest_reason_first(evaluator: Evaluator) -> None:
     verdict = _verdict(evaluator, BOOM_GAMING_HEADSET)
     meetings = next(s for s in verdict.scores if s.use_case.id == "meetings")
-    assert meetings.explanation.startswith("Excellent for online meetings, thanks to a boom mic right at your mouth")
+    assert meetings.explanation.startswith(
+        "Excellent for online meetings, thanks to a boom mic right at your mouth"
+    )
     assert meetings.explanation.endswith(".")
     assert "boom-mic-for-talking" not in meetings.explanation  # sentences, not rule ids
 
@@ -81,11 +87,15 @@ def test_fit_starts_from_the_mean_of_the_shoppers_uses(evaluator: Evaluator) -> 
 
 
 def test_fit_rules_speak_to_the_shopper_with_their_values(evaluator: Evaluator) -> None:
-    verdict = _verdict(evaluator, {**ANC_HEADPHONES, "battery_hours": 5}, {"budget_usd": 100, "hours_per_day": 8})
+    verdict = _verdict(
+        evaluator, {**ANC_HEADPHONES, "battery_hours": 5}, {"budget_usd": 100, "hours_per_day": 8}
+    )
     assert verdict.fit is not None
     assert "a price over your $100 budget" in verdict.fit.explanation
     assert "your 8-hour day" in verdict.fit.explanation
-    assert verdict.fit.value == max(0, min(100, verdict.fit.start + sum(c.amount for c in verdict.fit.contributions)))
+    assert verdict.fit.value == max(
+        0, min(100, verdict.fit.start + sum(c.amount for c in verdict.contributions(FIT)))
+    )
 
 
 def test_values_read_naturally() -> None:

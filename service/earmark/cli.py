@@ -45,7 +45,9 @@ def check_command(pack_dir: Path) -> None:
     """Check a rule pack and print every problem as file:line:col."""
     evaluator = _load_or_exit(pack_dir)
     pack = evaluator.pack
-    click.echo(f"{pack.name}: {len(pack.rules)} rules, {len(pack.use_cases)} use cases, {len(pack.examples)} example cases; version {pack.version}")
+    click.echo(
+        f"{pack.name}: {len(pack.rules)} rules, {len(pack.use_cases)} use cases, {len(pack.examples)} example cases; version {pack.version}"
+    )
 
 
 @main.command("test")

@@ -24,6 +24,7 @@ notes, shared/notes/durable-rules.md):
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import threading
@@ -32,7 +33,7 @@ from typing import Any
 import durable_rules_engine
 
 from earmark.errors import EngineFailure
-from earmark.rulepack.model import AllOf, AnyOf, Attribute, Condition, Not, Pack, Rule, AttributeTest
+from earmark.rulepack.model import AllOf, AnyOf, Attribute, AttributeTest, Condition, Not, Pack, Rule
 
 SENTINEL = "seen"
 MARK_FIELD, MARK = "t", "product"
@@ -122,10 +123,9 @@ class CompiledRules:
             return
         self._closed = True
         for sid in self._sids.drain():
-            try:
+            # A state the engine already dropped has nothing left to free.
+            with contextlib.suppress(Exception):
                 self._delete_state(sid)
-            except Exception:  # a state the engine already dropped; nothing left to free
-                pass
         durable_rules_engine.delete_ruleset(self._handle)
 
 

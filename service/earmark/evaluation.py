@@ -13,7 +13,7 @@ from earmark.engine import CompiledRules
 from earmark.rulepack.loader import load_pack
 from earmark.rulepack.model import Pack
 from earmark.validation import RequestValidator, Subject
-from earmark.verdict import Verdict, compose
+from earmark.verdict import Composer, Verdict
 
 
 class Evaluator:
@@ -23,6 +23,7 @@ class Evaluator:
         self.pack = pack
         self.validator = RequestValidator(pack)
         self.rules = CompiledRules(pack)
+        self.composer = Composer(pack)
         self.loaded_at = datetime.now(UTC)
 
     @classmethod
@@ -32,7 +33,7 @@ class Evaluator:
 
     def evaluate(self, subject: Subject) -> Verdict:
         fired = self.rules.fired(subject.specs, subject.shopper)
-        return compose(self.pack, subject.product_id, subject.specs, subject.shopper, fired)
+        return self.composer.compose(subject.product_id, subject.specs, subject.shopper, fired)
 
     def close(self) -> None:
         """Free the engine's ruleset; only once no request uses this evaluator."""

@@ -57,7 +57,13 @@ def _failures(case: ExampleCase, verdict: Verdict) -> list[str]:
     for rule_id in case.not_fired:
         if rule_id in fired:
             failures.append(f"expected rule {rule_id} not to fire; it did")
-    text = " ".join([verdict.explanation, *(s.explanation for s in verdict.scores), verdict.fit.explanation if verdict.fit else ""]).lower()
+    text = " ".join(
+        [
+            verdict.explanation,
+            *(s.explanation for s in verdict.scores),
+            verdict.fit.explanation if verdict.fit else "",
+        ]
+    ).lower()
     for words in case.explanation_has:
         if words.lower() not in text:
             failures.append(f"expected the explanations to mention {words!r}")

@@ -28,7 +28,12 @@ log = structlog.get_logger("earmark.rpc")
 def request_id_from(metadata: Any) -> str:
     """The caller's x-request-id if it sent a sane one, else a fresh id."""
     for key, value in metadata or ():
-        if key == REQUEST_ID_KEY and isinstance(value, str) and 0 < len(value) <= MAX_REQUEST_ID and value.isprintable():
+        if (
+            key == REQUEST_ID_KEY
+            and isinstance(value, str)
+            and 0 < len(value) <= MAX_REQUEST_ID
+            and value.isprintable()
+        ):
             return value
     return uuid.uuid4().hex
 

@@ -48,14 +48,42 @@ def trace_hits(verdict: Verdict) -> list[pb.RuleHit]:
         fragment = verdict.fragments.get(rule.id, "")
         if rule.category is not None:
             decided = " (decided)" if rule is verdict.category_rule else " (outranked)"
-            hits.append(pb.RuleHit(rule_id=rule.id, effect=f"category {rule.category}, priority {rule.priority}{decided}", fragment=fragment))
+            hits.append(
+                pb.RuleHit(
+                    rule_id=rule.id,
+                    effect=f"category {rule.category}, priority {rule.priority}{decided}",
+                    fragment=fragment,
+                )
+            )
         if rule.label is not None:
             used = " (used)" if rule is verdict.label_rule else " (outranked)"
-            hits.append(pb.RuleHit(rule_id=rule.id, effect=f"label {rule.label.source!r}, priority {rule.priority}{used}", fragment=fragment))
+            hits.append(
+                pb.RuleHit(
+                    rule_id=rule.id,
+                    effect=f"label {rule.label.source!r}, priority {rule.priority}{used}",
+                    fragment=fragment,
+                )
+            )
         for use_case, amount in rule.scores:
-            hits.append(pb.RuleHit(rule_id=rule.id, effect=f"{use_case} {amount:+d}", use_case=use_case, amount=amount, fragment=fragment))
+            hits.append(
+                pb.RuleHit(
+                    rule_id=rule.id,
+                    effect=f"{use_case} {amount:+d}",
+                    use_case=use_case,
+                    amount=amount,
+                    fragment=fragment,
+                )
+            )
         if rule.fit:
-            hits.append(pb.RuleHit(rule_id=rule.id, effect=f"fit {rule.fit:+d}", use_case=FIT, amount=rule.fit, fragment=fragment))
+            hits.append(
+                pb.RuleHit(
+                    rule_id=rule.id,
+                    effect=f"fit {rule.fit:+d}",
+                    use_case=FIT,
+                    amount=rule.fit,
+                    fragment=fragment,
+                )
+            )
     return hits
 
 

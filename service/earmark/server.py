@@ -60,7 +60,11 @@ class EarmarkServer:
 
     def start(self) -> None:
         self.grpc_server.start()
-        status = health_pb2.HealthCheckResponse.SERVING if self._has_pack() else health_pb2.HealthCheckResponse.NOT_SERVING
+        status = (
+            health_pb2.HealthCheckResponse.SERVING
+            if self._has_pack()
+            else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
         for service in ("", SERVICE_NAME):
             self.health.set(service, status)
 

@@ -33,12 +33,16 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         verdict = evaluator.evaluate(subject)
         return pb.EvaluateResponse(verdict=verdict_message(verdict, trace=request.trace))
 
-    def EvaluateBatch(self, request: pb.EvaluateBatchRequest, context: grpc.ServicerContext) -> pb.EvaluateBatchResponse:
+    def EvaluateBatch(
+        self, request: pb.EvaluateBatchRequest, context: grpc.ServicerContext
+    ) -> pb.EvaluateBatchResponse:
         evaluator = self._live.current()
         count = len(request.products)
         _bind(evaluator, products=count)
         if count > self._max_batch_size:
-            raise InvalidArgument(f"products: {count} products is over the batch limit of {self._max_batch_size}")
+            raise InvalidArgument(
+                f"products: {count} products is over the batch limit of {self._max_batch_size}"
+            )
         shopper = _shopper(evaluator, request)  # one shopper for the page: checked once
         response = pb.EvaluateBatchResponse()
         failed = 0
@@ -55,7 +59,9 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         structlog.contextvars.bind_contextvars(failed_products=failed)
         return response
 
-    def DescribeRules(self, request: pb.DescribeRulesRequest, context: grpc.ServicerContext) -> pb.DescribeRulesResponse:
+    def DescribeRules(
+        self, request: pb.DescribeRulesRequest, context: grpc.ServicerContext
+    ) -> pb.DescribeRulesResponse:
         evaluator = self._live.current()
         _bind(evaluator)
         return describe_message(evaluator, self._max_batch_size)
@@ -65,7 +71,9 @@ def _batch_error(product_id: str, exc: Exception) -> pb.Error:
     if isinstance(exc, EarmarkError) and exc.status is not grpc.StatusCode.INTERNAL:
         return error_message(exc.status.name, exc.message)
     # Engine failures and bugs: logged in full, but the client only gets the request id.
-    log.error("product_failed", product_id=product_id, error=str(exc), exc_info=not isinstance(exc, EarmarkError))
+    log.error(
+        "product_failed", product_id=product_id, error=str(exc), exc_info=not isinstance(exc, EarmarkError)
+    )
     request_id = structlog.contextvars.get_contextvars().get("request_id")
     return error_message(grpc.StatusCode.INTERNAL.name, f"internal error (request id {request_id})")
 

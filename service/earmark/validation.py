@@ -143,8 +143,10 @@ def _field_type(attribute: Attribute) -> Any:
     elif kind.item_type is AttrType.ENUM:
         item = Literal[attribute.values]
     else:
-        item = Annotated[StrictStr, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=MAX_TEXT)]
+        item = Annotated[
+            StrictStr,
+            StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=MAX_TEXT),
+        ]
     if kind.is_list:
         return Annotated[list[item], Field(max_length=MAX_ITEMS)]  # type: ignore[valid-type]
     return item
-

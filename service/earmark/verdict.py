@@ -5,6 +5,10 @@ amounts and are clamped to [floor, 100]. The category and label come from the fi
 rule with the highest priority (the earlier rule in the pack wins a tie). Explanations
 are the fired rules' `say:` fragments, strongest first, set into the pack's sentence
 frames; nothing here knows about audio.
+
+Everything that depends on the pack alone (band openings per use case, fragments without
+placeholders, the split sentence frames) is prepared once in Composer, so a request only
+adds, sorts a few reasons and joins strings.
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from earmark.rulepack.model import Band, Pack, Rule, Template, UseCase
+from earmark.rulepack.model import Pack, Rule, Template, UseCase
 
 FIT = "fit"
+_HOLE = "\x00"  # stands in for {reasons} when a frame is split into before/after
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,10 +35,8 @@ class Contribution:
 @dataclass(frozen=True, slots=True)
 class Score:
     use_case: UseCase
-    start: int
     value: int
     explanation: str
-    contributions: tuple[Contribution, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +44,6 @@ class Fit:
     start: int  # the mean score of the shopper's uses
     value: int
     explanation: str
-    contributions: tuple[Contribution, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,50 +60,179 @@ class Verdict:
     fired: tuple[Rule, ...]
     fragments: dict[str, str]  # rule id -> rendered `say:` text
 
+    def contributions(self, target: str) -> list[Contribution]:
+        """What each fired rule added to `target` (a use case id or "fit"), in pack order.
+        Derived on demand: only traces and explanations need it, not the request path."""
+        found = []
+        for rule in self.fired:
+            fragment = self.fragments.get(rule.id, "")
+            if target == FIT:
+                if rule.fit:
+                    found.append(Contribution(rule, FIT, rule.fit, fragment))
+                continue
+            for use_case, amount in rule.scores:
+                if use_case == target:
+                    found.append(Contribution(rule, use_case, amount, fragment))
+        return found
 
-def compose(pack: Pack, product_id: str, specs: dict[str, Any], shopper: dict[str, Any] | None, fired: list[Rule]) -> Verdict:
-    """The verdict for one product, given the rules that fired (in pack order)."""
-    fragments = {r.id: _render_values(r.say, specs, shopper) for r in fired if r.say is not None}
-    category_rule = _strongest(r for r in fired if r.category is not None)
-    category = category_rule.category if category_rule else pack.default_category
-    assert category is not None
-    label_rule = _strongest(r for r in fired if r.label is not None)
-    if label_rule is not None and label_rule.label is not None:
-        label = _render_values(label_rule.label, specs, shopper)
-    else:
-        label = pack.categories_by_id[category].title
 
-    per_use_case: dict[str, list[Contribution]] = {u.id: [] for u in pack.use_cases}
-    fit_contributions: list[Contribution] = []
-    for rule in fired:
-        fragment = fragments.get(rule.id, "")
-        for use_case, amount in rule.scores:
-            per_use_case[use_case].append(Contribution(rule, use_case, amount, fragment))
-        if rule.fit:
-            fit_contributions.append(Contribution(rule, FIT, rule.fit, fragment))
+class Composer:
+    """Composes verdicts for one pack."""
 
-    wording = pack.wording
-    scores = []
-    for use_case in pack.use_cases:
-        contributions = per_use_case[use_case.id]
-        value = _clamp(use_case.default + sum(c.amount for c in contributions), use_case.floor)
-        band = _band(wording.score_bands, value)
-        opening = _render(band, {"use_case": use_case.phrase})
-        text = _sentence(pack, opening, contributions)
-        scores.append(Score(use_case, use_case.default, value, text, tuple(contributions)))
+    def __init__(self, pack: Pack) -> None:
+        self.pack = pack
+        wording = pack.wording
+        self._use_cases = pack.use_cases
+        self._index = {u.id: i for i, u in enumerate(pack.use_cases)}
+        self._score_starts = tuple(b.start for b in wording.score_bands)
+        self._openings = tuple(
+            tuple(_render(b.text, {"use_case": u.phrase}) for b in wording.score_bands)
+            for u in pack.use_cases
+        )
+        self._fit_starts = tuple(b.start for b in wording.fit_bands)
+        self._fit_openings = tuple(_render(b.text, {}) for b in wording.fit_bands)
+        self._pros = _split(wording.pros)
+        self._cons = _split(wording.cons)
+        self._max_reasons = wording.max_reasons
+        self._conjunction = wording.conjunction
+        # Per rule: (use case position, amount, sort key) with the key (-|amount|, rule index)
+        # prepared here so the request path only pairs it with the rendered fragment.
+        self._effects = {
+            r.index: tuple((self._index[u], a, (-abs(a), r.index, a)) for u, a in r.scores)
+            for r in pack.rules
+        }
+        self._static_fragments = {
+            r.index: _render(r.say, {}) for r in pack.rules if r.say and not r.say.placeholders
+        }
 
-    fit = None
-    if shopper is not None:
-        uses = shopper.get("uses") or [u.id for u in pack.use_cases]
-        by_id = {s.use_case.id: s.value for s in scores}
-        start = round(sum(by_id[u] for u in uses) / len(uses))
-        value = _clamp(start + sum(c.amount for c in fit_contributions), 0)
-        opening = _render(_band(wording.fit_bands, value), {})
-        fit = Fit(start, value, _sentence(pack, opening, fit_contributions), tuple(fit_contributions))
+    def compose(
+        self, product_id: str, specs: dict[str, Any], shopper: dict[str, Any] | None, fired: list[Rule]
+    ) -> Verdict:
+        """The verdict for one product, given the rules that fired (in pack order)."""
+        pack = self.pack
+        static = self._static_fragments
+        fragments = {}
+        for rule in fired:
+            if rule.say is not None:
+                fragment = static.get(rule.index)
+                fragments[rule.id] = (
+                    fragment if fragment is not None else render_values(rule.say, specs, shopper)
+                )
 
-    reason = fragments.get(category_rule.id, "") if category_rule else ""
-    summary = _summary(pack, label, reason or pack.categories_by_id[category].explanation, scores, category_rule)
-    return Verdict(product_id, category, category_rule, label, label_rule, tuple(scores), summary, fit, pack.version, tuple(fired), fragments)
+        category_rule = _strongest(r for r in fired if r.category is not None)
+        category = (
+            category_rule.category if category_rule and category_rule.category else pack.default_category
+        )
+        label_rule = _strongest(r for r in fired if r.label is not None)
+        if label_rule is not None and label_rule.label is not None:
+            label = render_values(label_rule.label, specs, shopper)
+        else:
+            label = pack.categories_by_id[category].title
+
+        # One pass over the fired rules: totals per use case, the reasons behind each, the
+        # fit's reasons, and each rule's positive weight for the summary's highlights.
+        totals = [u.default for u in self._use_cases]
+        reasons: list[list[tuple[tuple[int, int, int], str]]] = [[] for _ in totals]
+        fit_reasons: list[tuple[tuple[int, int, int], str]] = []
+        fit_total = 0
+        highlight_weight: dict[str, int] = {}
+        for rule in fired:
+            fragment = fragments.get(rule.id, "")
+            for use_case, amount, key in self._effects[rule.index]:
+                totals[use_case] += amount
+                if fragment:
+                    reasons[use_case].append((key, fragment))
+                    if amount > 0 and rule is not category_rule:
+                        highlight_weight[fragment] = highlight_weight.get(fragment, 0) + amount
+            if rule.fit:
+                fit_total += rule.fit
+                if fragment:
+                    fit_reasons.append(((-abs(rule.fit), rule.index, rule.fit), fragment))
+
+        scores = []
+        for i, use_case in enumerate(self._use_cases):
+            value = max(use_case.floor, min(100, totals[i]))
+            opening = self._openings[i][_band(self._score_starts, value)]
+            scores.append(Score(use_case, value, self._sentence(opening, reasons[i])))
+
+        fit = None
+        if shopper is not None:
+            uses = shopper.get("uses")
+            if uses:
+                start = round(sum(scores[self._index[u]].value for u in uses) / len(uses))
+            else:
+                start = round(sum(s.value for s in scores) / len(scores))
+            value = max(0, min(100, start + fit_total))
+            opening = self._fit_openings[_band(self._fit_starts, value)]
+            fit = Fit(start, value, self._sentence(opening, fit_reasons))
+
+        reason = fragments.get(category_rule.id, "") if category_rule else ""
+        summary = self._summary(
+            label, reason or pack.categories_by_id[category].explanation, scores, highlight_weight
+        )
+        return Verdict(
+            product_id,
+            category,
+            category_rule,
+            label,
+            label_rule,
+            tuple(scores),
+            summary,
+            fit,
+            pack.version,
+            tuple(fired),
+            fragments,
+        )
+
+    def _sentence(self, opening: str, reasons: list[tuple[tuple[int, int, int], str]]) -> str:
+        """ "<opening>, thanks to <pros>, held back by <cons>." with the strongest reasons
+        first (largest amount; the earlier rule on a tie)."""
+        if not reasons:
+            return opening + "."
+        if len(reasons) > 1:
+            reasons.sort()
+        pros: list[str] = []
+        cons: list[str] = []
+        limit = self._max_reasons
+        for key, fragment in reasons:
+            kept = pros if key[2] > 0 else cons
+            if len(kept) < limit and fragment not in kept:
+                kept.append(fragment)
+        text = opening
+        if pros:
+            text += ", " + self._pros[0] + _join(pros, self._conjunction) + self._pros[1]
+        if cons:
+            text += ", " + self._cons[0] + _join(cons, self._conjunction) + self._cons[1]
+        return text + "."
+
+    def _summary(self, label: str, reason: str, scores: list[Score], highlight_weight: dict[str, int]) -> str:
+        """The widget paragraph: what it is and why, what it is best for, what stands out.
+        Later sentences are dropped if they would pass the pack's length limit."""
+        wording = self.pack.wording
+        limit = self.pack.explanation_limit
+        ranked = sorted(scores, key=_score_value, reverse=True)  # stable: pack order breaks ties
+        top = ranked[0].value
+        best = [s.use_case.phrase for s in ranked[: wording.max_reasons] if s.value >= top - 15]
+        highlights = sorted(highlight_weight, key=highlight_weight.__getitem__, reverse=True)[
+            : wording.max_reasons
+        ]
+
+        text = _capitalise(_render(wording.summary_reason, {"label": label, "reason": reason}))
+        if len(text) > limit:
+            return text[: limit - 1].rsplit(" ", 1)[0] + "…"
+        extra = [_render(wording.summary_best_for, {"use_cases": _join(best, self._conjunction)})]
+        if highlights:
+            extra.append(
+                _render(wording.summary_highlights, {"reasons": _join(highlights, self._conjunction)})
+            )
+        for sentence in extra:
+            if len(text) + 1 + len(sentence) <= limit:
+                text = f"{text} {sentence}"
+        return text
+
+
+def _score_value(score: Score) -> int:
+    return score.value
 
 
 def _strongest(rules: Any) -> Rule | None:
@@ -112,70 +243,17 @@ def _strongest(rules: Any) -> Rule | None:
     return best
 
 
-def _clamp(value: int, floor: int) -> int:
-    return max(floor, min(100, value))
+def _band(starts: tuple[int, ...], value: int) -> int:
+    for i, start in enumerate(starts):  # highest first; the loader ensures the last is 0
+        if value >= start:
+            return i
+    return len(starts) - 1
 
 
-def _band(bands: tuple[Band, ...], value: int) -> Template:
-    for band in bands:  # highest start first; the loader ensures the last starts at 0
-        if value >= band.start:
-            return band.text
-    return bands[-1].text
-
-
-def _sentence(pack: Pack, opening: str, contributions: list[Contribution]) -> str:
-    """"<opening>, thanks to <pros>, held back by <cons>." with the strongest reasons first."""
-    wording = pack.wording
-    pros = _reasons([c for c in contributions if c.amount > 0], wording.max_reasons)
-    cons = _reasons([c for c in contributions if c.amount < 0], wording.max_reasons)
-    parts = [opening]
-    if pros:
-        parts.append(_render(wording.pros, {"reasons": _join(pros, wording.conjunction)}))
-    if cons:
-        parts.append(_render(wording.cons, {"reasons": _join(cons, wording.conjunction)}))
-    return ", ".join(parts) + "."
-
-
-def _reasons(contributions: list[Contribution], limit: int) -> list[str]:
-    """Distinct fragments, largest amount first (the earlier rule first on a tie)."""
-    ordered = sorted(contributions, key=lambda c: (-abs(c.amount), c.rule.index))
-    texts: list[str] = []
-    for c in ordered:
-        if c.fragment and c.fragment not in texts:
-            texts.append(c.fragment)
-            if len(texts) == limit:
-                break
-    return texts
-
-
-def _summary(pack: Pack, label: str, reason: str, scores: list[Score], category_rule: Rule | None) -> str:
-    """The widget paragraph: what it is and why, what it is best for, what stands out.
-    Later sentences are dropped if they would pass the pack's length limit."""
-    wording = pack.wording
-    limit = pack.explanation_limit
-    ranked = sorted(scores, key=lambda s: -s.value)  # stable: pack order breaks ties
-    best = [s.use_case.phrase for s in ranked[: wording.max_reasons] if s.value >= ranked[0].value - 15]
-    totals: dict[str, int] = {}
-    fragment_of: dict[str, str] = {}
-    for score in scores:
-        for c in score.contributions:
-            if c.amount > 0 and c.fragment and c.rule is not category_rule:
-                totals[c.rule.id] = totals.get(c.rule.id, 0) + c.amount
-                fragment_of[c.rule.id] = c.fragment
-    strongest = sorted(totals, key=lambda rule_id: -totals[rule_id])
-    highlights = list(dict.fromkeys(fragment_of[r] for r in strongest))[: wording.max_reasons]
-
-    sentences = [_capitalise(_render(wording.summary_reason, {"label": label, "reason": reason}))]
-    sentences.append(_render(wording.summary_best_for, {"use_cases": _join(best, wording.conjunction)}))
-    if highlights:
-        sentences.append(_render(wording.summary_highlights, {"reasons": _join(highlights, wording.conjunction)}))
-    text = sentences[0]
-    if len(text) > limit:
-        return text[: limit - 1].rsplit(" ", 1)[0] + "…"
-    for sentence in sentences[1:]:
-        if len(text) + 1 + len(sentence) <= limit:
-            text = f"{text} {sentence}"
-    return text
+def _split(template: Template) -> tuple[str, str]:
+    """A {reasons} frame as the text before and after the hole."""
+    before, _, after = _render(template, {"reasons": _HOLE}).partition(_HOLE)
+    return before, after
 
 
 def _join(items: list[str], conjunction: str) -> str:
@@ -192,17 +270,14 @@ def _render(template: Template, values: dict[str, str]) -> str:
     return "".join(literal + (values.get(name, "") if name else "") for literal, name in template.parts)
 
 
-def _render_values(template: Template, specs: dict[str, Any], shopper: dict[str, Any] | None) -> str:
+def render_values(template: Template, specs: dict[str, Any], shopper: dict[str, Any] | None) -> str:
     """Fill a rule's text with the product's (or shopper's) attribute values."""
     out = []
     for literal, name in template.parts:
         out.append(literal)
         if name is None:
             continue
-        if name.startswith("shopper."):
-            value = (shopper or {}).get(name[8:])
-        else:
-            value = specs.get(name)
+        value = (shopper or {}).get(name[8:]) if name.startswith("shopper.") else specs.get(name)
         out.append("unknown" if value is None else format_value(value))
     return "".join(out)
 

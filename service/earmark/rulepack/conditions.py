@@ -27,7 +27,6 @@ from earmark.errors import Problem
 from earmark.rulepack.model import (
     ALL_OPS,
     EQUALITY_OPS,
-    LIST_OPS,
     NUMBER_OPS,
     PRESENCE_OPS,
     RANGE_OPS,
@@ -35,10 +34,10 @@ from earmark.rulepack.model import (
     AllOf,
     AnyOf,
     Attribute,
+    AttributeTest,
     AttrType,
     Condition,
     Not,
-    AttributeTest,
 )
 from earmark.rulepack.source import SourceFile
 
@@ -60,9 +59,7 @@ class ConditionParser:
                 return self._fail(loc, "empty-condition", "this list of conditions is empty")
             return self._combine(AllOf, [self.parse(item, (*loc, i)) for i, item in enumerate(node)])
         if not isinstance(node, CommentedMap) or not node:
-            return self._fail(
-                loc, "bad-condition", "a condition is a mapping such as `mic: boom`"
-            )
+            return self._fail(loc, "bad-condition", "a condition is a mapping such as `mic: boom`")
         children = [self._parse_entry(str(key), value, (*loc, key)) for key, value in node.items()]
         return self._combine(AllOf, children)
 
@@ -121,11 +118,15 @@ class ConditionParser:
             operand = self._constants(attribute, value, loc)
         elif op in NUMBER_OPS:
             if kind is not AttrType.NUMBER:
-                return self._fail(loc, "type-mismatch", f"'{op}' compares numbers, but {name} is {kind.value}")
+                return self._fail(
+                    loc, "type-mismatch", f"'{op}' compares numbers, but {name} is {kind.value}"
+                )
             operand = self._operand(attribute, value, loc, allow_reference=True)
         elif op in RANGE_OPS:
             if kind is not AttrType.NUMBER:
-                return self._fail(loc, "type-mismatch", f"'between' compares numbers, but {name} is {kind.value}")
+                return self._fail(
+                    loc, "type-mismatch", f"'between' compares numbers, but {name} is {kind.value}"
+                )
             operand = self._constants(attribute, value, loc)
             if operand is not None and (len(operand) != 2 or operand[0] > operand[1]):
                 return self._fail(loc, "bad-range", "'between' takes [low, high] with low <= high")
@@ -148,7 +149,9 @@ class ConditionParser:
             return None
         return tuple(items)
 
-    def _operand(self, attribute: Attribute, value: Any, loc: tuple[Any, ...], *, allow_reference: bool) -> Any:
+    def _operand(
+        self, attribute: Attribute, value: Any, loc: tuple[Any, ...], *, allow_reference: bool
+    ) -> Any:
         """A constant of the attribute's item type, or (for numbers) another attribute."""
         kind = attribute.type.item_type
         name = attribute.ref
@@ -158,17 +161,25 @@ class ConditionParser:
                 if other is None:
                     return None
                 if other.type is not AttrType.NUMBER or other is attribute:
-                    return self._fail(loc, "bad-reference", f"{name} can only be compared with another number attribute, not {value}")
+                    return self._fail(
+                        loc,
+                        "bad-reference",
+                        f"{name} can only be compared with another number attribute, not {value}",
+                    )
                 return other
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-                return self._fail(loc, "type-mismatch", f"{name} is a number, so compare it with a number (got {value!r})")
+                return self._fail(
+                    loc, "type-mismatch", f"{name} is a number, so compare it with a number (got {value!r})"
+                )
             return int(value) if float(value).is_integer() else float(value)
         if kind is AttrType.BOOL:
             if not isinstance(value, bool):
                 return self._fail(loc, "type-mismatch", f"{name} is true or false (got {value!r})")
             return bool(value)
         if not isinstance(value, str):
-            return self._fail(loc, "type-mismatch", f"{name} holds text, so compare it with text (got {value!r})")
+            return self._fail(
+                loc, "type-mismatch", f"{name} holds text, so compare it with text (got {value!r})"
+            )
         if kind is AttrType.ENUM and value not in attribute.values:
             close = difflib.get_close_matches(value, attribute.values, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else f"; allowed: {', '.join(attribute.values)}"
@@ -181,7 +192,9 @@ class ConditionParser:
         if attribute is None:
             close = difflib.get_close_matches(ref, list(self.attributes) + list(GROUPS), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            return self._fail(loc, "unknown-attribute", f"'{ref}' is not an attribute declared in pack.yaml{hint}")
+            return self._fail(
+                loc, "unknown-attribute", f"'{ref}' is not an attribute declared in pack.yaml{hint}"
+            )
         return attribute
 
     def _fail(self, loc: tuple[Any, ...], code: str, message: str) -> None:

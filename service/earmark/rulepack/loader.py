@@ -1,16 +1,15 @@
 """Loading a rule pack directory into a checked Pack, or every Problem with it at once.
 
-    rules/audio/
-      pack.yaml            the manifest: vocabulary, categories, use cases, wording
-      *.yaml               rule files, grouped by concern, read in name order
-      examples/*.yaml      example cases: products with the verdicts they must get
+rules/audio/
+  pack.yaml            the manifest: vocabulary, categories, use cases, wording
+  *.yaml               rule files, grouped by concern, read in name order
+  examples/*.yaml      example cases: products with the verdicts they must get
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-import os
 from pathlib import Path
 from typing import Any
 
@@ -79,16 +78,19 @@ class _PackLoader:
 
     def load(self) -> Pack:
         if not self.directory.is_dir():
-            raise PackError(
-                [Problem(display_path(self.directory), 1, 1, "no-pack", "not a directory")]
-            )
+            raise PackError([Problem(display_path(self.directory), 1, 1, "no-pack", "not a directory")])
         manifest_path = self.directory / MANIFEST
         manifest_source = self._read(manifest_path)
         if manifest_source is None:
             if not manifest_path.exists():
                 self.problems.append(
-                    Problem(display_path(manifest_path), 1, 1, "no-manifest",
-                            f"a pack needs a {MANIFEST} declaring its vocabulary")
+                    Problem(
+                        display_path(manifest_path),
+                        1,
+                        1,
+                        "no-manifest",
+                        f"a pack needs a {MANIFEST} declaring its vocabulary",
+                    )
                 )
             raise PackError(self.problems)
         manifest, _ = self._parse(ManifestDoc, manifest_source)
@@ -139,7 +141,8 @@ class _PackLoader:
         if not directory.is_dir():
             return []
         return sorted(
-            p for p in directory.iterdir()
+            p
+            for p in directory.iterdir()
             if p.suffix in (".yaml", ".yml") and p.name != MANIFEST and not p.name.startswith(".")
         )
 
@@ -166,7 +169,9 @@ class _PackLoader:
         self.problems.extend(problems)
         return doc, source
 
-    def _template(self, text: str, source: SourceFile, loc: tuple[Any, ...], allowed: set[str] | None) -> Template | None:
+    def _template(
+        self, text: str, source: SourceFile, loc: tuple[Any, ...], allowed: set[str] | None
+    ) -> Template | None:
         try:
             template = parse_template(text)
         except TemplateSyntaxError as exc:
@@ -176,7 +181,13 @@ class _PackLoader:
             for name in template.placeholders:
                 if name not in allowed:
                     known = ", ".join(f"{{{a}}}" for a in sorted(allowed)) or "none"
-                    self.problems.append(source.problem(loc, "unknown-placeholder", f"{{{name}}} is not known here; this text may use: {known}"))
+                    self.problems.append(
+                        source.problem(
+                            loc,
+                            "unknown-placeholder",
+                            f"{{{name}}} is not known here; this text may use: {known}",
+                        )
+                    )
         return template
 
     # ---- manifest -------------------------------------------------------------------------
@@ -185,24 +196,42 @@ class _PackLoader:
         found: dict[str, Category] = {}
         for i, doc in enumerate(manifest.categories):
             if doc.id in found:
-                self.problems.append(source.problem(("categories", i, "id"), "duplicate-id", f"category '{doc.id}' is declared twice"))
+                self.problems.append(
+                    source.problem(
+                        ("categories", i, "id"), "duplicate-id", f"category '{doc.id}' is declared twice"
+                    )
+                )
             found[doc.id] = Category(doc.id, doc.title, doc.explanation)
         if manifest.default_category not in found:
-            self.problems.append(source.problem(("default_category",), "unknown-category", f"'{manifest.default_category}' is not one of the categories"))
+            self.problems.append(
+                source.problem(
+                    ("default_category",),
+                    "unknown-category",
+                    f"'{manifest.default_category}' is not one of the categories",
+                )
+            )
         return found
 
     def _use_cases(self, manifest: ManifestDoc, source: SourceFile) -> dict[str, UseCase]:
         found: dict[str, UseCase] = {}
         for i, doc in enumerate(manifest.use_cases):
             if doc.id in found:
-                self.problems.append(source.problem(("use_cases", i, "id"), "duplicate-id", f"use case '{doc.id}' is declared twice"))
+                self.problems.append(
+                    source.problem(
+                        ("use_cases", i, "id"), "duplicate-id", f"use case '{doc.id}' is declared twice"
+                    )
+                )
             if doc.floor > doc.default:
-                self.problems.append(source.problem(("use_cases", i, "floor"), "bad-range", "floor is above the default score"))
+                self.problems.append(
+                    source.problem(("use_cases", i, "floor"), "bad-range", "floor is above the default score")
+                )
             phrase = doc.phrase or doc.title[:1].lower() + doc.title[1:]
             found[doc.id] = UseCase(doc.id, doc.title, phrase, doc.default, doc.floor)
         return found
 
-    def _attributes(self, docs: dict[str, AttributeDoc], side: str, use_cases: dict[str, UseCase], source: SourceFile) -> tuple[Attribute, ...]:
+    def _attributes(
+        self, docs: dict[str, AttributeDoc], side: str, use_cases: dict[str, UseCase], source: SourceFile
+    ) -> tuple[Attribute, ...]:
         section = "specs" if side == "spec" else "shopper"
         attributes = []
         for name, doc in docs.items():
@@ -215,14 +244,28 @@ class _PackLoader:
                 elif doc.values:
                     values = tuple(doc.values)
                 else:
-                    self.problems.append(source.problem(loc, "missing-key", f"{name} is an {kind.value}: give its 'values'"))
+                    self.problems.append(
+                        source.problem(loc, "missing-key", f"{name} is an {kind.value}: give its 'values'")
+                    )
             elif doc.values or doc.values_from:
-                self.problems.append(source.problem(loc, "bad-value", f"'values' only applies to enum attributes, and {name} is {kind.value}"))
+                self.problems.append(
+                    source.problem(
+                        loc,
+                        "bad-value",
+                        f"'values' only applies to enum attributes, and {name} is {kind.value}",
+                    )
+                )
             if (doc.min is not None or doc.max is not None) and kind is not AttrType.NUMBER:
-                self.problems.append(source.problem(loc, "bad-value", f"min and max only apply to numbers, and {name} is {kind.value}"))
+                self.problems.append(
+                    source.problem(
+                        loc, "bad-value", f"min and max only apply to numbers, and {name} is {kind.value}"
+                    )
+                )
             for bound in (doc.min, doc.max):
                 if bound is not None and not math.isfinite(bound):
-                    self.problems.append(source.problem(loc, "bad-value", "min and max must be finite numbers"))
+                    self.problems.append(
+                        source.problem(loc, "bad-value", "min and max must be finite numbers")
+                    )
             if doc.min is not None and doc.max is not None and doc.min > doc.max:
                 self.problems.append(source.problem(loc, "bad-range", f"{name}: min is above max"))
             attributes.append(Attribute(name, side, kind, doc.description, values, doc.min, doc.max))
@@ -236,15 +279,25 @@ class _PackLoader:
         pros = self._template(w.pros, source, (*loc, "pros"), WORDING_PLACEHOLDERS["reasons"])
         cons = self._template(w.cons, source, (*loc, "cons"), WORDING_PLACEHOLDERS["reasons"])
         s = w.summary
-        reason = self._template(s.reason, source, (*loc, "summary", "reason"), WORDING_PLACEHOLDERS["summary.reason"])
-        best = self._template(s.best_for, source, (*loc, "summary", "best_for"), WORDING_PLACEHOLDERS["summary.best_for"])
-        highlights = self._template(s.highlights, source, (*loc, "summary", "highlights"), WORDING_PLACEHOLDERS["reasons"])
+        reason = self._template(
+            s.reason, source, (*loc, "summary", "reason"), WORDING_PLACEHOLDERS["summary.reason"]
+        )
+        best = self._template(
+            s.best_for, source, (*loc, "summary", "best_for"), WORDING_PLACEHOLDERS["summary.best_for"]
+        )
+        highlights = self._template(
+            s.highlights, source, (*loc, "summary", "highlights"), WORDING_PLACEHOLDERS["reasons"]
+        )
         parts = (score_bands, fit_bands, pros, cons, reason, best, highlights)
         if any(p is None for p in parts):
             return None
-        return Wording(score_bands, fit_bands, pros, cons, reason, best, highlights, w.conjunction, w.max_reasons)  # type: ignore[arg-type]
+        return Wording(
+            score_bands, fit_bands, pros, cons, reason, best, highlights, w.conjunction, w.max_reasons
+        )  # type: ignore[arg-type]
 
-    def _bands(self, docs: list[BandDoc], source: SourceFile, loc: tuple[Any, ...], allowed: set[str]) -> tuple[Band, ...] | None:
+    def _bands(
+        self, docs: list[BandDoc], source: SourceFile, loc: tuple[Any, ...], allowed: set[str]
+    ) -> tuple[Band, ...] | None:
         bands = []
         for i, doc in enumerate(docs):
             text = self._template(doc.text, source, (*loc, i, "text"), allowed)
@@ -253,13 +306,25 @@ class _PackLoader:
             bands.append(Band(doc.start, text))
         starts = [b.start for b in bands]
         if starts != sorted(starts, reverse=True) or len(set(starts)) != len(starts) or starts[-1] != 0:
-            self.problems.append(source.problem(loc, "bad-range", "bands go from the highest 'from' down, and the last one is 'from: 0'"))
+            self.problems.append(
+                source.problem(
+                    loc, "bad-range", "bands go from the highest 'from' down, and the last one is 'from: 0'"
+                )
+            )
             return None
         return tuple(bands)
 
     # ---- rules ----------------------------------------------------------------------------
 
-    def _rules(self, source: SourceFile, attributes: dict[str, Attribute], categories: dict[str, Category], use_cases: dict[str, UseCase], first_index: int, manifest: ManifestDoc) -> list[Rule]:
+    def _rules(
+        self,
+        source: SourceFile,
+        attributes: dict[str, Attribute],
+        categories: dict[str, Category],
+        use_cases: dict[str, UseCase],
+        first_index: int,
+        manifest: ManifestDoc,
+    ) -> list[Rule]:
         doc, _ = self._parse(RuleFileDoc, source)
         if doc is None:
             return []
@@ -272,26 +337,68 @@ class _PackLoader:
             effects = rule.then
             ok = condition is not None
             if effects.category is not None and effects.category not in categories:
-                ok = self._fail(source, (*loc, "then", "category"), "unknown-category", f"'{effects.category}' is not a category; known: {', '.join(categories)}")
+                ok = self._fail(
+                    source,
+                    (*loc, "then", "category"),
+                    "unknown-category",
+                    f"'{effects.category}' is not a category; known: {', '.join(categories)}",
+                )
             for use_case in effects.scores:
                 if use_case not in use_cases:
-                    ok = self._fail(source, (*loc, "then", "scores", use_case), "unknown-use-case", f"'{use_case}' is not a use case; known: {', '.join(use_cases)}")
+                    ok = self._fail(
+                        source,
+                        (*loc, "then", "scores", use_case),
+                        "unknown-use-case",
+                        f"'{use_case}' is not a use case; known: {', '.join(use_cases)}",
+                    )
             if not (effects.category or effects.label or effects.scores or effects.fit):
-                ok = self._fail(source, (*loc, "then"), "no-effect", "this rule changes nothing: give a category, label, scores or fit")
+                ok = self._fail(
+                    source,
+                    (*loc, "then"),
+                    "no-effect",
+                    "this rule changes nothing: give a category, label, scores or fit",
+                )
             fragment_names = set(attributes)
-            say = self._template(effects.say, source, (*loc, "then", "say"), fragment_names) if effects.say else None
-            label = self._template(effects.label, source, (*loc, "then", "label"), fragment_names) if effects.label else None
+            say = (
+                self._template(effects.say, source, (*loc, "then", "say"), fragment_names)
+                if effects.say
+                else None
+            )
+            label = (
+                self._template(effects.label, source, (*loc, "then", "label"), fragment_names)
+                if effects.label
+                else None
+            )
             if effects.say and len(effects.say) > manifest.limits.fragment:
-                ok = self._fail(source, (*loc, "then", "say"), "fragment-too-long", f"{len(effects.say)} characters; the widget allows {manifest.limits.fragment} (limits.fragment in {MANIFEST})")
-            if not ok or condition is None or (effects.say and say is None) or (effects.label and label is None):
+                ok = self._fail(
+                    source,
+                    (*loc, "then", "say"),
+                    "fragment-too-long",
+                    f"{len(effects.say)} characters; the widget allows {manifest.limits.fragment} (limits.fragment in {MANIFEST})",
+                )
+            if (
+                not ok
+                or condition is None
+                or (effects.say and say is None)
+                or (effects.label and label is None)
+            ):
                 continue
             ordered_scores = tuple((u, effects.scores[u]) for u in use_cases if u in effects.scores)
-            rules.append(Rule(
-                id=rule.id, description=rule.description, condition=condition,
-                location=Location(source.path, line, column), index=first_index + len(rules),
-                category=effects.category, label=label, priority=effects.priority,
-                scores=ordered_scores, fit=effects.fit, say=say,
-            ))
+            rules.append(
+                Rule(
+                    id=rule.id,
+                    description=rule.description,
+                    condition=condition,
+                    location=Location(source.path, line, column),
+                    index=first_index + len(rules),
+                    category=effects.category,
+                    label=label,
+                    priority=effects.priority,
+                    scores=ordered_scores,
+                    fit=effects.fit,
+                    say=say,
+                )
+            )
         self.problems.extend(conditions.problems)
         return rules
 
@@ -300,12 +407,26 @@ class _PackLoader:
         for rule in rules:
             if rule.id in seen:
                 first = seen[rule.id].location
-                self.problems.append(Problem(rule.location.path, rule.location.line, rule.location.column, "duplicate-rule-id", f"rule id '{rule.id}' is already used at {first}"))
+                self.problems.append(
+                    Problem(
+                        rule.location.path,
+                        rule.location.line,
+                        rule.location.column,
+                        "duplicate-rule-id",
+                        f"rule id '{rule.id}' is already used at {first}",
+                    )
+                )
             seen.setdefault(rule.id, rule)
 
     # ---- examples -------------------------------------------------------------------------
 
-    def _examples(self, source: SourceFile, categories: dict[str, Category], use_cases: dict[str, UseCase], rules: list[Rule]) -> list[ExampleCase]:
+    def _examples(
+        self,
+        source: SourceFile,
+        categories: dict[str, Category],
+        use_cases: dict[str, UseCase],
+        rules: list[Rule],
+    ) -> list[ExampleCase]:
         doc, _ = self._parse(ExampleFileDoc, source)
         if doc is None:
             return []
@@ -318,11 +439,21 @@ class _PackLoader:
             expect = example.expect
             ok = True
             if expect.category is not None and expect.category not in categories:
-                ok = self._fail(source, (*loc, "expect", "category"), "unknown-category", f"'{expect.category}' is not a category")
+                ok = self._fail(
+                    source,
+                    (*loc, "expect", "category"),
+                    "unknown-category",
+                    f"'{expect.category}' is not a category",
+                )
             for key in ("fired", "not_fired"):
                 for j, rule_id in enumerate(getattr(expect, key)):
                     if rule_id not in rule_ids:
-                        ok = self._fail(source, (*loc, "expect", key, j), "unknown-rule", f"no rule has the id '{rule_id}'")
+                        ok = self._fail(
+                            source,
+                            (*loc, "expect", key, j),
+                            "unknown-rule",
+                            f"no rule has the id '{rule_id}'",
+                        )
             expectations = []
             for j, text in enumerate(expect.scores):
                 parsed = _parse_expectation(text, names)
@@ -330,17 +461,32 @@ class _PackLoader:
                     ok = self._fail(source, (*loc, "expect", "scores", j), "bad-expectation", parsed)
                 else:
                     expectations.append(parsed)
-            if "fit" in {e.left for e in expectations} | {e.right for e in expectations} and example.shopper is None:
-                ok = self._fail(source, (*loc, "expect", "scores"), "bad-expectation", "a 'fit' expectation needs a shopper")
+            if (
+                "fit" in {e.left for e in expectations} | {e.right for e in expectations}
+                and example.shopper is None
+            ):
+                ok = self._fail(
+                    source,
+                    (*loc, "expect", "scores"),
+                    "bad-expectation",
+                    "a 'fit' expectation needs a shopper",
+                )
             if ok:
-                cases.append(ExampleCase(
-                    name=example.name, location=Location(source.path, line),
-                    product=plain(source.data["examples"][i]["product"]),
-                    shopper=plain(source.data["examples"][i]["shopper"]) if example.shopper is not None else None,
-                    category=expect.category, scores=tuple(expectations),
-                    fired=tuple(expect.fired), not_fired=tuple(expect.not_fired),
-                    explanation_has=tuple(expect.explanation_has),
-                ))
+                cases.append(
+                    ExampleCase(
+                        name=example.name,
+                        location=Location(source.path, line),
+                        product=plain(source.data["examples"][i]["product"]),
+                        shopper=plain(source.data["examples"][i]["shopper"])
+                        if example.shopper is not None
+                        else None,
+                        category=expect.category,
+                        scores=tuple(expectations),
+                        fired=tuple(expect.fired),
+                        not_fired=tuple(expect.not_fired),
+                        explanation_has=tuple(expect.explanation_has),
+                    )
+                )
         return cases
 
     def _fail(self, source: SourceFile, loc: tuple[Any, ...], code: str, message: str) -> bool:

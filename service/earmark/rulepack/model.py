@@ -28,9 +28,7 @@ class AttrType(str, Enum):
     @property
     def item_type(self) -> AttrType:
         """The type of one item: ENUM for ENUM_LIST, TEXT for TEXT_LIST, else itself."""
-        return {AttrType.ENUM_LIST: AttrType.ENUM, AttrType.TEXT_LIST: AttrType.TEXT}.get(
-            self, self
-        )
+        return {AttrType.ENUM_LIST: AttrType.ENUM, AttrType.TEXT_LIST: AttrType.TEXT}.get(self, self)
 
 
 @dataclass(frozen=True)

@@ -148,11 +148,15 @@ def parse_doc(model: type[M], source: SourceFile) -> tuple[M | None, list[Proble
     # "did you mean" on the unknown one says it all, so the missing one is dropped.
     unknown = {(tuple(e["loc"][:-1]), str(e["loc"][-1])) for e in errors if e["type"] == "extra_forbidden"}
     kept = [
-        e for e in errors
-        if not (e["type"] == "missing" and any(
-            parent == tuple(e["loc"][:-1]) and difflib.get_close_matches(str(e["loc"][-1]), [key], n=1)
-            for parent, key in unknown
-        ))
+        e
+        for e in errors
+        if not (
+            e["type"] == "missing"
+            and any(
+                parent == tuple(e["loc"][:-1]) and difflib.get_close_matches(str(e["loc"][-1]), [key], n=1)
+                for parent, key in unknown
+            )
+        )
     ]
     return None, [_problem(source, model, err) for err in kept]
 

@@ -63,9 +63,7 @@ def read_yaml(path: Path, display_path: str) -> tuple[SourceFile | None, list[Pr
     except OSError as exc:
         return None, [Problem(display_path, 1, 1, "unreadable", exc.strerror or str(exc))]
     if len(raw) > MAX_FILE_BYTES:
-        return None, [
-            Problem(display_path, 1, 1, "too-big", f"file is over {MAX_FILE_BYTES} bytes")
-        ]
+        return None, [Problem(display_path, 1, 1, "too-big", f"file is over {MAX_FILE_BYTES} bytes")]
     try:
         text = raw.decode("utf-8")
         data = _yaml().load(text)

@@ -33,4 +33,3 @@ def parse_template(text: str) -> Template:
 def _is_plain_name(name: str) -> bool:
     pieces = name.split(".")
     return 1 <= len(pieces) <= 2 and all(p.isidentifier() for p in pieces)
-

@@ -1,0 +1,253 @@
+"""`make bench`: Earmark's costs, each printed as a ratio to a baseline measured in the
+same run (these machines are shared and noisy, so absolute figures drift).
+
+1. Engine: µs per product for validate + evaluate + compose with the full audio pack,
+   against raw durable_rules asserting the same product JSON into the same compiled
+   ruleset and reading back what fired. Target: at most 3x.
+2. Evaluate calls/s against a no-op RPC on a server with the same settings. Target: at
+   least 60%.
+3. EvaluateBatch products/s for batches of 100, one server process. Target: 8,000.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import durable_rules_engine
+import grpc
+from earmark.config import BUNDLED_RULES
+from earmark.engine import MARK, MARK_FIELD
+from earmark.evaluation import Evaluator
+from earmark.v1 import earmark_pb2 as pb
+from earmark.v1 import earmark_pb2_grpc
+from earmark.validation import Subject
+from google.protobuf import struct_pb2
+
+HERE = Path(__file__).resolve().parent
+ROUNDS = 3  # alternate the measured paths so drift hits both alike
+WINDOW = 16  # calls in flight from the client
+
+
+def catalog(evaluator: Evaluator) -> list[dict[str, Any]]:
+    products = [case.product for case in evaluator.pack.examples]
+    return [*products, {}, {"price_usd": 20}]  # the last two match few rules
+
+
+# ---- 1. engine ------------------------------------------------------------------------
+
+
+def engine_bench(evaluator: Evaluator) -> dict[str, float]:
+    products = catalog(evaluator)
+    structs = []
+    for specs in products:
+        message = struct_pb2.Struct()
+        message.update(specs)
+        structs.append(message)
+    rules = evaluator.rules
+    handle = rules._handle  # the same compiled ruleset Earmark uses
+    validator = evaluator.validator
+    facts = []
+    for specs in products:
+        normalised = validator.specs(specs)
+        fact = {MARK_FIELD: MARK, "id": "p", "sid": "bench"}
+        fact.update({rules._spec_fields[k]: v for k, v in normalised.items()})
+        facts.append(json.dumps(fact))
+    n = 20_000
+
+    def raw() -> float:
+        start = time.perf_counter()
+        for i in range(n):
+            fact = facts[i % len(facts)]
+            _, state = durable_rules_engine.assert_fact(handle, fact)
+            result = durable_rules_engine.start_action_for_state(handle, state)
+            fired = []
+            while result:
+                message = result[1] if isinstance(result, tuple) else result
+                fired.append(message[2 : message.index('"', 2)])
+                result = durable_rules_engine.complete_and_start_action(handle, state)
+            durable_rules_engine.retract_fact(handle, fact)
+        return (time.perf_counter() - start) / n * 1e6
+
+    def earmark() -> float:
+        """Validate the decoded attributes, evaluate, compose the verdict."""
+        start = time.perf_counter()
+        for i in range(n):
+            specs = validator.specs(decoded[i % len(decoded)])
+            evaluator.evaluate(Subject("p", specs, None))
+        return (time.perf_counter() - start) / n * 1e6
+
+    def earmark_from_struct() -> float:
+        """The same, starting from the request's protobuf Struct."""
+        start = time.perf_counter()
+        for i in range(n):
+            evaluator.evaluate(validator.subject("p", structs[i % len(structs)], None))
+        return (time.perf_counter() - start) / n * 1e6
+
+    decoded = [dict(specs) for specs in products]
+    raw(), earmark(), earmark_from_struct()  # warm up
+    result = {"raw_us": 0.0, "earmark_us": 0.0, "struct_us": 0.0}
+    for _ in range(ROUNDS):  # interleaved, keeping each path's best
+        for key, measure in (("raw_us", raw), ("earmark_us", earmark), ("struct_us", earmark_from_struct)):
+            took = measure()
+            result[key] = took if not result[key] else min(result[key], took)
+    durable_rules_engine.delete_state(handle, "bench")
+    return result
+
+
+# ---- 2 and 3. over gRPC ---------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [sys.executable, str(HERE / "server_with_noop.py"), f"127.0.0.1:{port}"],
+        env={**os.environ, "EARMARK_LOG_LEVEL": "warning"},
+    )
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    grpc.channel_ready_future(channel).result(timeout=60)
+    channel.close()
+    return process
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used (from /proc)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def throughput(call: Callable[[], Any], seconds: float) -> tuple[int, float]:
+    """(calls, seconds) with WINDOW calls in flight from one client thread."""
+    pending: deque[Any] = deque()
+    done = 0
+    start = time.perf_counter()
+    deadline = start + seconds
+    while time.perf_counter() < deadline:
+        while len(pending) < WINDOW:
+            pending.append(call())
+        pending.popleft().result()
+        done += 1
+    while pending:
+        pending.popleft().result()
+        done += 1
+    return done, time.perf_counter() - start
+
+
+def grpc_bench(evaluator: Evaluator, seconds: float) -> dict[str, float]:
+    port = free_port()
+    server = start_server(port)
+    try:
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        stub = earmark_pb2_grpc.EarmarkStub(channel)
+        noop, canned = (
+            channel.unary_unary(
+                f"/earmark.bench.Noop/{name}",
+                request_serializer=pb.EvaluateRequest.SerializeToString,
+                response_deserializer=pb.EvaluateResponse.FromString,
+            )
+            for name in ("Call", "Canned")
+        )
+        products = catalog(evaluator)
+        requests = []
+        for i, specs in enumerate(products):
+            request = pb.EvaluateRequest(product=pb.Product(id=str(i)))
+            request.product.specs.update(specs)
+            requests.append(request)
+        batch = pb.EvaluateBatchRequest()
+        for i in range(100):
+            item = batch.products.add(id=str(i))
+            item.specs.update(products[i % len(products)])
+        counter = iter(range(10**12))
+
+        def evaluate() -> Any:
+            return stub.Evaluate.future(requests[next(counter) % len(requests)])
+
+        def noop_call() -> Any:
+            return noop.future(requests[next(counter) % len(requests)])
+
+        def canned_call() -> Any:
+            return canned.future(requests[next(counter) % len(requests)])
+
+        def evaluate_batch() -> Any:
+            return stub.EvaluateBatch.future(batch)
+
+        throughput(evaluate, 1), throughput(noop_call, 1)  # warm up
+        rates: dict[str, float] = {}
+        cpu: dict[str, float] = {}
+        for _ in range(ROUNDS):  # interleaved, keeping each path's best
+            for key, call, per_call in (
+                ("noop", noop_call, 1),
+                ("canned", canned_call, 1),
+                ("evaluate", evaluate, 1),
+                ("batch", evaluate_batch, 100),
+            ):
+                before = cpu_seconds(server.pid)
+                calls, took = throughput(call, seconds)
+                used = (cpu_seconds(server.pid) - before) / (calls * per_call) * 1e6
+                rates[key] = max(rates.get(key, 0.0), calls * per_call / took)
+                cpu[key] = min(cpu.get(key, float("inf")), used)
+        channel.close()
+        return {
+            "noop_per_s": rates["noop"],
+            "evaluate_per_s": rates["evaluate"],
+            "batch_products_per_s": rates["batch"],
+            "noop_cpu_us": cpu["noop"],
+            "evaluate_cpu_us": cpu["evaluate"],
+            "batch_cpu_us": cpu["batch"],
+            "canned_per_s": rates["canned"],
+            "canned_cpu_us": cpu["canned"],
+        }
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def main() -> int:
+    seconds = float(os.environ.get("BENCH_SECONDS", "3"))
+    evaluator = Evaluator.from_directory(BUNDLED_RULES)
+    print(
+        f"pack {evaluator.pack.version}: {len(evaluator.pack.rules)} rules; {os.cpu_count()} CPUs; best of {ROUNDS} rounds"
+    )
+    engine = engine_bench(evaluator)
+    ratio = engine["earmark_us"] / engine["raw_us"]
+    print(
+        f"engine   raw durable_rules {engine['raw_us']:6.1f} µs/product   earmark validate+evaluate+compose {engine['earmark_us']:6.1f} µs/product   ratio {ratio:4.2f}x   target <= 3x   {'PASS' if ratio <= 3 else 'MISS'}"
+    )
+    print(
+        f"         the same from the request's protobuf Struct {engine['struct_us']:6.1f} µs/product   ratio {engine['struct_us'] / engine['raw_us']:4.2f}x"
+    )
+    rpc = grpc_bench(evaluator, seconds)
+    share = rpc["evaluate_per_s"] / rpc["noop_per_s"]
+    print(
+        f"grpc     no-op RPC {rpc['noop_per_s']:8.0f} calls/s   Evaluate {rpc['evaluate_per_s']:8.0f} calls/s   ratio {share:4.0%}   target >= 60%   {'PASS' if share >= 0.6 else 'MISS'}"
+    )
+    print(
+        f"         server CPU per call: no-op {rpc['noop_cpu_us']:5.0f} µs   Evaluate {rpc['evaluate_cpu_us']:5.0f} µs   ratio {rpc['noop_cpu_us'] / rpc['evaluate_cpu_us']:4.0%}"
+    )
+    print(
+        f"         no-op answering a canned verdict of the same size {rpc['canned_per_s']:6.0f} calls/s ({rpc['canned_cpu_us']:4.0f} µs CPU)   Evaluate/canned {rpc['evaluate_per_s'] / rpc['canned_per_s']:4.0%}"
+    )
+    batch = rpc["batch_products_per_s"]
+    print(
+        f"batch    EvaluateBatch of 100, one process: {batch:8.0f} products/s   target >= 8000   {'PASS' if batch >= 8000 else 'MISS'}   server CPU {rpc['batch_cpu_us']:5.0f} µs/product"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""An Earmark server plus a no-op RPC on the same grpc.Server, for `make bench`.
+
+Both no-op methods parse the same EvaluateRequest, through the same interceptor and thread
+pool. `Call` answers an empty EvaluateResponse; `Canned` answers a real verdict computed
+once at start-up, so comparing against it separates Earmark's work from the cost of
+sending an answer of that size.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+
+import grpc
+from earmark.config import load_settings
+from earmark.evaluation import Evaluator
+from earmark.live import LivePack
+from earmark.logs import configure_logging
+from earmark.responses import verdict_message
+from earmark.server import EarmarkServer
+from earmark.v1 import earmark_pb2 as pb
+from earmark.validation import Subject
+
+
+def _noop(request: pb.EvaluateRequest, context: grpc.ServicerContext) -> pb.EvaluateResponse:
+    return pb.EvaluateResponse()
+
+
+def _canned(evaluator: Evaluator) -> pb.EvaluateResponse:
+    case = evaluator.pack.examples[0]
+    verdict = evaluator.evaluate(Subject("canned", evaluator.validator.specs(case.product), None))
+    return pb.EvaluateResponse(verdict=verdict_message(verdict, trace=False))
+
+
+def main() -> int:
+    settings = load_settings().model_copy(update={"address": sys.argv[1]})
+    configure_logging(settings.log_level, "json")
+    evaluator = Evaluator.from_directory(settings.rules)
+    server = EarmarkServer(settings, LivePack(evaluator))
+    canned = _canned(evaluator)
+    handler = grpc.method_handlers_generic_handler(
+        "earmark.bench.Noop",
+        {
+            "Call": grpc.unary_unary_rpc_method_handler(
+                _noop, pb.EvaluateRequest.FromString, pb.EvaluateResponse.SerializeToString
+            ),
+            "Canned": grpc.unary_unary_rpc_method_handler(
+                lambda request, context: canned,
+                pb.EvaluateRequest.FromString,
+                pb.EvaluateResponse.SerializeToString,
+            ),
+        },
+    )
+    server.grpc_server.add_generic_rpc_handlers((handler,))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    server.start()
+    while not stop.wait(1.0):
+        pass
+    server.stop(grace=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -11,7 +11,6 @@ same run (these machines are shared and noisy, so absolute figures drift).
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -25,13 +24,13 @@ from typing import Any
 
 import durable_rules_engine
 import grpc
+from google.protobuf import struct_pb2
+
 from earmark.config import BUNDLED_RULES
-from earmark.engine import MARK, MARK_FIELD
 from earmark.evaluation import Evaluator
 from earmark.v1 import earmark_pb2 as pb
 from earmark.v1 import earmark_pb2_grpc
 from earmark.validation import Subject
-from google.protobuf import struct_pb2
 
 HERE = Path(__file__).resolve().parent
 ROUNDS = 3  # alternate the measured paths so drift hits both alike
@@ -54,14 +53,9 @@ def engine_bench(evaluator: Evaluator) -> dict[str, float]:
         message.update(specs)
         structs.append(message)
     rules = evaluator.rules
-    handle = rules._handle  # the same compiled ruleset Earmark uses
+    handle = rules.handle  # the same compiled ruleset Earmark uses
     validator = evaluator.validator
-    facts = []
-    for specs in products:
-        normalised = validator.specs(specs)
-        fact = {MARK_FIELD: MARK, "id": "p", "sid": "bench"}
-        fact.update({rules._spec_fields[k]: v for k, v in normalised.items()})
-        facts.append(json.dumps(fact))
+    facts = [rules.encode_fact(validator.specs(specs), None, "bench") for specs in products]
     n = 20_000
 
     def raw() -> float:

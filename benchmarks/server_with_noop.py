@@ -13,6 +13,7 @@ import sys
 import threading
 
 import grpc
+
 from earmark.config import load_settings
 from earmark.evaluation import Evaluator
 from earmark.live import LivePack

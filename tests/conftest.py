@@ -8,6 +8,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+
 from earmark.config import BUNDLED_RULES, Settings
 from earmark.evaluation import Evaluator
 from earmark.live import LivePack

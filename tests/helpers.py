@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from earmark.v1 import earmark_pb2 as pb
 from google.protobuf import struct_pb2
+
+from earmark.v1 import earmark_pb2 as pb
 
 BOOM_GAMING_HEADSET: dict[str, Any] = {
     "mic": "boom",

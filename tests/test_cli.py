@@ -14,9 +14,11 @@ from pathlib import Path
 import grpc
 import pytest
 from click.testing import CliRunner
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
 from earmark.cli import main
 from earmark.v1 import earmark_pb2_grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+
 from helpers import BOOM_GAMING_HEADSET, evaluate_request
 
 

@@ -7,10 +7,11 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from conftest import RunningServer
 from earmark.evaluation import Evaluator
 from earmark.examples import run_examples
 from earmark.v1 import earmark_pb2 as pb
+
+from conftest import RunningServer
 from helpers import evaluate_request, product
 
 CALLS = 1500

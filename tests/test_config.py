@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from earmark.config import BUNDLED_RULES, load_settings
 from earmark.errors import ConfigError
 

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from earmark.engine import MAX_LIVE_SIDS, CompiledRules, _SidPool, fnv1a_32, translate
-from earmark.rulepack.model import AllOf, AnyOf, Attribute, AttributeTest, AttrType, Condition, Not
-from helpers import make_pack
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from earmark.engine import MAX_LIVE_SIDS, CompiledRules, _SidPool, fnv1a_32, translate
+from earmark.errors import EngineFailure
+from earmark.rulepack.model import AllOf, AnyOf, Attribute, AttributeTest, AttrType, Condition, Not
+
+from helpers import make_pack
 
 NUMBER = Attribute("n", "spec", AttrType.NUMBER)
 OTHER_NUMBER = Attribute("m", "shopper", AttrType.NUMBER)
@@ -178,9 +182,14 @@ def test_the_sid_pool_reuses_sids_and_is_bounded() -> None:
     assert first == pool.take()
     taken = [pool.take() for _ in range(MAX_LIVE_SIDS - 1)]
     assert MAX_LIVE_SIDS - 1 == len({fnv1a_32(s) for s in taken})
-    try:
+    with pytest.raises(EngineFailure, match="in flight"):
         pool.take()
-    except Exception as exc:
-        assert "in flight" in str(exc)
-    else:
-        raise AssertionError("the pool handed out more sids than the engine can hold")
+
+
+def test_a_closed_ruleset_refuses_work_instead_of_touching_freed_memory() -> None:
+    rules = CompiledRules(make_pack([AttributeTest(ENUM, "is", "a")], SPECS))
+    rules.fired({"e": "a"}, None)
+    rules.close()
+    rules.close()  # twice is harmless
+    with pytest.raises(EngineFailure, match="closed"):
+        rules.fired({"e": "a"}, None)

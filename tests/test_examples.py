@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+
 from earmark.config import BUNDLED_RULES
 from earmark.evaluation import Evaluator
 from earmark.examples import run_case, run_examples

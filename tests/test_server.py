@@ -6,12 +6,14 @@ import math
 
 import grpc
 import pytest
-from conftest import RunningServer, start_server
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
 from earmark.errors import EngineFailure
 from earmark.evaluation import Evaluator
 from earmark.live import LivePack
 from earmark.v1 import earmark_pb2 as pb
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from conftest import RunningServer, start_server
 from helpers import ANC_HEADPHONES, BOOM_GAMING_HEADSET, evaluate_request, product, struct
 
 

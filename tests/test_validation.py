@@ -6,9 +6,11 @@ from __future__ import annotations
 import math
 
 import pytest
+
 from earmark.errors import InvalidArgument
 from earmark.evaluation import Evaluator
 from earmark.validation import struct_values
+
 from helpers import struct
 
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 from earmark.evaluation import Evaluator
 from earmark.validation import Subject
 from earmark.verdict import FIT, format_value
+
 from helpers import ANC_HEADPHONES, BOOM_GAMING_HEADSET
 
 

@@ -63,18 +63,22 @@ class CompiledRules:
             name = f"r{rule.index}"
             self._rules_by_engine_name[name] = rule
             definition[name] = {"all": [{"m": translate(rule.condition)}]}
-        self.definition_json = json.dumps(definition)
         self._name = f"{pack.name}_{next(_ruleset_counter)}"
         try:
-            self._handle = durable_rules_engine.create_ruleset(self._name, self.definition_json)
+            self._handle = durable_rules_engine.create_ruleset(self._name, json.dumps(definition))
         except Exception as exc:  # the engine reports limits and bad input as bare errors
             raise EngineFailure(f"durable_rules refused the ruleset: {exc}") from exc
         self._sids = _SidPool()
         self._closed = False
 
-    def fired(self, specs: dict[str, Any], shopper: dict[str, Any] | None) -> list[Rule]:
-        """The pack rules that fire for this product and shopper, in pack order."""
-        fact: dict[str, Any] = {MARK_FIELD: MARK, "id": "p"}
+    @property
+    def handle(self) -> int:
+        """The engine's ruleset handle (the benchmark drives it raw, as a baseline)."""
+        return self._handle
+
+    def encode_fact(self, specs: dict[str, Any], shopper: dict[str, Any] | None, sid: str) -> str:
+        """The JSON fact for a validated product and shopper on session `sid`."""
+        fact: dict[str, Any] = {MARK_FIELD: MARK, "id": "p", "sid": sid}
         fields = self._spec_fields
         for name, value in specs.items():
             fact[fields[name]] = value
@@ -82,12 +86,14 @@ class CompiledRules:
             fields = self._shopper_fields
             for name, value in shopper.items():
                 fact[fields[name]] = value
-        return self._fire(fact)
+        return json.dumps(fact)
 
-    def _fire(self, fact: dict[str, Any]) -> list[Rule]:
+    def fired(self, specs: dict[str, Any], shopper: dict[str, Any] | None) -> list[Rule]:
+        """The pack rules that fire for this product and shopper, in pack order."""
+        if self._closed:  # the C side has freed the ruleset: touching it would crash
+            raise EngineFailure(f"ruleset {self._name} is closed")
         sid = self._sids.take()
-        fact["sid"] = sid
-        fact_json = json.dumps(fact)
+        fact_json = self.encode_fact(specs, shopper, sid)
         handle = self._handle
         names: list[str] = []
         try:

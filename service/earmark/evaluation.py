@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from earmark.engine import CompiledRules
-from earmark.rulepack.loader import load_pack
+from earmark.errors import EngineFailure, PackError, Problem
+from earmark.rulepack.loader import MANIFEST, display_path, load_pack
 from earmark.rulepack.model import Pack
 from earmark.validation import RequestValidator, Subject
 from earmark.verdict import Composer, Verdict
@@ -29,7 +30,12 @@ class Evaluator:
     @classmethod
     def from_directory(cls, directory: Path) -> Evaluator:
         """Load, check and compile a pack; raises PackError listing every problem."""
-        return cls(load_pack(directory))
+        pack = load_pack(directory)
+        try:
+            return cls(pack)
+        except EngineFailure as exc:  # e.g. a pack past one of durable_rules' limits
+            manifest = display_path(directory / MANIFEST)
+            raise PackError([Problem(manifest, 1, 1, "engine-refused", exc.message)]) from exc
 
     def evaluate(self, subject: Subject) -> Verdict:
         fired = self.rules.fired(subject.specs, subject.shopper)

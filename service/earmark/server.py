@@ -14,7 +14,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from earmark.config import Settings
-from earmark.errors import PackError
+from earmark.errors import PackError, PackUnavailable
 from earmark.evaluation import Evaluator
 from earmark.interceptors import CallInterceptor
 from earmark.live import LivePack
@@ -76,7 +76,7 @@ class EarmarkServer:
     def _has_pack(self) -> bool:
         try:
             self.live.current()
-        except Exception:
+        except PackUnavailable:
             return False
         return True
 

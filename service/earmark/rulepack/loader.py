@@ -37,7 +37,7 @@ from earmark.rulepack.schema import (
     RuleFileDoc,
     parse_doc,
 )
-from earmark.rulepack.source import SourceFile, plain, read_yaml
+from earmark.rulepack.source import SourceFile, parse_yaml, plain, read_bytes
 from earmark.rulepack.templates import TemplateSyntaxError, parse_template
 
 MANIFEST = "pack.yaml"
@@ -93,7 +93,7 @@ class _PackLoader:
                     )
                 )
             raise PackError(self.problems)
-        manifest, _ = self._parse(ManifestDoc, manifest_source)
+        manifest = self._parse(ManifestDoc, manifest_source)
         if manifest is None:
             raise PackError(self.problems)
 
@@ -154,20 +154,20 @@ class _PackLoader:
         if not path.resolve().is_relative_to(self.root):
             self.problems.append(Problem(shown, 1, 1, "outside-pack", "links outside the pack directory"))
             return None
-        try:
-            # The version covers every file that decides, by name and content.
-            self.digest.update(path.relative_to(self.directory).as_posix().encode() + b"\0")
-            self.digest.update(path.read_bytes() + b"\0")
-        except OSError:
-            pass  # read_yaml reports it
-        source, problems = read_yaml(path, shown)
+        raw, problems = read_bytes(path, shown)
+        if raw is None:
+            self.problems.extend(problems)
+            return None
+        # The version covers every file that decides, by name and content.
+        self.digest.update(path.relative_to(self.directory).as_posix().encode() + b"\0" + raw + b"\0")
+        source, problems = parse_yaml(raw, shown)
         self.problems.extend(problems)
         return source
 
-    def _parse(self, model: Any, source: SourceFile) -> tuple[Any, SourceFile]:
+    def _parse(self, model: Any, source: SourceFile) -> Any:
         doc, problems = parse_doc(model, source)
         self.problems.extend(problems)
-        return doc, source
+        return doc
 
     def _template(
         self, text: str, source: SourceFile, loc: tuple[Any, ...], allowed: set[str] | None
@@ -325,7 +325,7 @@ class _PackLoader:
         first_index: int,
         manifest: ManifestDoc,
     ) -> list[Rule]:
-        doc, _ = self._parse(RuleFileDoc, source)
+        doc = self._parse(RuleFileDoc, source)
         if doc is None:
             return []
         conditions = ConditionParser(attributes, source)
@@ -427,7 +427,7 @@ class _PackLoader:
         use_cases: dict[str, UseCase],
         rules: list[Rule],
     ) -> list[ExampleCase]:
-        doc, _ = self._parse(ExampleFileDoc, source)
+        doc = self._parse(ExampleFileDoc, source)
         if doc is None:
             return []
         rule_ids = {r.id for r in rules}

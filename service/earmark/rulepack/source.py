@@ -56,12 +56,16 @@ def _yaml() -> YAML:
     return yaml
 
 
-def read_yaml(path: Path, display_path: str) -> tuple[SourceFile | None, list[Problem]]:
-    """Parse one file. Returns the file, or None and the problems that stopped it."""
+def read_bytes(path: Path, display_path: str) -> tuple[bytes | None, list[Problem]]:
+    """A rule file's bytes, or None and the problem that stopped reading it."""
     try:
-        raw = path.read_bytes()
+        return path.read_bytes(), []
     except OSError as exc:
         return None, [Problem(display_path, 1, 1, "unreadable", exc.strerror or str(exc))]
+
+
+def parse_yaml(raw: bytes, display_path: str) -> tuple[SourceFile | None, list[Problem]]:
+    """Parse one file's bytes. Returns the file, or None and the problems that stopped it."""
     if len(raw) > MAX_FILE_BYTES:
         return None, [Problem(display_path, 1, 1, "too-big", f"file is over {MAX_FILE_BYTES} bytes")]
     try:

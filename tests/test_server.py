@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import threading
+import time
 
 import grpc
 import pytest
@@ -197,3 +199,38 @@ def test_calls_before_a_pack_is_loaded_are_unavailable_and_health_says_not_servi
         )
     finally:
         server.close()
+
+
+class _SlowEvaluator(_FailingEvaluator):
+    """A fake at the boundary: evaluation that takes a while, and says when it started."""
+
+    def __init__(self, real: Evaluator) -> None:
+        super().__init__(real, RuntimeError("unused"))
+        self._real = real
+        self.started = threading.Event()
+
+    def evaluate(self, subject: object) -> object:
+        self.started.set()
+        time.sleep(0.5)
+        return self._real.evaluate(subject)  # type: ignore[arg-type]
+
+
+def test_stopping_drains_in_flight_calls_and_turns_health_not_serving(evaluator: Evaluator) -> None:
+    slow = _SlowEvaluator(evaluator)
+    server = start_server(LivePack(slow))  # type: ignore[arg-type]
+    # A watcher connected before the stop sees the status change (new checks are refused).
+    watch = health_pb2_grpc.HealthStub(server.channel).Watch(health_pb2.HealthCheckRequest(service=""))
+    assert health_pb2.HealthCheckResponse.SERVING == next(watch).status
+    in_flight = server.stub.Evaluate.future(evaluate_request("slow", BOOM_GAMING_HEADSET))
+    assert slow.started.wait(5)
+    stopper = threading.Thread(target=server.server.stop, kwargs={"grace": 5})
+    stopper.start()
+    time.sleep(0.1)
+    with pytest.raises(grpc.RpcError):  # new calls are refused while draining
+        server.stub.Evaluate(evaluate_request("late", {}), timeout=2)
+    assert health_pb2.HealthCheckResponse.NOT_SERVING == next(watch).status
+    watch.cancel()  # a watch never ends by itself and would hold the drain to its grace
+    assert "headset" == in_flight.result(timeout=5).verdict.category  # the in-flight call finished
+    stopper.join(timeout=10)
+    assert not stopper.is_alive()
+    server.channel.close()

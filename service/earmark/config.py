@@ -27,6 +27,7 @@ class Settings(BaseModel):
     # durable_rules never releases the GIL, so more threads queue rather than add
     # throughput: 2 measured ~40% faster than 8 (make bench). More cores need processes.
     threads: int = Field(2, ge=1, le=256, description="gRPC handler threads")
+    watch: bool = Field(True, description="reload when a file under the rules directory changes")
     grace_seconds: float = Field(10.0, ge=0, le=600, description="drain time on SIGTERM")
     max_message_bytes: int = Field(4 * 1024 * 1024, ge=1024)
     log_level: Literal["debug", "info", "warning", "error"] = "info"

@@ -72,6 +72,10 @@ class CompiledRules:
         self._closed = False
 
     @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
     def handle(self) -> int:
         """The engine's ruleset handle (the benchmark drives it raw, as a baseline)."""
         return self._handle

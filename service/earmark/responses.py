@@ -5,6 +5,7 @@ from __future__ import annotations
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from earmark.evaluation import Evaluator
+from earmark.live import ReloadStatus
 from earmark.rulepack.model import Attribute, AttrType
 from earmark.v1 import earmark_pb2 as pb
 from earmark.verdict import FIT, Verdict
@@ -87,11 +88,13 @@ def trace_hits(verdict: Verdict) -> list[pb.RuleHit]:
     return hits
 
 
-def describe_message(evaluator: Evaluator, max_batch_size: int) -> pb.DescribeRulesResponse:
+def describe_message(
+    evaluator: Evaluator, status: ReloadStatus, max_batch_size: int
+) -> pb.DescribeRulesResponse:
     pack = evaluator.pack
     loaded_at = Timestamp()
     loaded_at.FromDatetime(evaluator.loaded_at)
-    return pb.DescribeRulesResponse(
+    message = pb.DescribeRulesResponse(
         ruleset_version=pack.version,
         pack=pack.name,
         categories=[pb.Category(id=c.id, title=c.title) for c in pack.categories],
@@ -101,7 +104,13 @@ def describe_message(evaluator: Evaluator, max_batch_size: int) -> pb.DescribeRu
         rule_count=len(pack.rules),
         loaded_at=loaded_at,
         max_batch_size=max_batch_size,
+        last_reload_error=status.last_reload_error,
+        reloads_succeeded=status.reloads_succeeded,
+        reloads_failed=status.reloads_failed,
     )
+    if status.last_reload_at is not None:
+        message.last_reload_at.FromDatetime(status.last_reload_at)
+    return message
 
 
 def _attribute(attribute: Attribute) -> pb.Attribute:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import queue
 import signal
 import sys
 import threading
 from concurrent import futures
-from typing import Any
 
 import grpc
 import structlog
@@ -15,9 +15,9 @@ from grpc_reflection.v1alpha import reflection
 
 from earmark.config import Settings
 from earmark.errors import PackError, PackUnavailable
-from earmark.evaluation import Evaluator
 from earmark.interceptors import CallInterceptor
 from earmark.live import LivePack
+from earmark.reload import Reloader, load_checked
 from earmark.servicer import EarmarkServicer
 from earmark.v1 import earmark_pb2, earmark_pb2_grpc
 
@@ -82,27 +82,33 @@ class EarmarkServer:
 
 
 def serve(settings: Settings) -> int:
-    """Load the pack, serve until SIGTERM or SIGINT, drain, and return the exit code."""
+    """Load the pack, serve until SIGTERM or SIGINT, drain, and return the exit code.
+
+    SIGHUP, or any change under the rules directory, reloads the pack; a pack that fails
+    its checks or its example cases is refused and the last good one keeps serving.
+    """
     try:
-        evaluator = Evaluator.from_directory(settings.rules)
+        evaluator = load_checked(settings.rules)
     except PackError as exc:
         print(f"earmark: the rule pack in {settings.rules} has problems; not serving:", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
+    live = LivePack(evaluator)
     try:
-        server = EarmarkServer(settings, LivePack(evaluator))
+        server = EarmarkServer(settings, live)
     except OSError as exc:
         print(f"earmark: {exc}", file=sys.stderr)
         return 1
-    stopping = threading.Event()
-
-    def request_stop(signum: int, _frame: Any) -> None:
-        log.info("stopping", signal=signal.Signals(signum).name, grace_seconds=settings.grace_seconds)
-        stopping.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
+    reloader = Reloader(live, settings.rules)
+    # Signal handlers only queue a command (SimpleQueue.put is safe there); the main loop
+    # does the work, so a reload never runs inside a signal handler.
+    commands: queue.SimpleQueue[signal.Signals] = queue.SimpleQueue()
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, lambda received, _frame: commands.put(signal.Signals(received)))
+    stop_watching = threading.Event()
+    if settings.watch:
+        reloader.watch(stop_watching)
     server.start()
     log.info(
         "serving",
@@ -112,9 +118,19 @@ def serve(settings: Settings) -> int:
         ruleset_version=evaluator.pack.version,
         rules_loaded=len(evaluator.pack.rules),
         threads=settings.threads,
+        watching=settings.watch,
     )
-    while not stopping.wait(1.0):  # a timed wait keeps the main thread responsive to signals
-        pass
+    while True:
+        try:
+            received = commands.get(timeout=1.0)  # a timed wait keeps signals responsive
+        except queue.Empty:
+            continue
+        if received is signal.SIGHUP:
+            reloader.reload("SIGHUP")
+            continue
+        log.info("stopping", signal=received.name, grace_seconds=settings.grace_seconds)
+        break
+    stop_watching.set()
     server.stop()
     log.info("stopped")
     return 0

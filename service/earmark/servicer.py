@@ -24,7 +24,10 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         self._max_batch_size = max_batch_size
 
     def Evaluate(self, request: pb.EvaluateRequest, context: grpc.ServicerContext) -> pb.EvaluateResponse:
-        evaluator = self._live.current()  # one pack for the whole call
+        with self._live.use() as evaluator:  # one pack for the whole call
+            return self._evaluate(evaluator, request)
+
+    def _evaluate(self, evaluator: Evaluator, request: pb.EvaluateRequest) -> pb.EvaluateResponse:
         _bind(evaluator, products=1)
         if not request.HasField("product"):
             raise InvalidArgument("product is required")
@@ -36,7 +39,12 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
     def EvaluateBatch(
         self, request: pb.EvaluateBatchRequest, context: grpc.ServicerContext
     ) -> pb.EvaluateBatchResponse:
-        evaluator = self._live.current()
+        with self._live.use() as evaluator:  # one pack for the whole page
+            return self._evaluate_batch(evaluator, request)
+
+    def _evaluate_batch(
+        self, evaluator: Evaluator, request: pb.EvaluateBatchRequest
+    ) -> pb.EvaluateBatchResponse:
         count = len(request.products)
         _bind(evaluator, products=count)
         if count > self._max_batch_size:
@@ -64,7 +72,7 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
     ) -> pb.DescribeRulesResponse:
         evaluator = self._live.current()
         _bind(evaluator)
-        return describe_message(evaluator, self._max_batch_size)
+        return describe_message(evaluator, self._live.status, self._max_batch_size)
 
 
 def _batch_error(product_id: str, exc: Exception) -> pb.Error:

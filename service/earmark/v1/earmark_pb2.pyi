@@ -128,7 +128,7 @@ class DescribeRulesRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class DescribeRulesResponse(_message.Message):
-    __slots__ = ("ruleset_version", "pack", "categories", "use_cases", "specs", "shopper", "rule_count", "loaded_at", "max_batch_size")
+    __slots__ = ("ruleset_version", "pack", "categories", "use_cases", "specs", "shopper", "rule_count", "loaded_at", "max_batch_size", "last_reload_at", "last_reload_error", "reloads_succeeded", "reloads_failed")
     RULESET_VERSION_FIELD_NUMBER: _ClassVar[int]
     PACK_FIELD_NUMBER: _ClassVar[int]
     CATEGORIES_FIELD_NUMBER: _ClassVar[int]
@@ -138,6 +138,10 @@ class DescribeRulesResponse(_message.Message):
     RULE_COUNT_FIELD_NUMBER: _ClassVar[int]
     LOADED_AT_FIELD_NUMBER: _ClassVar[int]
     MAX_BATCH_SIZE_FIELD_NUMBER: _ClassVar[int]
+    LAST_RELOAD_AT_FIELD_NUMBER: _ClassVar[int]
+    LAST_RELOAD_ERROR_FIELD_NUMBER: _ClassVar[int]
+    RELOADS_SUCCEEDED_FIELD_NUMBER: _ClassVar[int]
+    RELOADS_FAILED_FIELD_NUMBER: _ClassVar[int]
     ruleset_version: str
     pack: str
     categories: _containers.RepeatedCompositeFieldContainer[Category]
@@ -147,7 +151,11 @@ class DescribeRulesResponse(_message.Message):
     rule_count: int
     loaded_at: _timestamp_pb2.Timestamp
     max_batch_size: int
-    def __init__(self, ruleset_version: _Optional[str] = ..., pack: _Optional[str] = ..., categories: _Optional[_Iterable[_Union[Category, _Mapping]]] = ..., use_cases: _Optional[_Iterable[_Union[UseCase, _Mapping]]] = ..., specs: _Optional[_Iterable[_Union[Attribute, _Mapping]]] = ..., shopper: _Optional[_Iterable[_Union[Attribute, _Mapping]]] = ..., rule_count: _Optional[int] = ..., loaded_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., max_batch_size: _Optional[int] = ...) -> None: ...
+    last_reload_at: _timestamp_pb2.Timestamp
+    last_reload_error: str
+    reloads_succeeded: int
+    reloads_failed: int
+    def __init__(self, ruleset_version: _Optional[str] = ..., pack: _Optional[str] = ..., categories: _Optional[_Iterable[_Union[Category, _Mapping]]] = ..., use_cases: _Optional[_Iterable[_Union[UseCase, _Mapping]]] = ..., specs: _Optional[_Iterable[_Union[Attribute, _Mapping]]] = ..., shopper: _Optional[_Iterable[_Union[Attribute, _Mapping]]] = ..., rule_count: _Optional[int] = ..., loaded_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., max_batch_size: _Optional[int] = ..., last_reload_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_reload_error: _Optional[str] = ..., reloads_succeeded: _Optional[int] = ..., reloads_failed: _Optional[int] = ...) -> None: ...
 
 class Category(_message.Message):
     __slots__ = ("id", "title")

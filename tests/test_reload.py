@@ -1,0 +1,248 @@
+"""Publishing rule changes live: a good edit goes live, a broken or failing one is refused
+and the last good pack keeps serving, calls in flight never fail or mix two packs, and
+replaced rulesets are freed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+import weakref
+from pathlib import Path
+
+import grpc
+import pytest
+from test_cli import _free_port, _serve, _wait_serving
+
+from earmark.config import BUNDLED_RULES
+from earmark.evaluation import Evaluator
+from earmark.live import LivePack
+from earmark.reload import Reloader, load_checked
+from earmark.rulepack.loader import load_pack
+from earmark.v1 import earmark_pb2 as pb
+from earmark.v1 import earmark_pb2_grpc
+from earmark.validation import Subject
+
+from conftest import start_server
+from helpers import evaluate_request
+
+BOOM_ONLY = {"mic": "boom"}
+
+
+def _set_boom_meetings(pack: Path, amount: int) -> None:
+    """Edit the boom mic's meetings score, the way a merchandiser would."""
+    talking = pack / "talking.yaml"
+    text = talking.read_text()
+    start = text.index("scores: {meetings: ")
+    end = text.index(",", start)
+    talking.write_text(text[:start] + f"scores: {{meetings: {amount}" + text[end:])
+
+
+def _meetings(live: LivePack, specs: dict) -> tuple[str, int]:
+    with live.use() as evaluator:
+        verdict = evaluator.evaluate(Subject("p", evaluator.validator.specs(specs), None))
+    return verdict.ruleset_version, next(s.value for s in verdict.scores if s.use_case.id == "meetings")
+
+
+def test_a_good_edit_goes_live(pack_copy: Path) -> None:
+    live = LivePack(load_checked(pack_copy))
+    reloader = Reloader(live, pack_copy)
+    before, score = _meetings(live, BOOM_ONLY)
+    assert not reloader.reload("unchanged")  # same files: nothing to publish
+    _set_boom_meetings(pack_copy, 28)
+    assert reloader.reload("test")
+    after, new_score = _meetings(live, BOOM_ONLY)
+    assert before != after
+    assert score - 2 == new_score
+    assert (2, 0, "") == (
+        live.status.reloads_succeeded,
+        live.status.reloads_failed,
+        live.status.last_reload_error,
+    )
+
+
+def test_a_broken_edit_is_refused_and_the_last_good_pack_keeps_serving(pack_copy: Path) -> None:
+    live = LivePack(load_checked(pack_copy))
+    reloader = Reloader(live, pack_copy)
+    version, score = _meetings(live, BOOM_ONLY)
+    (pack_copy / "zz.yaml").write_text("rules:\n  - id: x\n    description: [broken\n")
+    assert not reloader.reload("test")
+    assert (version, score) == _meetings(live, BOOM_ONLY)
+    assert "zz.yaml:4:" in live.status.last_reload_error and "yaml-syntax" in live.status.last_reload_error
+    assert 1 == live.status.reloads_failed
+
+
+def test_a_pack_that_fails_its_own_examples_is_refused(pack_copy: Path) -> None:
+    live = LivePack(load_checked(pack_copy))
+    reloader = Reloader(live, pack_copy)
+    version, _ = _meetings(live, BOOM_ONLY)
+    _set_boom_meetings(pack_copy, -30)  # office headsets would no longer win meetings
+    assert not reloader.reload("test")
+    assert version == _meetings(live, BOOM_ONLY)[0]
+    assert "examples/talking.yaml:" in live.status.last_reload_error
+    assert "error[example-failed]" in live.status.last_reload_error
+
+
+def test_reloads_under_load_fail_no_call_and_never_mix_two_packs(pack_copy: Path) -> None:
+    """Clients call continuously while the pack flips between two versions. Every answer
+    must be whole: its scores are the ones its own ruleset_version gives."""
+    live = LivePack(load_checked(pack_copy))
+    reloader = Reloader(live, pack_copy)
+    expected = {}
+    for amount in (30, 28):
+        _set_boom_meetings(pack_copy, amount)
+        reloader.reload("setup")
+        expected.update([_meetings(live, BOOM_ONLY)])
+    assert 2 == len(set(expected.values()))
+
+    server = start_server(live, threads=4)
+    stop = threading.Event()
+    failures: list[str] = []
+    answers: list[tuple[str, int]] = []
+
+    def client() -> None:
+        while not stop.is_set():
+            try:
+                verdict = server.stub.Evaluate(evaluate_request("p", BOOM_ONLY), timeout=10).verdict
+                answers.append((verdict.ruleset_version, verdict.scores[3].score))
+            except grpc.RpcError as exc:
+                failures.append(f"{exc.code()}: {exc.details()}")
+
+    clients = [threading.Thread(target=client) for _ in range(4)]
+    try:
+        for thread in clients:
+            thread.start()
+        for flip in range(20):
+            _set_boom_meetings(pack_copy, 28 if flip % 2 else 30)  # setup left it at 28
+            assert reloader.reload("flip")
+    finally:
+        stop.set()
+        for thread in clients:
+            thread.join()
+        server.close()
+    assert [] == failures
+    assert len(answers) > 100
+    assert {version for version, _ in answers} == set(expected)
+    for version, score in answers:
+        assert expected[version] == score
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def test_a_thousand_reloads_keep_memory_flat_and_free_every_replaced_ruleset() -> None:
+    """Each swap compiles a fresh ruleset while requests run; every replaced one must be
+    freed once its requests finish. (Parsing the YAML is not the concern here, so two
+    parsed packs are compiled in turn.)"""
+    packs = [load_pack(BUNDLED_RULES)] * 2
+    live = LivePack(Evaluator(packs[0]))
+    closed_flags: list[weakref.ref[Evaluator]] = []  # weak: the test must not keep them alive
+    stop = threading.Event()
+
+    def requests() -> None:
+        while not stop.is_set():
+            _meetings(live, BOOM_ONLY)
+
+    workers = [threading.Thread(target=requests) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    try:
+        baseline = 0
+        for n in range(1000):
+            closed_flags.append(weakref.ref(live.current().rules))  # type: ignore[arg-type]
+            live.swap(Evaluator(packs[n % 2]))
+            if n == 49:  # after the allocator has warmed up
+                baseline = _rss_bytes()
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join()
+    end = _rss_bytes()
+    print(
+        f"\nreload memory: baseline {baseline / 2**20:.1f} MiB after 50 reloads, {end / 2**20:.1f} MiB after 1000"
+    )
+    alive = [ref() for ref in closed_flags]
+    assert all(rules is None or rules.closed for rules in alive)  # freed, or at least closed
+    assert not live.current().rules.closed
+    assert end <= baseline * 1.10
+
+
+def test_sighup_and_file_changes_reload_a_running_server(pack_copy: Path) -> None:
+    port = _free_port()
+    process = _serve(
+        {
+            "EARMARK_ADDRESS": f"127.0.0.1:{port}",
+            "EARMARK_RULES": str(pack_copy),
+            "EARMARK_LOG_FORMAT": "json",
+        }
+    )
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            _wait_serving(channel, process)
+            stub = earmark_pb2_grpc.EarmarkStub(channel)
+            first = stub.DescribeRules(pb.DescribeRulesRequest()).ruleset_version
+
+            def reloaded_after(change: str) -> pb.DescribeRulesResponse:
+                deadline = time.monotonic() + 15
+                while time.monotonic() < deadline:
+                    described = stub.DescribeRules(pb.DescribeRulesRequest())
+                    reloaded = described.reloads_succeeded + described.reloads_failed > 0
+                    if reloaded and described.ruleset_version != first:
+                        return described
+                    time.sleep(0.1)
+                raise AssertionError(f"no reload after {change}")
+
+            _set_boom_meetings(pack_copy, 28)  # the watcher sees this
+            watched = reloaded_after("an edit")
+            assert watched.ruleset_version != first
+
+            (pack_copy / "zz.yaml").write_text(
+                "rules:\n  - id: x\n    description: d\n    when: {mic: boom_arm}\n    then: {fit: 1}\n"
+            )
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline:
+                described = stub.DescribeRules(pb.DescribeRulesRequest())
+                if described.reloads_failed:
+                    break
+                time.sleep(0.1)
+            assert watched.ruleset_version == described.ruleset_version  # the last good pack serves
+            assert "zz.yaml:4:" in described.last_reload_error
+
+            (pack_copy / "zz.yaml").unlink()
+            _set_boom_meetings(pack_copy, 29)
+            os.kill(process.pid, signal.SIGHUP)  # SIGHUP also forces a reload
+            deadline = time.monotonic() + 15
+            while stub.DescribeRules(pb.DescribeRulesRequest()).ruleset_version in (
+                first,
+                watched.ruleset_version,
+            ):
+                assert time.monotonic() < deadline, "no reload after SIGHUP"
+                time.sleep(0.1)
+            assert "headset" == stub.Evaluate(evaluate_request("p", BOOM_ONLY)).verdict.category
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+        assert 0 == process.returncode
+        assert '"reload_refused"' in stderr and "zz.yaml:4:" in stderr
+    finally:
+        process.kill()
+
+
+@pytest.mark.parametrize("count", [3])
+def test_retired_evaluators_wait_for_their_last_request(count: int) -> None:
+    pack = load_pack(BUNDLED_RULES)
+    live = LivePack(Evaluator(pack))
+    held = []
+    contexts = [live.use() for _ in range(count)]
+    for context in contexts:
+        held.append(context.__enter__())
+    first = held[0]
+    live.swap(Evaluator(pack))
+    assert not first.rules.closed  # still in use
+    for context in contexts[:-1]:
+        context.__exit__(None, None, None)
+    assert not first.rules.closed
+    contexts[-1].__exit__(None, None, None)
+    assert first.rules.closed

@@ -146,3 +146,30 @@ def test_serve_on_a_taken_port_says_so_and_exits_1() -> None:
         _, stderr = process.communicate(timeout=30)
     assert 1 == process.returncode
     assert "cannot listen on" in stderr
+
+
+def test_check_warns_about_rules_no_example_exercises_and_strict_fails_on_it(pack_copy: Path) -> None:
+    (pack_copy / "zz.yaml").write_text(
+        "rules:\n  - id: lonely\n    description: d\n    when: {weight_g: {at_least: 9000}}\n    then: {fit: 1}\n"
+    )
+    relaxed = CliRunner().invoke(main, ["check", str(pack_copy)])
+    assert 0 == relaxed.exit_code
+    assert "zz.yaml:2:5: warning[unexercised-rule]: no example case makes 'lonely' fire" in relaxed.output
+    assert "1 warning(s)" in relaxed.output
+    strict = CliRunner().invoke(main, ["check", "--strict", str(pack_copy)])
+    assert 1 == strict.exit_code
+
+
+def test_check_with_an_unknown_option_is_a_usage_error() -> None:
+    assert 2 == CliRunner().invoke(main, ["check", "--stirct"]).exit_code
+
+
+def test_a_case_can_compare_with_another_products_score(pack_copy: Path) -> None:
+    talking = pack_copy / "examples" / "talking.yaml"
+    talking.write_text(
+        talking.read_text().replace('"music < sennheiser-hd-600.music"', '"music > sennheiser-hd-600.music"')
+    )
+    result = CliRunner().invoke(main, ["test", str(pack_copy)])
+    assert 1 == result.exit_code
+    assert "expected music > sennheiser-hd-600.music, got music = " in result.output
+    assert ", sennheiser-hd-600.music = " in result.output

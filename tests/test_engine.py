@@ -1,6 +1,6 @@
 """The engine driver: conditions translated for durable_rules must fire exactly when the
-documented semantics say (checked against a plain reading of them, on random rules and
-products), sids stay bounded and hash-distinct, and a closed pack frees its ruleset."""
+documented semantics say (`analysis.holds`, which `earmark check` also relies on), on
+random rules and products; sids stay bounded and hash-distinct; a closed pack is freed."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from earmark.engine import MAX_LIVE_SIDS, CompiledRules, _SidPool, fnv1a_32, translate
 from earmark.errors import EngineFailure
+from earmark.rulepack.analysis import holds
 from earmark.rulepack.model import AllOf, AnyOf, Attribute, AttributeTest, AttrType, Condition, Not
 
 from helpers import make_pack
@@ -88,45 +89,6 @@ SPEC_VALUES = st.fixed_dictionaries(
     },
 )
 SHOPPER_VALUES = st.none() | st.fixed_dictionaries({}, optional={"m": NUMBERS})
-
-
-def _value(attribute: Attribute, specs: dict[str, Any], shopper: dict[str, Any] | None) -> Any:
-    return (specs if attribute.side == "spec" else shopper or {}).get(attribute.name)
-
-
-def holds(condition: Condition, specs: dict[str, Any], shopper: dict[str, Any] | None) -> bool:
-    """The documented semantics, read plainly: a test on a missing attribute is false
-    (except `missing`), and `not` negates."""
-    if isinstance(condition, Not):
-        return not holds(condition.child, specs, shopper)
-    if isinstance(condition, AllOf):
-        return all(holds(c, specs, shopper) for c in condition.children)
-    if isinstance(condition, AnyOf):
-        return any(holds(c, specs, shopper) for c in condition.children)
-    value = _value(condition.attribute, specs, shopper)
-    if condition.op in ("present", "missing"):
-        return (value is not None) == (condition.op == "present")
-    if value is None:
-        return False
-    other = condition.value
-    if isinstance(other, Attribute):
-        other = _value(other, specs, shopper)
-        if other is None:
-            return False
-    return {
-        "is": lambda: value == other,
-        "is_not": lambda: value != other,
-        "one_of": lambda: value in other,
-        "none_of": lambda: value not in other,
-        "at_least": lambda: value >= other,
-        "at_most": lambda: value <= other,
-        "more_than": lambda: value > other,
-        "less_than": lambda: value < other,
-        "between": lambda: other[0] <= value <= other[1],
-        "contains": lambda: other in value,
-        "contains_any": lambda: any(v in value for v in other),
-        "contains_all": lambda: all(v in value for v in other),
-    }[condition.op]()
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -8,15 +8,21 @@ import pytest
 
 from earmark.config import BUNDLED_RULES
 from earmark.evaluation import Evaluator
-from earmark.examples import run_case, run_examples
+from earmark.examples import CaseResult, run_case, run_examples
 from earmark.rulepack.loader import load_pack
 
 CASES = load_pack(BUNDLED_RULES).examples
 
 
+@pytest.fixture(scope="module")
+def results(evaluator: Evaluator) -> dict[str, CaseResult]:
+    """Every case run together, as `earmark test` does (cases may compare with each other)."""
+    return {r.case.name: r for r in run_examples(evaluator)}
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_example_case(evaluator: Evaluator, case) -> None:
-    result = run_case(evaluator, case)
+def test_example_case(results: dict[str, CaseResult], case) -> None:
+    result = results[case.name]
     assert () == result.failures, f"{case.location}: {case.name}"
 
 

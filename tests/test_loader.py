@@ -260,3 +260,84 @@ def test_a_pack_past_an_engine_limit_is_refused_as_a_pack_problem(pack_copy: Pat
         Evaluator.from_directory(pack_copy)
     assert "pack.yaml:1:1: error[engine-refused]" in str(caught.value)
     assert "108" in str(caught.value)
+
+
+ANALYSIS = [
+    # (file body, line, code, words in the message)
+    (
+        "rules:\n  - id: x\n    description: d\n    when:\n      weight_g: {at_least: 300, at_most: 100}\n    then: {fit: 1}\n",
+        2,
+        "never-fires",
+        "contradict",
+    ),
+    (
+        "rules:\n  - id: x\n    description: d\n    when:\n      battery_hours: {less_than: 0}\n    then: {fit: 1}\n",
+        2,
+        "never-fires",
+        "'x'",
+    ),
+    (
+        "rules:\n  - id: x\n    description: d\n    when:\n      mic: boom\n      not: {mic: [boom, inline]}\n    then: {fit: 1}\n",
+        2,
+        "never-fires",
+        "'x'",
+    ),
+    (
+        "rules:\n  - id: x\n    description: d\n    when:\n      mic: boom\n      weight_g: {at_least: 300}\n    then:\n      category: headphones\n      priority: 10\n",
+        2,
+        "category-conflict",
+        "'boom-mic-makes-a-headset' at",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "code", "words"), ANALYSIS, ids=[f"{a[2]}-{i}" for i, a in enumerate(ANALYSIS)]
+)
+def test_each_analysis_finding_is_reported_at_its_rule(
+    pack_copy: Path, body: str, line: int, code: str, words: str
+) -> None:
+    name = _rule_file(pack_copy, body)
+    problem = _single(pack_copy, name)
+    assert f"{name}:{line}:" in problem
+    assert f"error[{code}]" in problem
+    assert words in problem
+
+
+def test_the_conflict_names_an_example_product(pack_copy: Path) -> None:
+    _rule_file(pack_copy, ANALYSIS[3][0])
+    problem = _single(pack_copy, "zz-test.yaml")
+    assert "mic=boom" in problem and "weight_g=" in problem and "priority 10" in problem
+
+
+def test_different_priorities_or_disjoint_conditions_do_not_conflict(pack_copy: Path) -> None:
+    _rule_file(
+        pack_copy,
+        "rules:\n  - id: x\n    description: d\n    when: {mic: boom, weight_g: {at_least: 300}}\n"
+        "    then: {category: headphones, priority: 11}\n"
+        "  - id: y\n    description: d\n    when: {mic: boom, weight_g: {less_than: 300}}\n"
+        "    then: {category: unclassified, priority: 11}\n",
+    )
+    assert {"x", "y"} <= set(load_pack(pack_copy).rules_by_id)
+
+
+def test_a_use_case_no_rule_scores_is_reported_in_the_manifest(pack_copy: Path) -> None:
+    manifest = pack_copy / "pack.yaml"
+    text = manifest.read_text()
+    manifest.write_text(
+        text.replace("specs:\n", "  - id: podcasts\n    title: Podcasts\n    default: 50\n\nspecs:\n", 1)
+    )
+    line = manifest.read_text().splitlines().index("  - id: podcasts") + 1
+    problem = _single(pack_copy, "pack.yaml")
+    assert (
+        f"pack.yaml:{line}:" in problem and "error[unscored-use-case]" in problem and "'podcasts'" in problem
+    )
+
+
+def test_a_comparison_with_an_unknown_case_is_reported(pack_copy: Path) -> None:
+    examples = pack_copy / "examples" / "zz.yaml"
+    examples.write_text(
+        'examples:\n  - name: n\n    product: {}\n    expect:\n      scores: ["music > nobody.music"]\n'
+    )
+    problem = _single(pack_copy, "examples/zz.yaml")
+    assert "zz.yaml:2:" in problem and "error[unknown-case]" in problem and "'nobody'" in problem

@@ -11,9 +11,9 @@ from pathlib import Path
 import click
 
 from earmark.config import BUNDLED_RULES, load_settings
-from earmark.errors import ConfigError, PackError
+from earmark.errors import ConfigError, PackError, Problem
 from earmark.evaluation import Evaluator
-from earmark.examples import run_examples
+from earmark.examples import run_examples, unexercised_rules
 from earmark.logs import configure_logging
 from earmark.server import serve
 
@@ -41,13 +41,32 @@ def serve_command() -> None:
 
 @main.command("check")
 @PACK_DIR
-def check_command(pack_dir: Path) -> None:
-    """Check a rule pack and print every problem as file:line:col."""
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+def check_command(pack_dir: Path, strict: bool) -> None:
+    """Check a rule pack: print every problem as path:line:col: severity[code]: message.
+
+    Exits 1 on errors (or on warnings with --strict), 2 on usage errors.
+    """
     evaluator = _load_or_exit(pack_dir)
     pack = evaluator.pack
-    click.echo(
-        f"{pack.name}: {len(pack.rules)} rules, {len(pack.use_cases)} use cases, {len(pack.examples)} example cases; version {pack.version}"
+    warnings = sorted(
+        Problem(
+            r.location.path,
+            r.location.line,
+            r.location.column,
+            "unexercised-rule",
+            f"no example case makes '{r.id}' fire",
+            "warning",
+        )
+        for r in unexercised_rules(evaluator, run_examples(evaluator))
     )
+    for warning in warnings:
+        click.echo(str(warning))
+    click.echo(
+        f"{pack.name}: {len(pack.rules)} rules, {len(pack.use_cases)} use cases, {len(pack.examples)} example cases, "
+        f"{len(warnings)} warning(s); version {pack.version}"
+    )
+    sys.exit(1 if strict and warnings else 0)
 
 
 @main.command("test")
@@ -67,8 +86,7 @@ def test_command(pack_dir: Path) -> None:
             fired = ", ".join(r.id for r in result.verdict.fired) or "none"
             click.echo(f"    rules that fired: {fired}")
     passed = sum(r.passed for r in results)
-    exercised = {r.id for res in results if res.verdict for r in res.verdict.fired}
-    unexercised = [r.id for r in evaluator.pack.rules if r.id not in exercised]
+    unexercised = [r.id for r in unexercised_rules(evaluator, results)]
     if unexercised:
         click.echo(f"coverage: {len(unexercised)} rules no case exercises: {', '.join(unexercised)}")
     else:

@@ -49,16 +49,18 @@ class EngineFailure(EarmarkError):
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One thing wrong with a rule pack, located for the person who edits it."""
+    """One thing wrong with a rule pack, located for the person who edits it. An error
+    stops the pack from loading; a warning is shown and fails only `earmark check --strict`."""
 
     path: str
     line: int
     column: int
     code: str
     message: str
+    severity: str = "error"
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}: error[{self.code}]: {self.message}"
+        return f"{self.path}:{self.line}:{self.column}: {self.severity}[{self.code}]: {self.message}"
 
 
 class PackError(EarmarkError):

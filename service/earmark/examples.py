@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from earmark.errors import EarmarkError
 from earmark.evaluation import Evaluator
-from earmark.rulepack.model import ExampleCase, ScoreExpectation
+from earmark.rulepack.model import ExampleCase, Rule, ScoreExpectation
 from earmark.validation import Subject
 from earmark.verdict import FIT, Verdict
 
@@ -26,30 +26,55 @@ class CaseResult:
 
 
 def run_examples(evaluator: Evaluator) -> list[CaseResult]:
-    return [run_case(evaluator, case) for case in evaluator.pack.examples]
+    """Every case of the pack. All are evaluated first, so that one case can compare its
+    scores with another's ("music > sony-xm5.music")."""
+    verdicts = [(case, _evaluate(evaluator, case)) for case in evaluator.pack.examples]
+    by_id = {case.id: _values(v) for case, v in verdicts if case.id and isinstance(v, Verdict)}
+    return [_result(case, verdict, by_id) for case, verdict in verdicts]
 
 
 def run_case(evaluator: Evaluator, case: ExampleCase) -> CaseResult:
+    """One case on its own (comparisons with other cases are run by run_examples)."""
+    return _result(case, _evaluate(evaluator, case), {})
+
+
+def unexercised_rules(evaluator: Evaluator, results: list[CaseResult]) -> list[Rule]:
+    """The rules that no example case makes fire, in pack order."""
+    exercised = {rule.id for result in results if result.verdict for rule in result.verdict.fired}
+    return [rule for rule in evaluator.pack.rules if rule.id not in exercised]
+
+
+def _evaluate(evaluator: Evaluator, case: ExampleCase) -> Verdict | str:
     validator = evaluator.validator
     try:
         shopper = validator.shopper(case.shopper) if case.shopper is not None else None
-        subject = Subject(case.name, validator.specs(case.product), shopper)
-        verdict = evaluator.evaluate(subject)
+        return evaluator.evaluate(Subject(case.name, validator.specs(case.product), shopper))
     except EarmarkError as exc:
-        return CaseResult(case, (f"the product or shopper is invalid: {exc.message}",), None)
-    return CaseResult(case, tuple(_failures(case, verdict)), verdict)
+        return f"the product or shopper is invalid: {exc.message}"
 
 
-def _failures(case: ExampleCase, verdict: Verdict) -> list[str]:
-    failures = []
-    if case.category is not None and case.category != verdict.category:
-        failures.append(f"expected category {case.category}, got {verdict.category}")
+def _result(case: ExampleCase, verdict: Verdict | str, others: dict[str, dict[str, int]]) -> CaseResult:
+    if isinstance(verdict, str):
+        return CaseResult(case, (verdict,), None)
+    return CaseResult(case, tuple(_failures(case, verdict, others)), verdict)
+
+
+def _values(verdict: Verdict) -> dict[str, int]:
     values = {s.use_case.id: s.value for s in verdict.scores}
     if verdict.fit is not None:
         values[FIT] = verdict.fit.value
+    return values
+
+
+def _failures(case: ExampleCase, verdict: Verdict, others: dict[str, dict[str, int]]) -> list[str]:
+    failures = []
+    if case.category is not None and case.category != verdict.category:
+        failures.append(f"expected category {case.category}, got {verdict.category}")
+    values = _values(verdict)
     for expectation in case.scores:
-        if not _holds(expectation, values):
-            failures.append(f"expected {expectation.text}, got {_actual(expectation, values)}")
+        failure = _check(expectation, values, others)
+        if failure:
+            failures.append(failure)
     fired = {r.id for r in verdict.fired}
     for rule_id in case.fired:
         if rule_id not in fired:
@@ -57,26 +82,34 @@ def _failures(case: ExampleCase, verdict: Verdict) -> list[str]:
     for rule_id in case.not_fired:
         if rule_id in fired:
             failures.append(f"expected rule {rule_id} not to fire; it did")
-    text = " ".join(
-        [
-            verdict.explanation,
-            *(s.explanation for s in verdict.scores),
-            verdict.fit.explanation if verdict.fit else "",
-        ]
-    ).lower()
+    texts = [verdict.explanation, *(s.explanation for s in verdict.scores)]
+    if verdict.fit is not None:
+        texts.append(verdict.fit.explanation)
+    text = " ".join(texts).lower()
     for words in case.explanation_has:
         if words.lower() not in text:
             failures.append(f"expected the explanations to mention {words!r}")
     return failures
 
 
-def _holds(expectation: ScoreExpectation, values: dict[str, int]) -> bool:
-    right = values[expectation.right] if isinstance(expectation.right, str) else expectation.right
-    return bool(_OPERATORS[expectation.op](values[expectation.left], right))
-
-
-def _actual(expectation: ScoreExpectation, values: dict[str, int]) -> str:
-    shown = f"{expectation.left} = {values[expectation.left]}"
-    if isinstance(expectation.right, str):
-        shown += f", {expectation.right} = {values[expectation.right]}"
-    return shown
+def _check(
+    expectation: ScoreExpectation, values: dict[str, int], others: dict[str, dict[str, int]]
+) -> str | None:
+    left = values.get(expectation.left)
+    shown = f"{expectation.left} = {left}"
+    if expectation.other_case is not None:
+        other = others.get(expectation.other_case)
+        if other is None:
+            return f"cannot check {expectation.text}: case {expectation.other_case} has no verdict"
+        right = other.get(str(expectation.right))
+        shown += f", {expectation.other_case}.{expectation.right} = {right}"
+    elif isinstance(expectation.right, str):
+        right = values.get(expectation.right)
+        shown += f", {expectation.right} = {right}"
+    else:
+        right = expectation.right
+    if left is None or right is None:
+        return f"cannot check {expectation.text}: no fit without a shopper"
+    if _OPERATORS[expectation.op](left, right):
+        return None
+    return f"expected {expectation.text}, got {shown}"

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from earmark.errors import PackError, Problem
+from earmark.rulepack import analysis
 from earmark.rulepack.conditions import ConditionParser
 from earmark.rulepack.model import (
     Attribute,
@@ -110,12 +111,17 @@ class _PackLoader:
             if source is not None:
                 rules.extend(self._rules(source, attributes, categories, use_cases, len(rules), manifest))
         self._check_duplicate_rule_ids(rules)
+        if not self.problems:  # the analyses need a pack whose parts all parsed
+            self._check_scored_use_cases(rules, use_cases, manifest_source)
+            self._check_rules_can_fire(rules)
+            self._check_category_conflicts(rules)
 
         examples: list[ExampleCase] = []
         for path in self._files(self.directory / EXAMPLES_DIR):
             source = self._read(path)
             if source is not None:
                 examples.extend(self._examples(source, categories, use_cases, rules))
+        self._check_case_references(examples)
 
         if self.problems:
             raise PackError(self.problems)
@@ -418,6 +424,47 @@ class _PackLoader:
                 )
             seen.setdefault(rule.id, rule)
 
+    def _check_scored_use_cases(
+        self, rules: list[Rule], use_cases: dict[str, UseCase], source: SourceFile
+    ) -> None:
+        scored = {use_case for rule in rules for use_case, _ in rule.scores}
+        for i, use_case in enumerate(use_cases):
+            if use_case not in scored:
+                self.problems.append(
+                    source.problem(
+                        ("use_cases", i, "id"),
+                        "unscored-use-case",
+                        f"no rule scores the use case '{use_case}', so every product gets its default",
+                    )
+                )
+
+    def _check_rules_can_fire(self, rules: list[Rule]) -> None:
+        for rule in rules:
+            if analysis.never_fires(rule):
+                self.problems.append(
+                    self._at(
+                        rule,
+                        "never-fires",
+                        f"the conditions of '{rule.id}' contradict each other (or the declared ranges), so it can never fire",
+                    )
+                )
+
+    def _check_category_conflicts(self, rules: list[Rule]) -> None:
+        for first, second, example in analysis.category_conflicts(rules):
+            self.problems.append(
+                self._at(
+                    second,
+                    "category-conflict",
+                    f"'{second.id}' (category {second.category}) and '{first.id}' at {first.location} (category {first.category}) "
+                    f"can fire for the same product ({analysis.describe(example)}) at the same priority {first.priority}; "
+                    "give one of them a higher priority",
+                )
+            )
+
+    @staticmethod
+    def _at(rule: Rule, code: str, message: str) -> Problem:
+        return Problem(rule.location.path, rule.location.line, rule.location.column, code, message)
+
     # ---- examples -------------------------------------------------------------------------
 
     def _examples(
@@ -474,6 +521,7 @@ class _PackLoader:
             if ok:
                 cases.append(
                     ExampleCase(
+                        id=example.id,
                         name=example.name,
                         location=Location(source.path, line),
                         product=plain(source.data["examples"][i]["product"]),
@@ -488,6 +536,34 @@ class _PackLoader:
                     )
                 )
         return cases
+
+    def _check_case_references(self, examples: list[ExampleCase]) -> None:
+        ids: dict[str, ExampleCase] = {}
+        for case in examples:
+            if case.id is not None:
+                if case.id in ids:
+                    self.problems.append(
+                        Problem(
+                            case.location.path,
+                            case.location.line,
+                            1,
+                            "duplicate-case-id",
+                            f"case id '{case.id}' is already used at {ids[case.id].location}",
+                        )
+                    )
+                ids.setdefault(case.id, case)
+        for case in examples:
+            for expectation in case.scores:
+                if expectation.other_case is not None and expectation.other_case not in ids:
+                    self.problems.append(
+                        Problem(
+                            case.location.path,
+                            case.location.line,
+                            1,
+                            "unknown-case",
+                            f"'{expectation.text}' names no case with the id '{expectation.other_case}'",
+                        )
+                    )
 
     def _fail(self, source: SourceFile, loc: tuple[Any, ...], code: str, message: str) -> bool:
         self.problems.append(source.problem(loc, code, message))
@@ -504,6 +580,13 @@ def _parse_expectation(text: str, names: tuple[str, ...]) -> ScoreExpectation | 
                 return f"'{left}' is not a use case or 'fit'; write e.g. 'meetings >= 70'"
             if right in names:
                 return ScoreExpectation(left, op, right, text)
+            other_case, dot, other_name = right.rpartition(".")
+            if dot and other_case:
+                if other_name not in names:
+                    return (
+                        f"'{other_name}' is not a use case or 'fit'; write e.g. 'music > other-case-id.music'"
+                    )
+                return ScoreExpectation(left, op, other_name, text, other_case=other_case)
             try:
                 return ScoreExpectation(left, op, float(right), text)
             except ValueError:

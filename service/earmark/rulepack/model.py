@@ -176,16 +176,19 @@ class Rule:
 
 @dataclass(frozen=True)
 class ScoreExpectation:
-    """`left op right`: left is a use case id or "fit"; right is a number or one of those."""
+    """`left op right`: left is a use case id or "fit"; right is a number, one of those, or
+    another case's score written `<case id>.<use case>`."""
 
     left: str
     op: str
     right: str | float
     text: str
+    other_case: str | None = None  # the id of the case `right` is read from
 
 
 @dataclass(frozen=True)
 class ExampleCase:
+    id: str | None
     name: str
     location: Location
     product: dict[str, Any]

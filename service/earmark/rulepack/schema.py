@@ -125,6 +125,7 @@ class ExpectDoc(_Doc):
 
 
 class ExampleDoc(_Doc):
+    id: RuleId | None = None  # lets another case compare with this one's scores
     name: Text
     product: dict[str, Any]
     shopper: dict[str, Any] | None = None

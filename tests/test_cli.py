@@ -173,3 +173,51 @@ def test_a_case_can_compare_with_another_products_score(pack_copy: Path) -> None
     assert 1 == result.exit_code
     assert "expected music > sennheiser-hd-600.music, got music = " in result.output
     assert ", sennheiser-hd-600.music = " in result.output
+
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def test_explain_shows_the_deciding_rule_and_each_waterfall() -> None:
+    result = CliRunner().invoke(
+        main,
+        ["explain", str(EXAMPLES / "arctis-nova-7.yaml"), "--shopper", str(EXAMPLES / "shopper-gamer.json")],
+    )
+    assert 0 == result.exit_code, result.output
+    assert result.output.startswith("arctis-nova-7: headset — Wireless gaming headset")
+    assert "category from boom-mic-makes-a-headset (rules/audio/category.yaml:" in result.output
+    assert "Gaming with friends: " in result.output and "  +35  boom-mic-for-talking" in result.output
+    assert "Fit for this shopper: " in result.output and "mean of gaming_social, gaming_solo" in result.output
+
+
+def test_explain_as_json_adds_up() -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "explain",
+            str(EXAMPLES / "arctis-nova-7.yaml"),
+            "--shopper",
+            str(EXAMPLES / "shopper-gamer.json"),
+            "--format",
+            "json",
+        ],
+    )
+    assert 0 == result.exit_code, result.output
+    data = json.loads(result.output)
+    assert "headset" == data["category"]["id"]
+    for part in [*data["scores"], data["fit"]]:
+        start = part.get("default", part.get("start"))
+        assert start + sum(step["amount"] for step in part["steps"]) == part["total"]
+        low, high = part["clamped_to"]
+        assert max(low, min(high, part["total"])) == part["score"]
+    assert any(s["total"] != s["score"] for s in data["scores"])  # this product hits the 100 ceiling
+
+
+def test_explain_reports_a_bad_product_and_a_bad_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"mic": "boom_arm"}')
+    result = CliRunner().invoke(main, ["explain", str(bad)])
+    assert 1 == result.exit_code and "specs.mic='boom_arm'" in result.output
+    listing = tmp_path / "list.yaml"
+    listing.write_text("- mic: boom\n")
+    assert 2 == CliRunner().invoke(main, ["explain", str(listing)]).exit_code

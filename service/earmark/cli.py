@@ -5,17 +5,23 @@ Exit codes: 0 success, 1 findings or failures, 2 usage or configuration errors.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 from earmark.config import BUNDLED_RULES, load_settings
-from earmark.errors import ConfigError, PackError, Problem
+from earmark.errors import ConfigError, InvalidArgument, PackError, Problem
 from earmark.evaluation import Evaluator
 from earmark.examples import run_examples, unexercised_rules
+from earmark.explain import breakdown, render
 from earmark.logs import configure_logging
 from earmark.server import serve
+from earmark.validation import Subject
 
 PACK_DIR = click.argument(
     "pack_dir", required=False, default=str(BUNDLED_RULES), type=click.Path(file_okay=False, path_type=Path)
@@ -93,6 +99,55 @@ def test_command(pack_dir: Path) -> None:
         click.echo(f"coverage: every one of the {len(evaluator.pack.rules)} rules is exercised")
     click.echo(f"{passed} passed, {len(results) - passed} failed")
     sys.exit(0 if passed == len(results) else 1)
+
+
+@main.command("explain")
+@click.argument("product_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--shopper",
+    "shopper_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A shopper, as JSON or YAML.",
+)
+@click.option(
+    "--rules",
+    "pack_dir",
+    default=str(BUNDLED_RULES),
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The rule pack (default: the bundled one).",
+)
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+def explain_command(
+    product_file: Path, shopper_file: Path | None, pack_dir: Path, output_format: str
+) -> None:
+    """Show why a product gets its verdict: the deciding rules and each score's waterfall.
+
+    PRODUCT_FILE is JSON or YAML: either {"id": ..., "specs": {...}} or the specs alone.
+    """
+    evaluator = _load_or_exit(pack_dir)
+    product = read_data(product_file)
+    specs = product.get("specs", product)
+    product_id = str(product.get("id", product_file.stem)) if "specs" in product else product_file.stem
+    shopper = read_data(shopper_file) if shopper_file else None
+    try:
+        validated_shopper = evaluator.validator.shopper(shopper) if shopper is not None else None
+        subject = Subject(product_id, evaluator.validator.specs(specs), validated_shopper)
+    except InvalidArgument as exc:
+        click.echo(f"earmark: {exc.message}", err=True)
+        sys.exit(1)
+    data = breakdown(evaluator.pack, evaluator.evaluate(subject), validated_shopper)
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False) if output_format == "json" else render(data))
+
+
+def read_data(path: Path) -> dict[str, Any]:
+    """A JSON or YAML mapping from a file the user named (YAML's safe loader: data only)."""
+    try:
+        data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, YAMLError) as exc:
+        raise click.BadParameter(f"{path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise click.BadParameter(f"{path}: expected a mapping of attributes")
+    return data
 
 
 def _load_or_exit(pack_dir: Path) -> Evaluator:

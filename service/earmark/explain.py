@@ -1,0 +1,113 @@
+"""Why a product got its verdict: each score as a waterfall from the pack's default through
+every rule that moved it to the clamped result, as data and as text for a person."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from earmark.rulepack.model import Pack, Rule
+from earmark.verdict import FIT, Verdict
+
+
+def breakdown(pack: Pack, verdict: Verdict, shopper: dict[str, Any] | None) -> dict[str, Any]:
+    """The verdict with its reasons, as plain data (what `--format json` prints)."""
+    scores = []
+    for score in verdict.scores:
+        use_case = score.use_case
+        steps = _steps(verdict, use_case.id, use_case.default)
+        total = steps[-1]["running"] if steps else use_case.default
+        scores.append(
+            {
+                "use_case": use_case.id,
+                "title": use_case.title,
+                "default": use_case.default,
+                "steps": steps,
+                "total": total,
+                "clamped_to": [use_case.floor, 100],
+                "score": score.value,
+                "explanation": score.explanation,
+            }
+        )
+    fit = None
+    if verdict.fit is not None:
+        steps = _steps(verdict, FIT, verdict.fit.start)
+        fit = {
+            "uses": list((shopper or {}).get("uses") or [u.id for u in pack.use_cases]),
+            "start": verdict.fit.start,
+            "steps": steps,
+            "total": steps[-1]["running"] if steps else verdict.fit.start,
+            "clamped_to": [0, 100],
+            "score": verdict.fit.value,
+            "explanation": verdict.fit.explanation,
+        }
+    return {
+        "product_id": verdict.product_id,
+        "ruleset_version": verdict.ruleset_version,
+        "category": {"id": verdict.category, "decided_by": _rule(verdict.category_rule, verdict)},
+        "label": {"text": verdict.label, "from": _rule(verdict.label_rule, verdict)},
+        "scores": scores,
+        "fit": fit,
+        "explanation": verdict.explanation,
+        "fired": [rule.id for rule in verdict.fired],
+    }
+
+
+def render(data: dict[str, Any]) -> str:
+    """The breakdown as text for a terminal."""
+    lines = [f"{data['product_id'] or 'product'}: {data['category']['id']} — {data['label']['text']}"]
+    decided = data["category"]["decided_by"]
+    if decided:
+        lines.append(f"  category from {decided['id']} ({decided['location']}): {decided['fragment']}")
+    else:
+        lines.append("  category: the pack's default (no rule decided)")
+    if data["label"]["from"]:
+        lines.append(f"  label from {data['label']['from']['id']} ({data['label']['from']['location']})")
+    lines.append("")
+    for score in data["scores"]:
+        lines += _waterfall(score["title"], f"{score['default']:>4}  default", score)
+        lines.append(f"        {score['explanation']}")
+        lines.append("")
+    if data["fit"] is not None:
+        fit = data["fit"]
+        lines += _waterfall(
+            "Fit for this shopper", f"{fit['start']:>4}  mean of {', '.join(fit['uses'])}", fit
+        )
+        lines.append(f"        {fit['explanation']}")
+        lines.append("")
+    lines.append(data["explanation"])
+    lines.append(f"(ruleset {data['ruleset_version']})")
+    return "\n".join(lines)
+
+
+def _waterfall(title: str, start: str, part: dict[str, Any]) -> list[str]:
+    lines = [f"{title}: {part['score']}", f"  {start}"]
+    for step in part["steps"]:
+        amount = f"{step['amount']:+d}"
+        lines.append(f"  {amount:>4}  {step['rule']:<42} {step['fragment']}")
+    clamp = f", clamped to {part['score']}" if part["total"] != part["score"] else ""
+    lines.append(f"     = {part['total']}{clamp}")
+    return lines
+
+
+def _steps(verdict: Verdict, target: str, start: int) -> list[dict[str, Any]]:
+    running = start
+    steps = []
+    for contribution in verdict.contributions(target):
+        running += contribution.amount
+        steps.append(
+            {
+                "rule": contribution.rule.id,
+                "location": str(contribution.rule.location),
+                "amount": contribution.amount,
+                "running": running,
+                "fragment": contribution.fragment,
+            }
+        )
+    return steps
+
+
+def _rule(rule: Rule | None, verdict: Verdict) -> dict[str, Any] | None:
+    if rule is None:
+        return None
+    fragment = verdict.fragments.get(rule.id, "")
+    return {"id": rule.id, "location": str(rule.location), "priority": rule.priority, "fragment": fragment}

@@ -19,6 +19,8 @@ from earmark.errors import ConfigError, InvalidArgument, PackError, Problem
 from earmark.evaluation import Evaluator
 from earmark.examples import run_examples, unexercised_rules
 from earmark.explain import breakdown, render
+from earmark.impact import compare, read_catalog
+from earmark.impact import render as render_impact
 from earmark.logs import configure_logging
 from earmark.server import serve
 from earmark.validation import Subject
@@ -137,6 +139,30 @@ def explain_command(
         sys.exit(1)
     data = breakdown(evaluator.pack, evaluator.evaluate(subject), validated_shopper)
     click.echo(json.dumps(data, indent=2, ensure_ascii=False) if output_format == "json" else render(data))
+
+
+@main.command("diff")
+@click.argument("old_pack", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.argument("new_pack", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--catalog",
+    "catalog_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Products as JSON Lines.",
+)
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+def diff_command(old_pack: Path, new_pack: Path, catalog_file: Path, output_format: str) -> None:
+    """Preview what publishing NEW_PACK instead of OLD_PACK does to a catalog."""
+    old, new = _load_or_exit(old_pack), _load_or_exit(new_pack)
+    try:
+        with catalog_file.open(encoding="utf-8") as lines:
+            report = compare(old, new, list(read_catalog(lines)))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise click.BadParameter(f"{catalog_file}: {exc}") from None
+    click.echo(
+        json.dumps(report, indent=2, ensure_ascii=False) if output_format == "json" else render_impact(report)
+    )
 
 
 def read_data(path: Path) -> dict[str, Any]:

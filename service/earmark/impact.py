@@ -1,0 +1,161 @@
+"""What a rule change would do to a catalog, before it is published (`earmark diff`).
+
+Every product is evaluated under both packs. The report counts category changes, gives
+per use case the mean and largest score shifts with the products that moved most and the
+rules behind each move, and counts explanations that changed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from earmark.errors import EarmarkError
+from earmark.evaluation import Evaluator
+from earmark.validation import Subject
+from earmark.verdict import Verdict
+
+TOP_MOVERS = 5
+
+
+@dataclass(frozen=True)
+class CatalogProduct:
+    id: str
+    specs: dict[str, Any]
+    line: int
+
+
+def read_catalog(lines: Iterable[str]) -> Iterable[CatalogProduct]:
+    """Products from JSON Lines: {"id": ..., "specs": {...}} per line; blank lines skipped.
+    Raises ValueError naming the line of anything that is not such an object."""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"line {number}: not JSON ({exc.msg})") from None
+        if not isinstance(item, dict) or not isinstance(item.get("specs", {}), dict):
+            raise ValueError(f'line {number}: expected {{"id": ..., "specs": {{...}}}}')
+        yield CatalogProduct(str(item.get("id", f"line-{number}")), item.get("specs", {}), number)
+
+
+def compare(old: Evaluator, new: Evaluator, catalog: Iterable[CatalogProduct]) -> dict[str, Any]:
+    """The impact report as plain data (what `--format json` prints)."""
+    use_cases = [u.id for u in new.pack.use_cases if u.id in {o.id for o in old.pack.use_cases}]
+    shifts: dict[str, list[tuple[int, str, list[str]]]] = {u: [] for u in use_cases}
+    category_changes = []
+    invalid = []
+    explanations_changed = 0
+    compared = 0
+    for product in catalog:
+        try:
+            before = _verdict(old, product)
+            after = _verdict(new, product)
+        except EarmarkError as exc:
+            invalid.append({"id": product.id, "line": product.line, "error": exc.message})
+            continue
+        compared += 1
+        if before.category != after.category:
+            category_changes.append(
+                {
+                    "id": product.id,
+                    "old": before.category,
+                    "new": after.category,
+                    "old_rule": before.category_rule.id if before.category_rule else None,
+                    "new_rule": after.category_rule.id if after.category_rule else None,
+                }
+            )
+        if _texts(before) != _texts(after):
+            explanations_changed += 1
+        old_scores = {s.use_case.id: s.value for s in before.scores}
+        new_scores = {s.use_case.id: s.value for s in after.scores}
+        for use_case in use_cases:
+            shift = new_scores[use_case] - old_scores[use_case]
+            causes = _causes(before, after, use_case) if shift else []
+            shifts[use_case].append((shift, product.id, causes))
+    return {
+        "old_version": old.pack.version,
+        "new_version": new.pack.version,
+        "products": compared,
+        "invalid": invalid,
+        "category_changes": category_changes,
+        "use_cases": [_summary(use_case, shifts[use_case]) for use_case in use_cases],
+        "explanations_changed": explanations_changed,
+    }
+
+
+def render(report: dict[str, Any]) -> str:
+    lines = [
+        f"compared {report['products']} products: {report['old_version']} -> {report['new_version']}",
+        f"category changes: {len(report['category_changes'])}",
+    ]
+    for change in report["category_changes"]:
+        lines.append(
+            f"  {change['id']}: {change['old']} -> {change['new']} (decided by {change['new_rule'] or 'the default'})"
+        )
+    lines.append("score shifts:")
+    lines.append(f"  {'use case':<15} {'changed':>7} {'mean':>6}  {'largest up':<30} {'largest down':<30}")
+    for summary in report["use_cases"]:
+        up, down = summary["largest_increase"], summary["largest_decrease"]
+        lines.append(
+            f"  {summary['use_case']:<15} {summary['changed']:>7} {summary['mean_shift']:>+6.2f}  "
+            f"{_extreme(up):<30} {_extreme(down):<30}"
+        )
+        for mover in summary["top_movers"]:
+            lines.append(f"      {mover['shift']:+4d} {mover['id']:<28} {', '.join(mover['rules'])}")
+    lines.append(f"explanations changed: {report['explanations_changed']} of {report['products']} products")
+    if report["invalid"]:
+        lines.append(f"invalid products (skipped): {len(report['invalid'])}")
+        lines += [f"  line {p['line']} {p['id']}: {p['error']}" for p in report["invalid"]]
+    return "\n".join(lines)
+
+
+def _verdict(evaluator: Evaluator, product: CatalogProduct) -> Verdict:
+    specs = evaluator.validator.specs(product.specs)
+    return evaluator.evaluate(Subject(product.id, specs, None))
+
+
+def _texts(verdict: Verdict) -> tuple[str, ...]:
+    return (verdict.explanation, *(s.explanation for s in verdict.scores))
+
+
+def _causes(before: Verdict, after: Verdict, use_case: str) -> list[str]:
+    """The rules whose effect on `use_case` differs between the two verdicts, as
+    "rule-id +8" (a rule that now fires, or gives more) or "rule-id -8"."""
+    old = _amounts(before, use_case)
+    new = _amounts(after, use_case)
+    causes = []
+    for rule_id in sorted(old.keys() | new.keys()):
+        delta = new.get(rule_id, 0) - old.get(rule_id, 0)
+        if delta:
+            causes.append(f"{rule_id} {delta:+d}")
+    return causes
+
+
+def _amounts(verdict: Verdict, use_case: str) -> dict[str, int]:
+    amounts: dict[str, int] = {}
+    for contribution in verdict.contributions(use_case):
+        amounts[contribution.rule.id] = amounts.get(contribution.rule.id, 0) + contribution.amount
+    return amounts
+
+
+def _summary(use_case: str, shifts: list[tuple[int, str, list[str]]]) -> dict[str, Any]:
+    moved = [s for s in shifts if s[0]]
+    ranked = sorted(moved, key=lambda s: (-abs(s[0]), s[1]))
+    up = max(moved, default=None, key=lambda s: s[0])
+    down = min(moved, default=None, key=lambda s: s[0])
+    return {
+        "use_case": use_case,
+        "changed": len(moved),
+        "mean_shift": round(sum(s[0] for s in shifts) / len(shifts), 2) if shifts else 0.0,
+        "largest_increase": {"id": up[1], "shift": up[0]} if up and up[0] > 0 else None,
+        "largest_decrease": {"id": down[1], "shift": down[0]} if down and down[0] < 0 else None,
+        "top_movers": [{"id": s[1], "shift": s[0], "rules": s[2]} for s in ranked[:TOP_MOVERS]],
+    }
+
+
+def _extreme(entry: dict[str, Any] | None) -> str:
+    return f"{entry['shift']:+d} {entry['id']}" if entry else "-"

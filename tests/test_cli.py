@@ -261,3 +261,15 @@ def test_diff_names_a_bad_catalog_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["diff", "rules/audio", "rules/audio", "--catalog", str(catalog)])
     assert 2 == result.exit_code
     assert "line 2: not JSON" in result.output
+
+
+def test_check_shows_missing_translations_and_explain_speaks_german(pack_copy: Path) -> None:
+    (pack_copy / "zz.yaml").write_text(
+        "rules:\n  - id: lonely\n    description: d\n    when: {weight_g: {at_least: 9000}}\n    then: {fit: 1, say: english only}\n"
+    )
+    result = CliRunner().invoke(main, ["check", "--strict", str(pack_copy)])
+    assert 1 == result.exit_code
+    assert "zz.yaml:5:" in result.output and "warning[missing-translation]" in result.output
+    german = CliRunner().invoke(main, ["explain", str(EXAMPLES / "arctis-nova-7.yaml"), "--locale", "de-AT"])
+    assert 0 == german.exit_code, german.output
+    assert "Kabelloses Gaming-Headset" in german.output and "Spielen mit Freunden: " in german.output

@@ -341,3 +341,34 @@ def test_a_comparison_with_an_unknown_case_is_reported(pack_copy: Path) -> None:
     )
     problem = _single(pack_copy, "examples/zz.yaml")
     assert "zz.yaml:2:" in problem and "error[unknown-case]" in problem and "'nobody'" in problem
+
+
+def test_an_unknown_locale_and_a_missing_default_text_are_errors(pack_copy: Path) -> None:
+    name = _rule_file(
+        pack_copy,
+        "rules:\n  - id: x\n    description: d\n    when: {mic: boom}\n    then:\n      fit: 1\n      say:\n        en: hi\n        fr: salut\n"
+        "  - id: y\n    description: d\n    when: {mic: boom}\n    then:\n      fit: 1\n      say: {de: hallo}\n",
+    )
+    problems = _problems(pack_copy)
+    assert 2 == len(problems), problems
+    assert f"{name}:9:" in problems[0] and "error[unknown-locale]" in problems[0] and "'fr'" in problems[0]
+    assert (
+        f"{name}:15:" in problems[1]
+        and "error[missing-default-text]" in problems[1]
+        and "'en'" in problems[1]
+    )
+
+
+def test_a_text_without_a_translation_is_a_warning(pack_copy: Path) -> None:
+    name = _rule_file(
+        pack_copy,
+        "rules:\n  - id: x\n    description: d\n    when: {mic: boom}\n    then:\n      fit: 1\n      say: english only\n",
+    )
+    pack = load_pack(pack_copy)
+    warnings = [str(w) for w in pack.warnings]
+    assert 1 == len(warnings), warnings
+    assert (
+        f"{name}:7:" in warnings[0]
+        and "warning[missing-translation]" in warnings[0]
+        and "no 'de' text" in warnings[0]
+    )

@@ -234,3 +234,38 @@ def test_stopping_drains_in_flight_calls_and_turns_health_not_serving(evaluator:
     stopper.join(timeout=10)
     assert not stopper.is_alive()
     server.channel.close()
+
+
+def test_explanations_come_in_the_shoppers_language(running: RunningServer) -> None:
+    request = evaluate_request("p", BOOM_GAMING_HEADSET, {"budget_usd": 100})
+    request.locale = "de-DE"
+    verdict = running.stub.Evaluate(request).verdict
+    assert "Kabelloses Gaming-Headset" == verdict.label
+    assert "Spielen mit Freunden" == verdict.scores[2].title
+    assert verdict.scores[3].explanation.startswith(
+        "Hervorragend für Online-Besprechungen, Stärken: ein Bügelmikrofon"
+    )
+    assert "über Ihrem Budget von 100 $" in verdict.fit.explanation
+    assert "headset" == verdict.category  # ids never change with the language
+
+
+@pytest.mark.parametrize("tag", ["fr-FR", "en-GB", ""])
+def test_other_languages_fall_back_to_the_packs_default(running: RunningServer, tag: str) -> None:
+    request = evaluate_request("p", BOOM_GAMING_HEADSET)
+    request.locale = tag
+    assert "Wireless gaming headset" == running.stub.Evaluate(request).verdict.label
+
+
+def test_a_malformed_locale_is_invalid_argument(running: RunningServer) -> None:
+    request = evaluate_request("p", {})
+    request.locale = "de DE!"
+    with pytest.raises(grpc.RpcError) as caught:
+        running.stub.Evaluate(request)
+    assert grpc.StatusCode.INVALID_ARGUMENT == caught.value.code()
+    assert "locale='de DE!'" in caught.value.details()
+
+
+def test_a_batch_is_written_in_its_locale_and_describe_lists_the_locales(running: RunningServer) -> None:
+    batch = pb.EvaluateBatchRequest(products=[product("a", BOOM_GAMING_HEADSET)], locale="de")
+    assert "Kabelloses Gaming-Headset" == running.stub.EvaluateBatch(batch).items[0].verdict.label
+    assert ["en", "de"] == list(running.stub.DescribeRules(pb.DescribeRulesRequest()).locales)

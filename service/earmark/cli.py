@@ -57,7 +57,7 @@ def check_command(pack_dir: Path, strict: bool) -> None:
     """
     evaluator = _load_or_exit(pack_dir)
     pack = evaluator.pack
-    warnings = sorted(
+    unexercised = [
         Problem(
             r.location.path,
             r.location.line,
@@ -67,7 +67,8 @@ def check_command(pack_dir: Path, strict: bool) -> None:
             "warning",
         )
         for r in unexercised_rules(evaluator, run_examples(evaluator))
-    )
+    ]
+    warnings = sorted([*pack.warnings, *unexercised])
     for warning in warnings:
         click.echo(str(warning))
     click.echo(
@@ -118,9 +119,10 @@ def test_command(pack_dir: Path) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="The rule pack (default: the bundled one).",
 )
+@click.option("--locale", default="", help="BCP 47 language tag for the texts, e.g. de-DE.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
 def explain_command(
-    product_file: Path, shopper_file: Path | None, pack_dir: Path, output_format: str
+    product_file: Path, shopper_file: Path | None, pack_dir: Path, locale: str, output_format: str
 ) -> None:
     """Show why a product gets its verdict: the deciding rules and each score's waterfall.
 
@@ -133,7 +135,12 @@ def explain_command(
     shopper = read_data(shopper_file) if shopper_file else None
     try:
         validated_shopper = evaluator.validator.shopper(shopper) if shopper is not None else None
-        subject = Subject(product_id, evaluator.validator.specs(specs), validated_shopper)
+        subject = Subject(
+            product_id,
+            evaluator.validator.specs(specs),
+            validated_shopper,
+            evaluator.validator.locale(locale),
+        )
     except InvalidArgument as exc:
         click.echo(f"earmark: {exc.message}", err=True)
         sys.exit(1)

@@ -24,7 +24,8 @@ class Evaluator:
         self.pack = pack
         self.validator = RequestValidator(pack)
         self.rules = CompiledRules(pack)
-        self.composer = Composer(pack)
+        self.composers = {locale: Composer(pack, locale) for locale in pack.locales}
+        self.composer = self.composers[pack.default_locale]
         self.loaded_at = datetime.now(UTC)
 
     @classmethod
@@ -39,7 +40,8 @@ class Evaluator:
 
     def evaluate(self, subject: Subject) -> Verdict:
         fired = self.rules.fired(subject.specs, subject.shopper)
-        return self.composer.compose(subject.product_id, subject.specs, subject.shopper, fired)
+        composer = self.composers[subject.locale] if subject.locale else self.composer
+        return composer.compose(subject.product_id, subject.specs, subject.shopper, fired)
 
     def close(self) -> None:
         """Free the engine's ruleset; only once no request uses this evaluator."""

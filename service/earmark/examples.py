@@ -48,7 +48,8 @@ def _evaluate(evaluator: Evaluator, case: ExampleCase) -> Verdict | str:
     validator = evaluator.validator
     try:
         shopper = validator.shopper(case.shopper) if case.shopper is not None else None
-        return evaluator.evaluate(Subject(case.name, validator.specs(case.product), shopper))
+        locale = validator.locale(case.locale) if case.locale else None
+        return evaluator.evaluate(Subject(case.name, validator.specs(case.product), shopper, locale))
     except EarmarkError as exc:
         return f"the product or shopper is invalid: {exc.message}"
 

@@ -19,7 +19,7 @@ def breakdown(pack: Pack, verdict: Verdict, shopper: dict[str, Any] | None) -> d
         scores.append(
             {
                 "use_case": use_case.id,
-                "title": use_case.title,
+                "title": score.title,
                 "default": use_case.default,
                 "steps": steps,
                 "total": total,

@@ -31,7 +31,7 @@ def fill_verdict(message: pb.Verdict, verdict: Verdict, *, trace: bool) -> pb.Ve
     message.label = verdict.label
     add_score = message.scores.add
     for s in verdict.scores:
-        add_score(use_case=s.use_case.id, title=s.use_case.title, score=s.value, explanation=s.explanation)
+        add_score(use_case=s.use_case.id, title=s.title, score=s.value, explanation=s.explanation)
     message.explanation = verdict.explanation
     message.ruleset_version = verdict.ruleset_version
     if verdict.fit is not None:
@@ -61,7 +61,7 @@ def trace_hits(verdict: Verdict) -> list[pb.RuleHit]:
             hits.append(
                 pb.RuleHit(
                     rule_id=rule.id,
-                    effect=f"label {rule.label.source!r}, priority {rule.priority}{used}",
+                    effect=f"label {rule.label.default.source!r}, priority {rule.priority}{used}",
                     fragment=fragment,
                 )
             )
@@ -97,8 +97,9 @@ def describe_message(
     message = pb.DescribeRulesResponse(
         ruleset_version=pack.version,
         pack=pack.name,
-        categories=[pb.Category(id=c.id, title=c.title) for c in pack.categories],
-        use_cases=[pb.UseCase(id=u.id, title=u.title) for u in pack.use_cases],
+        categories=[pb.Category(id=c.id, title=c.title.text(pack.default_locale)) for c in pack.categories],
+        use_cases=[pb.UseCase(id=u.id, title=u.title.text(pack.default_locale)) for u in pack.use_cases],
+        locales=list(pack.locales),
         specs=[_attribute(a) for a in pack.specs],
         shopper=[_attribute(a) for a in pack.shopper],
         rule_count=len(pack.rules),

@@ -32,7 +32,8 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         if not request.HasField("product"):
             raise InvalidArgument("product is required")
         shopper = _shopper(evaluator, request)
-        subject = evaluator.validator.subject(request.product.id, request.product.specs, shopper)
+        locale = evaluator.validator.locale(request.locale)
+        subject = evaluator.validator.subject(request.product.id, request.product.specs, shopper, locale)
         verdict = evaluator.evaluate(subject)
         return pb.EvaluateResponse(verdict=verdict_message(verdict, trace=request.trace))
 
@@ -51,13 +52,14 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
             raise InvalidArgument(
                 f"products: {count} products is over the batch limit of {self._max_batch_size}"
             )
-        shopper = _shopper(evaluator, request)  # one shopper for the page: checked once
+        shopper = _shopper(evaluator, request)  # one shopper and locale for the page: checked once
+        locale = evaluator.validator.locale(request.locale)
         response = pb.EvaluateBatchResponse()
         failed = 0
         for product in request.products:
             item = response.items.add(product_id=product.id)
             try:
-                subject = evaluator.validator.subject(product.id, product.specs, shopper)
+                subject = evaluator.validator.subject(product.id, product.specs, shopper, locale)
                 fill_verdict(item.verdict, evaluator.evaluate(subject), trace=request.trace)
             except Exception as exc:
                 # A bad product gets an error in its own slot; the rest of the page goes on.

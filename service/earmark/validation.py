@@ -8,6 +8,7 @@ Values are also normalised here so that nothing durable_rules mishandles reaches
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -25,6 +26,7 @@ MAX_TEXT = 200
 MAX_ITEMS = 64
 # Non-integral numbers are kept to 4 decimals: a float below 1e-4 would print as 1e-05.
 DECIMALS = 4
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8}){0,6}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,7 @@ class Subject:
     product_id: str
     specs: dict[str, Any]
     shopper: dict[str, Any] | None
+    locale: str | None = None  # one of the pack's locales; None means its default
 
 
 class RequestValidator:
@@ -43,6 +46,7 @@ class RequestValidator:
         self._specs = _adapter("Specs", pack.specs)
         self._shopper = _adapter("Shopper", pack.shopper)
         self._spec_names = frozenset(a.name for a in pack.specs)
+        self._resolve_locale = pack.resolve_locale
         self._shopper_names = frozenset(a.name for a in pack.shopper)
 
     def specs(self, values: dict[str, Any]) -> dict[str, Any]:
@@ -52,9 +56,25 @@ class RequestValidator:
     def shopper(self, values: dict[str, Any]) -> dict[str, Any]:
         return _normalise(_validate(self._shopper, values, "shopper"))
 
-    def subject(self, product_id: str, specs: struct_pb2.Struct, shopper: dict[str, Any] | None) -> Subject:
-        """Validate a product from a request; `shopper` is already validated (once per batch)."""
-        return Subject(product_id, self.specs(struct_values(specs, self._spec_names)), shopper)
+    def subject(
+        self,
+        product_id: str,
+        specs: struct_pb2.Struct,
+        shopper: dict[str, Any] | None,
+        locale: str | None = None,
+    ) -> Subject:
+        """Validate a product from a request; `shopper` and `locale` are already validated
+        (once per batch)."""
+        return Subject(product_id, self.specs(struct_values(specs, self._spec_names)), shopper, locale)
+
+    def locale(self, tag: str) -> str | None:
+        """The pack locale for a BCP 47 tag ("de-DE" -> "de"), None for none given.
+        An unknown language falls back to the pack's default; a malformed tag is an error."""
+        if not tag:
+            return None
+        if not _LANGUAGE_TAG.fullmatch(tag):
+            raise InvalidArgument(f"locale={tag[:40]!r}: not a BCP 47 language tag such as 'de-DE'")
+        return self._resolve_locale(tag)
 
     def shopper_from(self, shopper: struct_pb2.Struct | None) -> dict[str, Any] | None:
         if shopper is None:

@@ -35,6 +35,7 @@ class Contribution:
 @dataclass(frozen=True, slots=True)
 class Score:
     use_case: UseCase
+    title: str  # in the verdict's locale
     value: int
     explanation: str
 
@@ -77,24 +78,32 @@ class Verdict:
 
 
 class Composer:
-    """Composes verdicts for one pack."""
+    """Composes verdicts for one pack in one locale."""
 
-    def __init__(self, pack: Pack) -> None:
+    def __init__(self, pack: Pack, locale: str) -> None:
         self.pack = pack
+        self.locale = locale
         wording = pack.wording
         self._use_cases = pack.use_cases
+        self._titles = tuple(u.title.text(locale) for u in pack.use_cases)
+        self._phrases = tuple(u.phrase.text(locale) for u in pack.use_cases)
         self._index = {u.id: i for i, u in enumerate(pack.use_cases)}
         self._score_starts = tuple(b.start for b in wording.score_bands)
         self._openings = tuple(
-            tuple(_render(b.text, {"use_case": u.phrase}) for b in wording.score_bands)
-            for u in pack.use_cases
+            tuple(_render(b.text.get(locale), {"use_case": phrase}) for b in wording.score_bands)
+            for phrase in self._phrases
         )
         self._fit_starts = tuple(b.start for b in wording.fit_bands)
-        self._fit_openings = tuple(_render(b.text, {}) for b in wording.fit_bands)
-        self._pros = _split(wording.pros)
-        self._cons = _split(wording.cons)
+        self._fit_openings = tuple(_render(b.text.get(locale), {}) for b in wording.fit_bands)
+        self._pros = _split(wording.pros.get(locale))
+        self._cons = _split(wording.cons.get(locale))
+        self._summary_reason = wording.summary_reason.get(locale)
+        self._summary_best_for = wording.summary_best_for.get(locale)
+        self._summary_highlights = wording.summary_highlights.get(locale)
         self._max_reasons = wording.max_reasons
-        self._conjunction = wording.conjunction
+        self._conjunction = wording.conjunction.text(locale)
+        self._category_titles = {c.id: c.title.text(locale) for c in pack.categories}
+        self._category_explanations = {c.id: c.explanation.text(locale) for c in pack.categories}
         # Per rule: (use case position, amount, sort key) with the key (-|amount|, rule index)
         # prepared here so the request path only pairs it with the rendered fragment.
         self._effects = {
@@ -102,7 +111,7 @@ class Composer:
             for r in pack.rules
         }
         self._static_fragments = {
-            r.index: _render(r.say, {}) for r in pack.rules if r.say and not r.say.placeholders
+            r.index: r.say.text(locale) for r in pack.rules if r.say and not r.say.get(locale).placeholders
         }
 
     def compose(
@@ -110,14 +119,15 @@ class Composer:
     ) -> Verdict:
         """The verdict for one product, given the rules that fired (in pack order)."""
         pack = self.pack
+        locale = self.locale
         static = self._static_fragments
         fragments = {}
         for rule in fired:
             if rule.say is not None:
                 fragment = static.get(rule.index)
-                fragments[rule.id] = (
-                    fragment if fragment is not None else render_values(rule.say, specs, shopper)
-                )
+                if fragment is None:
+                    fragment = render_values(rule.say.get(locale), specs, shopper, self._conjunction)
+                fragments[rule.id] = fragment
 
         category_rule = _strongest(r for r in fired if r.category is not None)
         category = (
@@ -125,9 +135,9 @@ class Composer:
         )
         label_rule = _strongest(r for r in fired if r.label is not None)
         if label_rule is not None and label_rule.label is not None:
-            label = render_values(label_rule.label, specs, shopper)
+            label = render_values(label_rule.label.get(locale), specs, shopper, self._conjunction)
         else:
-            label = pack.categories_by_id[category].title
+            label = self._category_titles[category]
 
         # One pass over the fired rules: totals per use case, the reasons behind each, the
         # fit's reasons, and each rule's positive weight for the summary's highlights.
@@ -153,7 +163,7 @@ class Composer:
         for i, use_case in enumerate(self._use_cases):
             value = max(use_case.floor, min(100, totals[i]))
             opening = self._openings[i][_band(self._score_starts, value)]
-            scores.append(Score(use_case, value, self._sentence(opening, reasons[i])))
+            scores.append(Score(use_case, self._titles[i], value, self._sentence(opening, reasons[i])))
 
         fit = None
         if shopper is not None:
@@ -168,7 +178,7 @@ class Composer:
 
         reason = fragments.get(category_rule.id, "") if category_rule else ""
         summary = self._summary(
-            label, reason or pack.categories_by_id[category].explanation, scores, highlight_weight
+            label, reason or self._category_explanations[category], scores, highlight_weight
         )
         return Verdict(
             product_id,
@@ -208,23 +218,19 @@ class Composer:
     def _summary(self, label: str, reason: str, scores: list[Score], highlight_weight: dict[str, int]) -> str:
         """The widget paragraph: what it is and why, what it is best for, what stands out.
         Later sentences are dropped if they would pass the pack's length limit."""
-        wording = self.pack.wording
         limit = self.pack.explanation_limit
+        most = self._max_reasons
         ranked = sorted(scores, key=_score_value, reverse=True)  # stable: pack order breaks ties
         top = ranked[0].value
-        best = [s.use_case.phrase for s in ranked[: wording.max_reasons] if s.value >= top - 15]
-        highlights = sorted(highlight_weight, key=highlight_weight.__getitem__, reverse=True)[
-            : wording.max_reasons
-        ]
+        best = [self._phrases[self._index[s.use_case.id]] for s in ranked[:most] if s.value >= top - 15]
+        highlights = sorted(highlight_weight, key=highlight_weight.__getitem__, reverse=True)[:most]
 
-        text = _capitalise(_render(wording.summary_reason, {"label": label, "reason": reason}))
+        text = _capitalise(_render(self._summary_reason, {"label": label, "reason": reason}))
         if len(text) > limit:
             return text[: limit - 1].rsplit(" ", 1)[0] + "…"
-        extra = [_render(wording.summary_best_for, {"use_cases": _join(best, self._conjunction)})]
+        extra = [_render(self._summary_best_for, {"use_cases": _join(best, self._conjunction)})]
         if highlights:
-            extra.append(
-                _render(wording.summary_highlights, {"reasons": _join(highlights, self._conjunction)})
-            )
+            extra.append(_render(self._summary_highlights, {"reasons": _join(highlights, self._conjunction)}))
         for sentence in extra:
             if len(text) + 1 + len(sentence) <= limit:
                 text = f"{text} {sentence}"
@@ -270,7 +276,9 @@ def _render(template: Template, values: dict[str, str]) -> str:
     return "".join(literal + (values.get(name, "") if name else "") for literal, name in template.parts)
 
 
-def render_values(template: Template, specs: dict[str, Any], shopper: dict[str, Any] | None) -> str:
+def render_values(
+    template: Template, specs: dict[str, Any], shopper: dict[str, Any] | None, conjunction: str = "and"
+) -> str:
     """Fill a rule's text with the product's (or shopper's) attribute values."""
     out = []
     for literal, name in template.parts:
@@ -278,11 +286,11 @@ def render_values(template: Template, specs: dict[str, Any], shopper: dict[str, 
         if name is None:
             continue
         value = (shopper or {}).get(name[8:]) if name.startswith("shopper.") else specs.get(name)
-        out.append("unknown" if value is None else format_value(value))
+        out.append("unknown" if value is None else format_value(value, conjunction))
     return "".join(out)
 
 
-def format_value(value: Any) -> str:
+def format_value(value: Any, conjunction: str = "and") -> str:
     """An attribute value as a shopper reads it: 30 not 30.0, "detachable boom" not
     "detachable_boom", lists joined with commas."""
     if isinstance(value, bool):
@@ -292,5 +300,5 @@ def format_value(value: Any) -> str:
     if isinstance(value, float):
         return format(value, ".2f").rstrip("0").rstrip(".")
     if isinstance(value, list):
-        return _join([format_value(v) for v in value], "and")
+        return _join([format_value(v, conjunction) for v in value], conjunction)
     return str(value).replace("_", " ")

@@ -8,6 +8,7 @@ rules/audio/
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import math
 from pathlib import Path
@@ -27,6 +28,7 @@ from earmark.rulepack.model import (
     Rule,
     ScoreExpectation,
     Template,
+    Texts,
     UseCase,
     Wording,
 )
@@ -73,7 +75,9 @@ class _PackLoader:
         self.directory = directory
         self.root = directory.resolve()
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
         self.digest = hashlib.sha256()
+        self.locales: tuple[str, ...] = ("en",)  # from the manifest; the default first
 
     # ---- orchestration --------------------------------------------------------------------
 
@@ -97,6 +101,7 @@ class _PackLoader:
         manifest = self._parse(ManifestDoc, manifest_source)
         if manifest is None:
             raise PackError(self.problems)
+        self.locales = tuple(dict.fromkeys(manifest.locales))
 
         categories = self._categories(manifest, manifest_source)
         use_cases = self._use_cases(manifest, manifest_source)
@@ -141,6 +146,8 @@ class _PackLoader:
             explanation_limit=manifest.limits.explanation,
             fragment_limit=manifest.limits.fragment,
             examples=tuple(examples),
+            locales=self.locales,
+            warnings=tuple(sorted(self.warnings)),
         )
 
     def _files(self, directory: Path) -> list[Path]:
@@ -175,6 +182,68 @@ class _PackLoader:
         self.problems.extend(problems)
         return doc
 
+    def _texts(
+        self,
+        value: str | dict[str, str],
+        source: SourceFile,
+        loc: tuple[Any, ...],
+        allowed: set[str] | None,
+        *,
+        limit: int | None = None,
+    ) -> Texts | None:
+        """A translatable text: one string in the default locale, or one per locale."""
+        default_locale = self.locales[0]
+        given = value if isinstance(value, dict) else {default_locale: value}
+        templates: dict[str, Template] = {}
+        for locale, text in given.items():
+            where = (*loc, locale) if isinstance(value, dict) else loc
+            if locale not in self.locales:
+                close = difflib.get_close_matches(locale, self.locales, n=1)
+                hint = (
+                    f" (did you mean '{close[0]}'?)"
+                    if close
+                    else f"; the pack's locales: {', '.join(self.locales)}"
+                )
+                self.problems.append(
+                    source.problem(where, "unknown-locale", f"'{locale}' is not a locale of this pack{hint}")
+                )
+                continue
+            if limit is not None and len(text) > limit:
+                self.problems.append(
+                    source.problem(
+                        where,
+                        "fragment-too-long",
+                        f"{len(text)} characters; the widget allows {limit} (limits.fragment in {MANIFEST})",
+                    )
+                )
+            template = self._template(text, source, where, allowed)
+            if template is not None:
+                templates[locale] = template
+        if default_locale not in given:
+            self.problems.append(
+                source.problem(
+                    loc, "missing-default-text", f"give a text for the default locale '{default_locale}'"
+                )
+            )
+            return None
+        if len(templates) != len(given):
+            return None
+        for locale in self.locales[1:]:
+            if locale not in templates:
+                line, column = source.position(loc)
+                self.warnings.append(
+                    Problem(
+                        source.path,
+                        line,
+                        column,
+                        "missing-translation",
+                        f"no '{locale}' text; the '{default_locale}' one is used",
+                        "warning",
+                    )
+                )
+        default = templates.pop(default_locale)
+        return Texts(default, tuple(templates.items()))
+
     def _template(
         self, text: str, source: SourceFile, loc: tuple[Any, ...], allowed: set[str] | None
     ) -> Template | None:
@@ -207,7 +276,10 @@ class _PackLoader:
                         ("categories", i, "id"), "duplicate-id", f"category '{doc.id}' is declared twice"
                     )
                 )
-            found[doc.id] = Category(doc.id, doc.title, doc.explanation)
+            title = self._texts(doc.title, source, ("categories", i, "title"), set())
+            explanation = self._texts(doc.explanation, source, ("categories", i, "explanation"), set())
+            if title is not None and explanation is not None:
+                found[doc.id] = Category(doc.id, title, explanation)
         if manifest.default_category not in found:
             self.problems.append(
                 source.problem(
@@ -231,8 +303,12 @@ class _PackLoader:
                 self.problems.append(
                     source.problem(("use_cases", i, "floor"), "bad-range", "floor is above the default score")
                 )
-            phrase = doc.phrase or doc.title[:1].lower() + doc.title[1:]
-            found[doc.id] = UseCase(doc.id, doc.title, phrase, doc.default, doc.floor)
+            title = self._texts(doc.title, source, ("use_cases", i, "title"), set())
+            phrase = (
+                self._texts(doc.phrase, source, ("use_cases", i, "phrase"), set()) if doc.phrase else title
+            )
+            if title is not None and phrase is not None:
+                found[doc.id] = UseCase(doc.id, title, phrase, doc.default, doc.floor)
         return found
 
     def _attributes(
@@ -282,31 +358,40 @@ class _PackLoader:
         loc = ("wording",)
         score_bands = self._bands(w.score_bands, source, (*loc, "score_bands"), WORDING_PLACEHOLDERS["band"])
         fit_bands = self._bands(w.fit_bands, source, (*loc, "fit_bands"), WORDING_PLACEHOLDERS["fit_band"])
-        pros = self._template(w.pros, source, (*loc, "pros"), WORDING_PLACEHOLDERS["reasons"])
-        cons = self._template(w.cons, source, (*loc, "cons"), WORDING_PLACEHOLDERS["reasons"])
+        pros = self._texts(w.pros, source, (*loc, "pros"), WORDING_PLACEHOLDERS["reasons"])
+        cons = self._texts(w.cons, source, (*loc, "cons"), WORDING_PLACEHOLDERS["reasons"])
         s = w.summary
-        reason = self._template(
+        reason = self._texts(
             s.reason, source, (*loc, "summary", "reason"), WORDING_PLACEHOLDERS["summary.reason"]
         )
-        best = self._template(
+        best = self._texts(
             s.best_for, source, (*loc, "summary", "best_for"), WORDING_PLACEHOLDERS["summary.best_for"]
         )
-        highlights = self._template(
+        highlights = self._texts(
             s.highlights, source, (*loc, "summary", "highlights"), WORDING_PLACEHOLDERS["reasons"]
         )
-        parts = (score_bands, fit_bands, pros, cons, reason, best, highlights)
+        conjunction = self._texts(w.conjunction, source, (*loc, "conjunction"), set())
+        parts = (score_bands, fit_bands, pros, cons, reason, best, highlights, conjunction)
         if any(p is None for p in parts):
             return None
         return Wording(
-            score_bands, fit_bands, pros, cons, reason, best, highlights, w.conjunction, w.max_reasons
-        )  # type: ignore[arg-type]
+            score_bands,
+            fit_bands,
+            pros,
+            cons,
+            reason,
+            best,
+            highlights,
+            conjunction,
+            w.max_reasons,  # type: ignore[arg-type]
+        )
 
     def _bands(
         self, docs: list[BandDoc], source: SourceFile, loc: tuple[Any, ...], allowed: set[str]
     ) -> tuple[Band, ...] | None:
         bands = []
         for i, doc in enumerate(docs):
-            text = self._template(doc.text, source, (*loc, i, "text"), allowed)
+            text = self._texts(doc.text, source, (*loc, i, "text"), allowed)
             if text is None:
                 return None
             bands.append(Band(doc.start, text))
@@ -366,22 +451,17 @@ class _PackLoader:
                 )
             fragment_names = set(attributes)
             say = (
-                self._template(effects.say, source, (*loc, "then", "say"), fragment_names)
+                self._texts(
+                    effects.say, source, (*loc, "then", "say"), fragment_names, limit=manifest.limits.fragment
+                )
                 if effects.say
                 else None
             )
             label = (
-                self._template(effects.label, source, (*loc, "then", "label"), fragment_names)
+                self._texts(effects.label, source, (*loc, "then", "label"), fragment_names)
                 if effects.label
                 else None
             )
-            if effects.say and len(effects.say) > manifest.limits.fragment:
-                ok = self._fail(
-                    source,
-                    (*loc, "then", "say"),
-                    "fragment-too-long",
-                    f"{len(effects.say)} characters; the widget allows {manifest.limits.fragment} (limits.fragment in {MANIFEST})",
-                )
             if (
                 not ok
                 or condition is None
@@ -533,6 +613,7 @@ class _PackLoader:
                         fired=tuple(expect.fired),
                         not_fired=tuple(expect.not_fired),
                         explanation_has=tuple(expect.explanation_has),
+                        locale=example.locale,
                     )
                 )
         return cases

@@ -50,17 +50,52 @@ class Attribute:
 
 
 @dataclass(frozen=True)
+class Template:
+    """A text with {placeholders}, split once at load time so rendering is a join."""
+
+    source: str
+    parts: tuple[tuple[str, str | None], ...]  # (literal text, placeholder name or None)
+
+    @property
+    def placeholders(self) -> tuple[str, ...]:
+        return tuple(name for _, name in self.parts if name is not None)
+
+    @property
+    def plain(self) -> str:
+        """The text itself, for texts that have no placeholders."""
+        return "".join(literal for literal, _ in self.parts)
+
+
+@dataclass(frozen=True)
+class Texts:
+    """One text in the pack's default locale, with its translations."""
+
+    default: Template
+    translations: tuple[tuple[str, Template], ...] = ()
+
+    def get(self, locale: str) -> Template:
+        """The text for `locale` (an exact code the pack declares), else the default."""
+        for code, template in self.translations:
+            if code == locale:
+                return template
+        return self.default
+
+    def text(self, locale: str) -> str:
+        return self.get(locale).plain
+
+
+@dataclass(frozen=True)
 class Category:
     id: str
-    title: str
-    explanation: str  # used when no rule that fired says why
+    title: Texts
+    explanation: Texts  # used when no rule that fired says why
 
 
 @dataclass(frozen=True)
 class UseCase:
     id: str
-    title: str
-    phrase: str  # how the use case reads inside a sentence, e.g. "gaming with friends"
+    title: Texts
+    phrase: Texts  # how the use case reads inside a sentence, e.g. "gaming with friends"
     default: int
     floor: int
 
@@ -109,23 +144,11 @@ Condition = AttributeTest | AllOf | AnyOf | Not
 
 
 @dataclass(frozen=True)
-class Template:
-    """A text with {placeholders}, split once at load time so rendering is a join."""
-
-    source: str
-    parts: tuple[tuple[str, str | None], ...]  # (literal text, placeholder name or None)
-
-    @property
-    def placeholders(self) -> tuple[str, ...]:
-        return tuple(name for _, name in self.parts if name is not None)
-
-
-@dataclass(frozen=True)
 class Band:
     """The verdict word for scores from `start` up, e.g. 80 -> "Excellent for {use_case}"."""
 
     start: int
-    text: Template
+    text: Texts
 
 
 @dataclass(frozen=True)
@@ -134,12 +157,12 @@ class Wording:
 
     score_bands: tuple[Band, ...]  # highest start first
     fit_bands: tuple[Band, ...]
-    pros: Template  # {reasons}
-    cons: Template  # {reasons}
-    summary_reason: Template  # {label} {reason}
-    summary_best_for: Template  # {use_cases}
-    summary_highlights: Template  # {reasons}
-    conjunction: str  # joins the last two items of a list: "and"
+    pros: Texts  # {reasons}
+    cons: Texts  # {reasons}
+    summary_reason: Texts  # {label} {reason}
+    summary_best_for: Texts  # {use_cases}
+    summary_highlights: Texts  # {reasons}
+    conjunction: Texts  # joins the last two items of a list: "and"
     max_reasons: int  # fragments per sentence
 
 
@@ -164,11 +187,11 @@ class Rule:
     location: Location
     index: int  # position in the pack; breaks ties and names the rule inside the engine
     category: str | None = None
-    label: Template | None = None
+    label: Texts | None = None
     priority: int = 0
     scores: tuple[tuple[str, int], ...] = ()  # (use case id, signed amount), in pack order
     fit: int = 0
-    say: Template | None = None
+    say: Texts | None = None
 
 
 # ---- example cases ------------------------------------------------------------------------
@@ -198,6 +221,7 @@ class ExampleCase:
     fired: tuple[str, ...] = ()
     not_fired: tuple[str, ...] = ()
     explanation_has: tuple[str, ...] = ()
+    locale: str | None = None
 
 
 # ---- the pack -----------------------------------------------------------------------------
@@ -219,6 +243,22 @@ class Pack:
     explanation_limit: int
     fragment_limit: int
     examples: tuple[ExampleCase, ...] = ()
+    locales: tuple[str, ...] = ("en",)  # the default first
+    warnings: tuple[Any, ...] = ()  # Problems with severity "warning", e.g. missing translations
+
+    @property
+    def default_locale(self) -> str:
+        return self.locales[0]
+
+    def resolve_locale(self, requested: str) -> str:
+        """The pack locale for a BCP 47 tag: "de-DE" -> "de-de" if declared, else "de",
+        else the default."""
+        parts = requested.replace("_", "-").lower().split("-")
+        for size in range(len(parts), 0, -1):
+            candidate = "-".join(parts[:size])
+            if candidate in self.locales:
+                return candidate
+        return self.default_locale
 
     @cached_property
     def categories_by_id(self) -> dict[str, Category]:

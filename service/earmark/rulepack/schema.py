@@ -19,6 +19,9 @@ Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")
 RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,79}$")]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 Score = Annotated[int, Field(ge=0, le=100)]
+Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")]
+# A text an author may translate: one string (the pack's default locale), or one per locale.
+LocalText = Text | dict[Locale, Text]
 
 
 class _Doc(BaseModel):
@@ -31,14 +34,14 @@ class _Doc(BaseModel):
 
 class CategoryDoc(_Doc):
     id: Identifier
-    title: Text
-    explanation: Text
+    title: LocalText
+    explanation: LocalText
 
 
 class UseCaseDoc(_Doc):
     id: Identifier
-    title: Text
-    phrase: Text | None = None
+    title: LocalText
+    phrase: LocalText | None = None
     default: Score
     floor: Score = 0
 
@@ -54,22 +57,22 @@ class AttributeDoc(_Doc):
 
 class BandDoc(_Doc):
     start: Score = Field(alias="from")
-    text: Text
+    text: LocalText
 
 
 class SummaryDoc(_Doc):
-    reason: Text
-    best_for: Text
-    highlights: Text
+    reason: LocalText
+    best_for: LocalText
+    highlights: LocalText
 
 
 class WordingDoc(_Doc):
     score_bands: list[BandDoc] = Field(min_length=1)
     fit_bands: list[BandDoc] = Field(min_length=1)
-    pros: Text
-    cons: Text
+    pros: LocalText
+    cons: LocalText
     summary: SummaryDoc
-    conjunction: Text = "and"
+    conjunction: LocalText = "and"
     max_reasons: Annotated[int, Field(ge=1, le=5)] = 2
 
 
@@ -81,6 +84,8 @@ class LimitsDoc(_Doc):
 class ManifestDoc(_Doc):
     pack: Identifier
     title: Text
+    # The locales explanations are written in; the first is the default.
+    locales: list[Locale] = Field(default=["en"], min_length=1)
     limits: LimitsDoc = LimitsDoc()
     categories: list[CategoryDoc] = Field(min_length=1)
     default_category: Identifier
@@ -96,10 +101,10 @@ class ManifestDoc(_Doc):
 class EffectsDoc(_Doc):
     category: Identifier | None = None
     priority: Annotated[int, Field(ge=-1000, le=1000)] = 0
-    label: Text | None = None
+    label: LocalText | None = None
     scores: dict[Identifier, Annotated[int, Field(ge=-100, le=100)]] = {}
     fit: Annotated[int, Field(ge=-100, le=100)] = 0
-    say: Text | None = None
+    say: LocalText | None = None
 
 
 class RuleDoc(_Doc):
@@ -129,6 +134,7 @@ class ExampleDoc(_Doc):
     name: Text
     product: dict[str, Any]
     shopper: dict[str, Any] | None = None
+    locale: Locale | None = None  # the language the explanations are checked in
     expect: ExpectDoc
 
 

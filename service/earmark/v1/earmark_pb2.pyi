@@ -20,14 +20,16 @@ class Product(_message.Message):
     def __init__(self, id: _Optional[str] = ..., specs: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class EvaluateRequest(_message.Message):
-    __slots__ = ("product", "shopper", "trace")
+    __slots__ = ("product", "shopper", "trace", "locale")
     PRODUCT_FIELD_NUMBER: _ClassVar[int]
     SHOPPER_FIELD_NUMBER: _ClassVar[int]
     TRACE_FIELD_NUMBER: _ClassVar[int]
+    LOCALE_FIELD_NUMBER: _ClassVar[int]
     product: Product
     shopper: _struct_pb2.Struct
     trace: bool
-    def __init__(self, product: _Optional[_Union[Product, _Mapping]] = ..., shopper: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., trace: _Optional[bool] = ...) -> None: ...
+    locale: str
+    def __init__(self, product: _Optional[_Union[Product, _Mapping]] = ..., shopper: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., trace: _Optional[bool] = ..., locale: _Optional[str] = ...) -> None: ...
 
 class EvaluateResponse(_message.Message):
     __slots__ = ("verdict",)
@@ -90,14 +92,16 @@ class RuleHit(_message.Message):
     def __init__(self, rule_id: _Optional[str] = ..., effect: _Optional[str] = ..., use_case: _Optional[str] = ..., amount: _Optional[int] = ..., fragment: _Optional[str] = ...) -> None: ...
 
 class EvaluateBatchRequest(_message.Message):
-    __slots__ = ("products", "shopper", "trace")
+    __slots__ = ("products", "shopper", "trace", "locale")
     PRODUCTS_FIELD_NUMBER: _ClassVar[int]
     SHOPPER_FIELD_NUMBER: _ClassVar[int]
     TRACE_FIELD_NUMBER: _ClassVar[int]
+    LOCALE_FIELD_NUMBER: _ClassVar[int]
     products: _containers.RepeatedCompositeFieldContainer[Product]
     shopper: _struct_pb2.Struct
     trace: bool
-    def __init__(self, products: _Optional[_Iterable[_Union[Product, _Mapping]]] = ..., shopper: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., trace: _Optional[bool] = ...) -> None: ...
+    locale: str
+    def __init__(self, products: _Optional[_Iterable[_Union[Product, _Mapping]]] = ..., shopper: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., trace: _Optional[bool] = ..., locale: _Optional[str] = ...) -> None: ...
 
 class EvaluateBatchResponse(_message.Message):
     __slots__ = ("items",)
@@ -128,7 +132,7 @@ class DescribeRulesRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class DescribeRulesResponse(_message.Message):
-    __slots__ = ("ruleset_version", "pack", "categories", "use_cases", "specs", "shopper", "rule_count", "loaded_at", "max_batch_size", "last_reload_at", "last_reload_error", "reloads_succeeded", "reloads_failed")
+    __slots__ = ("ruleset_version", "pack", "categories", "use_cases", "specs", "shopper", "rule_count", "loaded_at", "max_batch_size", "last_reload_at", "last_reload_error", "reloads_succeeded", "reloads_failed", "locales")
     RULESET_VERSION_FIELD_NUMBER: _ClassVar[int]
     PACK_FIELD_NUMBER: _ClassVar[int]
     CATEGORIES_FIELD_NUMBER: _ClassVar[int]
@@ -142,6 +146,7 @@ class DescribeRulesResponse(_message.Message):
     LAST_RELOAD_ERROR_FIELD_NUMBER: _ClassVar[int]
     RELOADS_SUCCEEDED_FIELD_NUMBER: _ClassVar[int]
     RELOADS_FAILED_FIELD_NUMBER: _ClassVar[int]
+    LOCALES_FIELD_NUMBER: _ClassVar[int]
     ruleset_version: str
     pack: str
     categories: _containers.RepeatedCompositeFieldContainer[Category]
@@ -155,7 +160,8 @@ class DescribeRulesResponse(_message.Message):
     last_reload_error: str
     reloads_succeeded: int
     reloads_failed: int
-    def __init__(self, ruleset_version: _Optional[str] = ..., pack: _Optional[str] = ..., categories: _Optional[_Iterable[_Union[Category, _Mapping]]] = ..., use_cases: _Optional[_Iterable[_Union[UseCase, _Mapping]]] = ..., specs: _Optional[_Iterable[_Union[Attribute, _Mapping]]] = ..., shopper: _Optional[_Iterable[_Union[Attribute, _Mapping]]] = ..., rule_count: _Optional[int] = ..., loaded_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., max_batch_size: _Optional[int] = ..., last_reload_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_reload_error: _Optional[str] = ..., reloads_succeeded: _Optional[int] = ..., reloads_failed: _Optional[int] = ...) -> None: ...
+    locales: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, ruleset_version: _Optional[str] = ..., pack: _Optional[str] = ..., categories: _Optional[_Iterable[_Union[Category, _Mapping]]] = ..., use_cases: _Optional[_Iterable[_Union[UseCase, _Mapping]]] = ..., specs: _Optional[_Iterable[_Union[Attribute, _Mapping]]] = ..., shopper: _Optional[_Iterable[_Union[Attribute, _Mapping]]] = ..., rule_count: _Optional[int] = ..., loaded_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., max_batch_size: _Optional[int] = ..., last_reload_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_reload_error: _Optional[str] = ..., reloads_succeeded: _Optional[int] = ..., reloads_failed: _Optional[int] = ..., locales: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Category(_message.Message):
     __slots__ = ("id", "title")

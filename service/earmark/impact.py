@@ -110,7 +110,7 @@ def render(report: dict[str, Any]) -> str:
     if report["invalid"]:
         lines.append(f"invalid products (skipped): {len(report['invalid'])}")
         lines += [f"  line {p['line']} {p['id']}: {p['error']}" for p in report["invalid"]]
-    return "\n".join(lines)
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def _verdict(evaluator: Evaluator, product: CatalogProduct) -> Verdict:

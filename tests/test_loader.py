@@ -372,3 +372,22 @@ def test_a_text_without_a_translation_is_a_warning(pack_copy: Path) -> None:
         and "warning[missing-translation]" in warnings[0]
         and "no 'de' text" in warnings[0]
     )
+
+
+@pytest.mark.parametrize(
+    ("condition", "words"),
+    [
+        ("shopper.priorities: {contains: cheapness}", "'cheapness' is not a value of shopper.priorities"),
+        ("shopper.environment: train", "'train' is not a value of shopper.environment"),
+        ("shopper.uses: [karaoke]", "'karaoke' is not a value of shopper.uses"),
+    ],
+)
+def test_undeclared_priorities_environments_and_uses_are_reported(
+    pack_copy: Path, condition: str, words: str
+) -> None:
+    name = _rule_file(
+        pack_copy,
+        f"rules:\n  - id: x\n    description: d\n    when:\n      {condition}\n    then: {{fit: 1}}\n",
+    )
+    problem = _single(pack_copy, name)
+    assert f"{name}:5:" in problem and "error[unknown-value]" in problem and words in problem

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from google.protobuf import struct_pb2
@@ -85,3 +86,9 @@ def make_pack(rules: list[Any], specs: tuple[Any, ...], shopper: tuple[Any, ...]
         explanation_limit=300,
         fragment_limit=90,
     )
+
+
+def rss_bytes() -> int:
+    """This process's resident memory now."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")

@@ -157,8 +157,40 @@ BROKEN = [
 ]
 
 
+# Findings of the analyses (rules that can't fire, category clashes), reported the same way.
+ANALYSIS = [
+    # (file body, line, code, words in the message)
+    (
+        "rules:\n  - id: x\n    description: d\n    when:\n      weight_g: {at_least: 300, at_most: 100}\n    then: {fit: 1}\n",
+        2,
+        "never-fires",
+        "contradict",
+    ),
+    (
+        "rules:\n  - id: x\n    description: d\n    when:\n      battery_hours: {less_than: 0}\n    then: {fit: 1}\n",
+        2,
+        "never-fires",
+        "'x'",
+    ),
+    (
+        "rules:\n  - id: x\n    description: d\n    when:\n      mic: boom\n      not: {mic: [boom, inline]}\n    then: {fit: 1}\n",
+        2,
+        "never-fires",
+        "'x'",
+    ),
+    (
+        "rules:\n  - id: x\n    description: d\n    when:\n      mic: boom\n      weight_g: {at_least: 300}\n    then:\n      category: headphones\n      priority: 10\n",
+        2,
+        "category-conflict",
+        "'boom-mic-makes-a-headset' at",
+    ),
+]
+
+
 @pytest.mark.parametrize(
-    ("body", "line", "code", "words"), BROKEN, ids=[b[2] + f"-{i}" for i, b in enumerate(BROKEN)]
+    ("body", "line", "code", "words"),
+    BROKEN + ANALYSIS,
+    ids=[b[2] + f"-{i}" for i, b in enumerate(BROKEN + ANALYSIS)],
 )
 def test_each_broken_snippet_is_reported_at_its_line(
     pack_copy: Path, body: str, line: int, code: str, words: str
@@ -260,48 +292,6 @@ def test_a_pack_past_an_engine_limit_is_refused_as_a_pack_problem(pack_copy: Pat
         Evaluator.from_directory(pack_copy)
     assert "pack.yaml:1:1: error[engine-refused]" in str(caught.value)
     assert "108" in str(caught.value)
-
-
-ANALYSIS = [
-    # (file body, line, code, words in the message)
-    (
-        "rules:\n  - id: x\n    description: d\n    when:\n      weight_g: {at_least: 300, at_most: 100}\n    then: {fit: 1}\n",
-        2,
-        "never-fires",
-        "contradict",
-    ),
-    (
-        "rules:\n  - id: x\n    description: d\n    when:\n      battery_hours: {less_than: 0}\n    then: {fit: 1}\n",
-        2,
-        "never-fires",
-        "'x'",
-    ),
-    (
-        "rules:\n  - id: x\n    description: d\n    when:\n      mic: boom\n      not: {mic: [boom, inline]}\n    then: {fit: 1}\n",
-        2,
-        "never-fires",
-        "'x'",
-    ),
-    (
-        "rules:\n  - id: x\n    description: d\n    when:\n      mic: boom\n      weight_g: {at_least: 300}\n    then:\n      category: headphones\n      priority: 10\n",
-        2,
-        "category-conflict",
-        "'boom-mic-makes-a-headset' at",
-    ),
-]
-
-
-@pytest.mark.parametrize(
-    ("body", "line", "code", "words"), ANALYSIS, ids=[f"{a[2]}-{i}" for i, a in enumerate(ANALYSIS)]
-)
-def test_each_analysis_finding_is_reported_at_its_rule(
-    pack_copy: Path, body: str, line: int, code: str, words: str
-) -> None:
-    name = _rule_file(pack_copy, body)
-    problem = _single(pack_copy, name)
-    assert f"{name}:{line}:" in problem
-    assert f"error[{code}]" in problem
-    assert words in problem
 
 
 def test_the_conflict_names_an_example_product(pack_copy: Path) -> None:

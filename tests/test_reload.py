@@ -25,7 +25,7 @@ from earmark.v1 import earmark_pb2_grpc
 from earmark.validation import Subject
 
 from conftest import start_server
-from helpers import evaluate_request
+from helpers import evaluate_request, rss_bytes
 
 BOOM_ONLY = {"mic": "boom"}
 
@@ -128,11 +128,6 @@ def test_reloads_under_load_fail_no_call_and_never_mix_two_packs(pack_copy: Path
         assert expected[version] == score
 
 
-def _rss_bytes() -> int:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
 def test_a_thousand_reloads_keep_memory_flat_and_free_every_replaced_ruleset() -> None:
     """Each swap compiles a fresh ruleset while requests run; every replaced one must be
     freed once its requests finish. (Parsing the YAML is not the concern here, so two
@@ -155,12 +150,12 @@ def test_a_thousand_reloads_keep_memory_flat_and_free_every_replaced_ruleset() -
             closed_flags.append(weakref.ref(live.current().rules))  # type: ignore[arg-type]
             live.swap(Evaluator(packs[n % 2]))
             if n == 49:  # after the allocator has warmed up
-                baseline = _rss_bytes()
+                baseline = rss_bytes()
     finally:
         stop.set()
         for worker in workers:
             worker.join()
-    end = _rss_bytes()
+    end = rss_bytes()
     print(
         f"\nreload memory: baseline {baseline / 2**20:.1f} MiB after 50 reloads, {end / 2**20:.1f} MiB after 1000"
     )

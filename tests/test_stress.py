@@ -4,7 +4,6 @@ memory flat once warm."""
 
 from __future__ import annotations
 
-import os
 import random
 import threading
 
@@ -12,15 +11,11 @@ from earmark.evaluation import Evaluator
 from earmark.examples import run_examples
 from earmark.validation import Subject
 
+from helpers import rss_bytes
+
 THREADS = 8
 PER_THREAD = 20_000
 SPARSE_SHARE = 0.3
-PAGE = os.sysconf("SC_PAGE_SIZE")
-
-
-def _rss_bytes() -> int:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * PAGE
 
 
 def test_threads_hammering_the_engine(evaluator: Evaluator) -> None:
@@ -43,7 +38,7 @@ def test_threads_hammering_the_engine(evaluator: Evaluator) -> None:
         barrier.wait()
         for n in range(PER_THREAD):
             if seed == 0 and n == PER_THREAD // 5:
-                rss["warm"] = _rss_bytes()
+                rss["warm"] = rss_bytes()
             i = rng.choice(sparse_indexes) if rng.random() < SPARSE_SHARE else rng.choice(rich_indexes)
             specs, who = catalog[i]
             verdict = evaluator.evaluate(Subject(f"p{i}", specs, who))
@@ -56,7 +51,7 @@ def test_threads_hammering_the_engine(evaluator: Evaluator) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    end = _rss_bytes()
+    end = rss_bytes()
     print(
         f"\nstress: {THREADS * PER_THREAD} evaluations, rss warm {rss['warm'] / 2**20:.1f} MiB, end {end / 2**20:.1f} MiB"
     )

@@ -241,3 +241,20 @@ def test_retired_evaluators_wait_for_their_last_request(count: int) -> None:
     assert not first.rules.closed
     contexts[-1].__exit__(None, None, None)
     assert first.rules.closed
+
+
+def test_an_unexpected_error_while_reloading_keeps_the_last_pack(
+    pack_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live = LivePack(load_checked(pack_copy))
+    reloader = Reloader(live, pack_copy)
+    version, _ = _meetings(live, BOOM_ONLY)
+
+    def disk_error(directory: Path) -> Evaluator:
+        raise OSError("input/output error")
+
+    monkeypatch.setattr("earmark.reload.load_checked", disk_error)  # a fake at the boundary
+    assert not reloader.reload("test")
+    assert version == _meetings(live, BOOM_ONLY)[0]
+    assert "reload failed: input/output error" == live.status.last_reload_error
+    assert 1 == live.status.reloads_failed

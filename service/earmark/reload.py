@@ -57,6 +57,10 @@ class Reloader:
                     active_version=self._active_version(),
                 )
                 return False
+            except Exception as exc:  # a bug or an OS error: keep serving, keep watching
+                self.live.record_reload(error=f"reload failed: {exc}")
+                log.exception("reload_failed", reason=reason, active_version=self._active_version())
+                return False
             previous = self._active_version()
             if evaluator.pack.version == previous:
                 evaluator.close()  # same files: nothing to publish
@@ -79,9 +83,12 @@ class Reloader:
         def run() -> None:
             # watchfiles batches a burst of writes (an editor's save, a ConfigMap's symlink
             # swap) into one set of changes, so one edit means one reload.
-            for changes in watchfiles.watch(self.directory, stop_event=stop, debounce=300, step=50):
-                log.info("rules_changed", files=sorted({Path(p).name for _, p in changes}))
-                self.reload("files changed")
+            try:
+                for changes in watchfiles.watch(self.directory, stop_event=stop, debounce=300, step=50):
+                    log.info("rules_changed", files=sorted({Path(p).name for _, p in changes}))
+                    self.reload("files changed")
+            except Exception:  # e.g. the directory was removed; SIGHUP still reloads
+                log.exception("rules_watch_stopped", rules=str(self.directory))
 
         thread = threading.Thread(target=run, name="rules-watcher", daemon=True)
         thread.start()

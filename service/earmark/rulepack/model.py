@@ -261,9 +261,5 @@ class Pack:
         return self.default_locale
 
     @cached_property
-    def categories_by_id(self) -> dict[str, Category]:
-        return {c.id: c for c in self.categories}
-
-    @cached_property
     def rules_by_id(self) -> dict[str, Rule]:
         return {r.id: r for r in self.rules}

@@ -273,3 +273,17 @@ def test_check_shows_missing_translations_and_explain_speaks_german(pack_copy: P
     german = CliRunner().invoke(main, ["explain", str(EXAMPLES / "arctis-nova-7.yaml"), "--locale", "de-AT"])
     assert 0 == german.exit_code, german.output
     assert "Kabelloses Gaming-Headset" in german.output and "Spielen mit Freunden: " in german.output
+
+
+def test_health_reports_serving_and_exits_0(running) -> None:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(main, ["health", "--address", running.address])
+    assert 0 == result.exit_code, result.output
+    assert f"{running.address}: SERVING" in result.output.splitlines()
+
+
+def test_health_of_nothing_listening_exits_1() -> None:
+    result = CliRunner().invoke(
+        main, ["health", "--address", f"127.0.0.1:{_free_port()}", "--timeout", "0.5"]
+    )
+    assert 1 == result.exit_code
+    assert "UNREACHABLE" in result.output

@@ -22,7 +22,7 @@ from earmark.explain import breakdown, render
 from earmark.impact import compare, read_catalog
 from earmark.impact import render as render_impact
 from earmark.logs import configure_logging
-from earmark.server import serve
+from earmark.server import check_health, serve
 from earmark.validation import Subject
 
 PACK_DIR = click.argument(
@@ -45,6 +45,27 @@ def serve_command() -> None:
         sys.exit(2)
     configure_logging(settings.log_level, settings.log_format)
     sys.exit(serve(settings))
+
+
+@main.command("health")
+@click.option(
+    "--address", default=None, help="HOST:PORT to ask (default: EARMARK_ADDRESS, or the default address)."
+)
+@click.option("--timeout", default=3.0, show_default=True, help="Seconds to wait for an answer.")
+def health_command(address: str | None, timeout: float) -> None:
+    """Ask a running server's gRPC health service; exit 0 only if it is SERVING.
+
+    Made for container health checks, where no grpc_health_probe binary is available.
+    """
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        click.echo(f"earmark: {exc}", err=True)
+        sys.exit(2)
+    target = address or settings.address.replace("0.0.0.0", "127.0.0.1", 1)
+    status = check_health(target, timeout)
+    click.echo(f"{target}: {status}")
+    sys.exit(0 if status == "SERVING" else 1)
 
 
 @main.command("check")

@@ -81,6 +81,18 @@ class EarmarkServer:
         return True
 
 
+def check_health(address: str, timeout: float) -> str:
+    """The health status a server at `address` reports, or why there is none."""
+    with grpc.insecure_channel(address) as channel:
+        try:
+            answer = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(), timeout=timeout
+            )
+        except grpc.RpcError as exc:
+            return f"UNREACHABLE ({exc.code().name})"
+    return str(health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status))
+
+
 def serve(settings: Settings) -> int:
     """Load the pack, serve until SIGTERM or SIGINT, drain, and return the exit code.
 

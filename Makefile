@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test bench proto lint clean
+.PHONY: install run test bench proto lint clean container-test
 
 install: $(STAMP)
 
@@ -21,8 +21,8 @@ run: install
 	$(BIN)/earmark serve
 
 test: install
-	$(BIN)/ruff check service tests benchmarks scripts
-	$(BIN)/ruff format --check --quiet service tests benchmarks scripts
+	$(BIN)/ruff check service tests benchmarks scripts container_tests
+	$(BIN)/ruff format --check --quiet service tests benchmarks scripts container_tests
 	$(BIN)/python -m pytest
 
 bench: install
@@ -32,8 +32,13 @@ proto: install
 	$(BIN)/python scripts/generate_proto.py
 
 lint: install
-	$(BIN)/ruff check service tests benchmarks scripts
-	$(BIN)/ruff format --check service tests benchmarks scripts
+	$(BIN)/ruff check service tests benchmarks scripts container_tests
+	$(BIN)/ruff format --check service tests benchmarks scripts container_tests
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache
+
+# Builds and runs the real image with podman (installs podman and makes a local Debian base
+# on first use; about a minute and a half after that).
+container-test: install
+	bash scripts/container-test.sh

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 from typing import Any
 
 from google.protobuf import struct_pb2
 
+from earmark.evaluation import Evaluator
 from earmark.v1 import earmark_pb2 as pb
 
 BOOM_GAMING_HEADSET: dict[str, Any] = {
@@ -92,3 +95,31 @@ def rss_bytes() -> int:
     """This process's resident memory now."""
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class FailingEvaluator:
+    """A fake at the boundary: an evaluator whose engine call fails as a bug would."""
+
+    def __init__(self, real: Evaluator, error: Exception) -> None:
+        self.pack = real.pack
+        self.validator = real.validator
+        self.loaded_at = real.loaded_at
+        self._error = error
+
+    def evaluate(self, subject: object) -> object:
+        raise self._error
+
+
+class SlowEvaluator(FailingEvaluator):
+    """A fake at the boundary: evaluation that takes a while, and says when it started."""
+
+    def __init__(self, real: Evaluator, seconds: float = 0.5) -> None:
+        super().__init__(real, RuntimeError("unused"))
+        self.seconds = seconds
+        self._real = real
+        self.started = threading.Event()
+
+    def evaluate(self, subject: object) -> object:
+        self.started.set()
+        time.sleep(self.seconds)
+        return self._real.evaluate(subject)  # type: ignore[arg-type]

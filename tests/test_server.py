@@ -16,7 +16,15 @@ from earmark.live import LivePack
 from earmark.v1 import earmark_pb2 as pb
 
 from conftest import RunningServer, start_server
-from helpers import ANC_HEADPHONES, BOOM_GAMING_HEADSET, evaluate_request, product, struct
+from helpers import (
+    ANC_HEADPHONES,
+    BOOM_GAMING_HEADSET,
+    FailingEvaluator,
+    SlowEvaluator,
+    evaluate_request,
+    product,
+    struct,
+)
 
 
 def test_boom_mic_gaming_headset_is_a_headset_with_seven_explained_scores(running: RunningServer) -> None:
@@ -152,24 +160,11 @@ def test_health_is_serving_and_request_id_comes_back(running: RunningServer) -> 
     assert ("x-request-id", "req-42") in tuple(call.trailing_metadata())
 
 
-class _FailingEvaluator:
-    """A fake at the boundary: an evaluator whose engine call fails as a bug would."""
-
-    def __init__(self, real: Evaluator, error: Exception) -> None:
-        self.pack = real.pack
-        self.validator = real.validator
-        self.loaded_at = real.loaded_at
-        self._error = error
-
-    def evaluate(self, subject: object) -> object:
-        raise self._error
-
-
 @pytest.mark.parametrize("error", [EngineFailure("assert_fact returned 301"), RuntimeError("boom")])
 def test_engine_failures_become_internal_with_the_request_id_and_serving_goes_on(
     evaluator: Evaluator, error: Exception
 ) -> None:
-    server = start_server(LivePack(_FailingEvaluator(evaluator, error)))  # type: ignore[arg-type]
+    server = start_server(LivePack(FailingEvaluator(evaluator, error)))  # type: ignore[arg-type]
     try:
         with pytest.raises(grpc.RpcError) as caught:
             server.stub.Evaluate(evaluate_request("p", {}), metadata=(("x-request-id", "trace-me"),))
@@ -201,22 +196,8 @@ def test_calls_before_a_pack_is_loaded_are_unavailable_and_health_says_not_servi
         server.close()
 
 
-class _SlowEvaluator(_FailingEvaluator):
-    """A fake at the boundary: evaluation that takes a while, and says when it started."""
-
-    def __init__(self, real: Evaluator) -> None:
-        super().__init__(real, RuntimeError("unused"))
-        self._real = real
-        self.started = threading.Event()
-
-    def evaluate(self, subject: object) -> object:
-        self.started.set()
-        time.sleep(0.5)
-        return self._real.evaluate(subject)  # type: ignore[arg-type]
-
-
 def test_stopping_drains_in_flight_calls_and_turns_health_not_serving(evaluator: Evaluator) -> None:
-    slow = _SlowEvaluator(evaluator)
+    slow = SlowEvaluator(evaluator)
     server = start_server(LivePack(slow))  # type: ignore[arg-type]
     # A watcher connected before the stop sees the status change (new checks are refused).
     watch = health_pb2_grpc.HealthStub(server.channel).Watch(health_pb2.HealthCheckRequest(service=""))

@@ -30,6 +30,11 @@ class Settings(BaseModel):
     watch: bool = Field(True, description="reload when a file under the rules directory changes")
     grace_seconds: float = Field(10.0, ge=0, le=600, description="drain time on SIGTERM")
     max_message_bytes: int = Field(4 * 1024 * 1024, ge=1024)
+    # Calls admitted at once (running or queued for a thread); more get RESOURCE_EXHAUSTED
+    # at once instead of waiting in an unbounded queue.
+    max_concurrent_rpcs: int = Field(64, ge=1, le=100_000)
+    # For calls that set no deadline of their own.
+    default_deadline_seconds: float = Field(5.0, gt=0, le=3600)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["auto", "json", "console"] = Field(
         "auto", description="auto: console when stderr is a terminal, JSON otherwise"

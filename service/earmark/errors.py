@@ -3,6 +3,7 @@
     EarmarkError                  base; .status is the gRPC code a client sees
     ├── InvalidArgument           a request breaks the pack's vocabulary or a limit
     ├── PackUnavailable           no rule pack is live yet
+    ├── DeadlineExceeded          a batch ran past its deadline
     ├── EngineFailure             durable_rules returned an error code (a bug, never input)
     └── PackError                 a rule pack cannot be loaded; carries every Problem
     ConfigError                   an EARMARK_* setting is invalid (exit 2, never a status)
@@ -38,6 +39,13 @@ class PackUnavailable(EarmarkError):
     """Raised when a call arrives before any rule pack has been loaded."""
 
     status = grpc.StatusCode.UNAVAILABLE
+
+
+class DeadlineExceeded(EarmarkError):
+    """Raised when a call runs past its deadline: the client's, or the server's default
+    for clients that set none. The message names which."""
+
+    status = grpc.StatusCode.DEADLINE_EXCEEDED
 
 
 class EngineFailure(EarmarkError):

@@ -35,6 +35,7 @@ class EarmarkServer:
         self.grpc_server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=settings.threads, thread_name_prefix="rpc"),
             interceptors=[CallInterceptor()],
+            maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
             options=[
                 ("grpc.max_receive_message_length", settings.max_message_bytes),
                 ("grpc.max_send_message_length", settings.max_message_bytes),
@@ -44,7 +45,8 @@ class EarmarkServer:
             ],
         )
         earmark_pb2_grpc.add_EarmarkServicer_to_server(
-            EarmarkServicer(live, settings.max_batch_size), self.grpc_server
+            EarmarkServicer(live, settings.max_batch_size, settings.default_deadline_seconds),
+            self.grpc_server,
         )
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc_server)

@@ -3,12 +3,13 @@ interceptor turns them into statuses."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import grpc
 import structlog
 
-from earmark.errors import EarmarkError, InvalidArgument
+from earmark.errors import DeadlineExceeded, EarmarkError, InvalidArgument
 from earmark.evaluation import Evaluator
 from earmark.live import LivePack
 from earmark.responses import describe_message, error_message, fill_verdict, verdict_message
@@ -16,12 +17,14 @@ from earmark.v1 import earmark_pb2 as pb
 from earmark.v1 import earmark_pb2_grpc
 
 log = structlog.get_logger("earmark.rpc")
+NO_DEADLINE = 1e9  # seconds; beyond this a call is taken to have set no deadline
 
 
 class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
-    def __init__(self, live: LivePack, max_batch_size: int) -> None:
+    def __init__(self, live: LivePack, max_batch_size: int, default_deadline_seconds: float = 5.0) -> None:
         self._live = live
         self._max_batch_size = max_batch_size
+        self._default_deadline = default_deadline_seconds
 
     def Evaluate(self, request: pb.EvaluateRequest, context: grpc.ServicerContext) -> pb.EvaluateResponse:
         with self._live.use() as evaluator:  # one pack for the whole call
@@ -41,10 +44,21 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         self, request: pb.EvaluateBatchRequest, context: grpc.ServicerContext
     ) -> pb.EvaluateBatchResponse:
         with self._live.use() as evaluator:  # one pack for the whole page
-            return self._evaluate_batch(evaluator, request)
+            return self._evaluate_batch(evaluator, request, self._deadline(context))
+
+    def _deadline(self, context: grpc.ServicerContext) -> tuple[float, str]:
+        """When this call must be done by (monotonic), and whose deadline that is."""
+        remaining = context.time_remaining() if context is not None else None
+        # grpcio reports a call without a deadline as ~9.2e18 seconds away (int64 max).
+        if remaining is None or remaining > NO_DEADLINE:
+            return (
+                time.monotonic() + self._default_deadline,
+                f"the server's default deadline of {self._default_deadline:g} s (EARMARK_DEFAULT_DEADLINE_SECONDS)",
+            )
+        return time.monotonic() + remaining, "the call's deadline"
 
     def _evaluate_batch(
-        self, evaluator: Evaluator, request: pb.EvaluateBatchRequest
+        self, evaluator: Evaluator, request: pb.EvaluateBatchRequest, deadline: tuple[float, str]
     ) -> pb.EvaluateBatchResponse:
         count = len(request.products)
         _bind(evaluator, products=count)
@@ -56,7 +70,10 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         locale = evaluator.validator.locale(request.locale)
         response = pb.EvaluateBatchResponse()
         failed = 0
-        for product in request.products:
+        ends_at, whose = deadline
+        for done, product in enumerate(request.products):
+            if time.monotonic() > ends_at:  # a client without a deadline must not hold a thread forever
+                raise DeadlineExceeded(f"stopped after {done} of {count} products: past {whose}")
             item = response.items.add(product_id=product.id)
             try:
                 subject = evaluator.validator.subject(product.id, product.specs, shopper, locale)

@@ -1,0 +1,69 @@
+"""Limits, each with a safe default and answered with its own status code: message size,
+batch size (see test_server), concurrent calls, and a deadline for clients that set none."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from earmark.evaluation import Evaluator
+from earmark.live import LivePack
+from earmark.v1 import earmark_pb2 as pb
+
+from conftest import start_server
+from helpers import BOOM_GAMING_HEADSET, SlowEvaluator, evaluate_request, product
+
+
+def test_a_message_over_the_size_limit_is_resource_exhausted(evaluator: Evaluator) -> None:
+    server = start_server(LivePack(evaluator), max_message_bytes=2048)
+    try:
+        with pytest.raises(grpc.RpcError) as caught:
+            server.stub.Evaluate(evaluate_request("big", {"mic": "boom", "notes": "x" * 4000}))
+        assert grpc.StatusCode.RESOURCE_EXHAUSTED == caught.value.code()
+        assert "larger than max" in caught.value.details() and "2048" in caught.value.details()
+        assert "headset" == server.stub.Evaluate(evaluate_request("small", {"mic": "boom"})).verdict.category
+    finally:
+        server.close()
+
+
+def test_calls_past_the_concurrency_limit_are_refused_not_queued(evaluator: Evaluator) -> None:
+    slow = SlowEvaluator(evaluator, seconds=1.0)
+    server = start_server(LivePack(slow), max_concurrent_rpcs=1, threads=2)  # type: ignore[arg-type]
+    try:
+        first = server.stub.Evaluate.future(evaluate_request("first", BOOM_GAMING_HEADSET))
+        assert slow.started.wait(5)
+        with pytest.raises(grpc.RpcError) as caught:
+            server.stub.Evaluate(evaluate_request("second", BOOM_GAMING_HEADSET), timeout=5)
+        assert grpc.StatusCode.RESOURCE_EXHAUSTED == caught.value.code()
+        assert "Concurrent RPC limit" in caught.value.details()
+        assert "headset" == first.result(timeout=5).verdict.category  # the admitted call is unharmed
+    finally:
+        server.close()
+
+
+def test_a_batch_without_a_deadline_stops_at_the_servers_default(evaluator: Evaluator) -> None:
+    slow = SlowEvaluator(evaluator, seconds=0.2)
+    server = start_server(LivePack(slow), default_deadline_seconds=0.3)  # type: ignore[arg-type]
+    try:
+        batch = pb.EvaluateBatchRequest(products=[product(str(i), BOOM_GAMING_HEADSET) for i in range(5)])
+        with pytest.raises(grpc.RpcError) as caught:
+            server.stub.EvaluateBatch(batch)
+        assert grpc.StatusCode.DEADLINE_EXCEEDED == caught.value.code()
+        details = caught.value.details()
+        assert "of 5 products" in details and "EARMARK_DEFAULT_DEADLINE_SECONDS" in details
+        short = pb.EvaluateBatchRequest(products=[product("a", BOOM_GAMING_HEADSET)])
+        assert 1 == len(server.stub.EvaluateBatch(short).items)
+    finally:
+        server.close()
+
+
+def test_a_clients_own_deadline_wins_over_the_default(evaluator: Evaluator) -> None:
+    slow = SlowEvaluator(evaluator, seconds=0.2)
+    server = start_server(LivePack(slow), default_deadline_seconds=60)  # type: ignore[arg-type]
+    try:
+        batch = pb.EvaluateBatchRequest(products=[product(str(i), BOOM_GAMING_HEADSET) for i in range(20)])
+        with pytest.raises(grpc.RpcError) as caught:
+            server.stub.EvaluateBatch(batch, timeout=0.5)
+        assert grpc.StatusCode.DEADLINE_EXCEEDED == caught.value.code()
+    finally:
+        server.close()

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from earmark.errors import ConfigError
 
@@ -35,10 +35,27 @@ class Settings(BaseModel):
     max_concurrent_rpcs: int = Field(64, ge=1, le=100_000)
     # For calls that set no deadline of their own.
     default_deadline_seconds: float = Field(5.0, gt=0, le=3600)
+    # TLS: the server's certificate chain and key (PEM). With a client CA as well, clients
+    # must present a certificate it signed (mutual TLS).
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_client_ca: Path | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["auto", "json", "console"] = Field(
         "auto", description="auto: console when stderr is a terminal, JSON otherwise"
     )
+
+    @model_validator(mode="after")
+    def _tls_is_whole(self) -> Settings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("EARMARK_TLS_CERT and EARMARK_TLS_KEY must be set together")
+        if self.tls_client_ca is not None and self.tls_cert is None:
+            raise ValueError("EARMARK_TLS_CLIENT_CA needs EARMARK_TLS_CERT and EARMARK_TLS_KEY")
+        for name in ("tls_cert", "tls_key", "tls_client_ca"):
+            path = getattr(self, name)
+            if path is not None and not path.is_file():
+                raise ValueError(f"EARMARK_{name.upper()}={str(path)!r}: no such file")
+        return self
 
     @field_validator("address")
     @classmethod
@@ -63,6 +80,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         known = [prefix + name.upper() for name in Settings.model_fields]
         lines = []
         for err in exc.errors():
+            if not err["loc"]:  # a rule across settings, which names them itself
+                lines.append(str(err["msg"]).removeprefix("Value error, "))
+                continue
             name = prefix + str(err["loc"][0]).upper()
             if err["type"] == "extra_forbidden":
                 # A typo'd variable silently ignored is how a deploy ends up on defaults.

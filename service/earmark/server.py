@@ -26,6 +26,19 @@ SERVICE_NAME = earmark_pb2.DESCRIPTOR.services_by_name["Earmark"].full_name
 log = structlog.get_logger("earmark.server")
 
 
+def server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
+    """TLS credentials from EARMARK_TLS_*, or None for plaintext. With a client CA, every
+    client must present a certificate that CA signed."""
+    if settings.tls_cert is None or settings.tls_key is None:
+        return None
+    chain = settings.tls_cert.read_bytes()
+    key = settings.tls_key.read_bytes()
+    client_ca = settings.tls_client_ca.read_bytes() if settings.tls_client_ca else None
+    return grpc.ssl_server_credentials(
+        [(key, chain)], root_certificates=client_ca, require_client_auth=client_ca is not None
+    )
+
+
 class EarmarkServer:
     """A started server and the handles needed to report health and stop it."""
 
@@ -54,7 +67,11 @@ class EarmarkServer:
             (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), self.grpc_server
         )
         try:
-            self.port = self.grpc_server.add_insecure_port(settings.address)
+            credentials = server_credentials(settings)
+            if credentials is None:
+                self.port = self.grpc_server.add_insecure_port(settings.address)
+            else:
+                self.port = self.grpc_server.add_secure_port(settings.address, credentials)
         except RuntimeError as exc:  # grpcio raises this when the address can't be bound
             raise OSError(f"cannot listen on {settings.address}: {exc}") from None
         if self.port == 0:

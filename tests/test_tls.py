@@ -1,0 +1,107 @@
+"""TLS and mutual TLS from certificate paths, with a throwaway CA made by trustme."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+import trustme
+
+from earmark.config import load_settings
+from earmark.errors import ConfigError
+from earmark.evaluation import Evaluator
+from earmark.live import LivePack
+from earmark.server import EarmarkServer
+from earmark.v1 import earmark_pb2_grpc
+
+from helpers import evaluate_request
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture(scope="module")
+def files(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("tls")
+    server = ca.issue_cert("localhost", "127.0.0.1")
+    paths = {"cert": folder / "server.pem", "key": folder / "server.key", "ca": folder / "ca.pem"}
+    server.cert_chain_pems[0].write_to_path(str(paths["cert"]))
+    for extra in server.cert_chain_pems[1:]:
+        extra.write_to_path(str(paths["cert"]), append=True)
+    server.private_key_pem.write_to_path(str(paths["key"]))
+    ca.cert_pem.write_to_path(str(paths["ca"]))
+    return paths
+
+
+def _serve(evaluator: Evaluator, env: dict[str, str]) -> Iterator[int]:
+    settings = load_settings({"EARMARK_ADDRESS": "127.0.0.1:0", **env})
+    server = EarmarkServer(settings, LivePack(evaluator))
+    server.start()
+    yield server.port
+    server.stop(grace=1)
+
+
+def _call(port: int, credentials: grpc.ChannelCredentials) -> str:
+    with grpc.secure_channel(f"localhost:{port}", credentials) as channel:
+        stub = earmark_pb2_grpc.EarmarkStub(channel)
+        return stub.Evaluate(evaluate_request("p", {"mic": "boom"}), timeout=5).verdict.category
+
+
+def test_tls_serves_a_client_that_trusts_the_ca(
+    evaluator: Evaluator, ca: trustme.CA, files: dict[str, Path]
+) -> None:
+    for port in _serve(
+        evaluator, {"EARMARK_TLS_CERT": str(files["cert"]), "EARMARK_TLS_KEY": str(files["key"])}
+    ):
+        assert "headset" == _call(port, grpc.ssl_channel_credentials(root_certificates=ca.cert_pem.bytes()))
+        with grpc.insecure_channel(f"localhost:{port}") as plain, pytest.raises(grpc.RpcError):
+            earmark_pb2_grpc.EarmarkStub(plain).Evaluate(evaluate_request("p", {}), timeout=2)
+
+
+def test_mutual_tls_refuses_a_client_without_a_certificate_and_serves_one_with(
+    evaluator: Evaluator, ca: trustme.CA, files: dict[str, Path]
+) -> None:
+    env = {
+        "EARMARK_TLS_CERT": str(files["cert"]),
+        "EARMARK_TLS_KEY": str(files["key"]),
+        "EARMARK_TLS_CLIENT_CA": str(files["ca"]),
+    }
+    trust = ca.cert_pem.bytes()
+    client = ca.issue_cert("storefront@example.com")
+    for port in _serve(evaluator, env):
+        with pytest.raises(grpc.RpcError) as caught:
+            _call(port, grpc.ssl_channel_credentials(root_certificates=trust))
+        assert grpc.StatusCode.UNAVAILABLE == caught.value.code()
+        stranger = trustme.CA().issue_cert("intruder@example.com")  # signed by another CA
+        with pytest.raises(grpc.RpcError):
+            _call(
+                port,
+                grpc.ssl_channel_credentials(
+                    trust, stranger.private_key_pem.bytes(), stranger.cert_chain_pems[0].bytes()
+                ),
+            )
+        good = grpc.ssl_channel_credentials(
+            trust, client.private_key_pem.bytes(), client.cert_chain_pems[0].bytes()
+        )
+        assert "headset" == _call(port, good)
+
+
+@pytest.mark.parametrize(
+    ("env", "words"),
+    [
+        ({"EARMARK_TLS_CERT": "/nope.pem"}, "must be set together"),
+        (
+            {"EARMARK_TLS_CERT": "/nope.pem", "EARMARK_TLS_KEY": "/nope.key"},
+            "EARMARK_TLS_CERT='/nope.pem': no such file",
+        ),
+        ({"EARMARK_TLS_CLIENT_CA": "/ca.pem"}, "EARMARK_TLS_CLIENT_CA needs"),
+    ],
+)
+def test_incomplete_tls_settings_are_named(env: dict[str, str], words: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env)
+    assert words in str(caught.value)

@@ -71,9 +71,10 @@ def _free_port() -> int:
 
 
 def _serve(env: dict[str, str]) -> subprocess.Popen[str]:
+    """`earmark serve` as a real process; one worker unless `env` says otherwise."""
     return subprocess.Popen(
         [sys.executable, "-m", "earmark", "serve"],
-        env={**os.environ, **env},
+        env={**os.environ, "EARMARK_WORKERS": "1", **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -23,6 +23,7 @@ from earmark.impact import compare, read_catalog
 from earmark.impact import render as render_impact
 from earmark.logs import configure_logging
 from earmark.server import check_health, serve
+from earmark.supervisor import Supervisor
 from earmark.validation import Subject
 
 PACK_DIR = click.argument(
@@ -44,6 +45,8 @@ def serve_command() -> None:
         click.echo(f"earmark: {exc}", err=True)
         sys.exit(2)
     configure_logging(settings.log_level, settings.log_format)
+    if settings.workers > 1:
+        sys.exit(Supervisor(settings).run())
     sys.exit(serve(settings))
 
 

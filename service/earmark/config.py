@@ -24,6 +24,11 @@ class Settings(BaseModel):
     address: str = Field("127.0.0.1:50051", description="host:port to listen on")
     rules: Path = Field(BUNDLED_RULES, description="rule pack directory")
     max_batch_size: int = Field(500, ge=1, le=100_000)
+    # Processes sharing the port (SO_REUSEPORT) under a supervisor; 1 serves in-process.
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
+    # Set by the supervisor for its workers: share the port instead of owning it.
+    reuse_port: bool = False
+    worker_index: int = Field(0, ge=0)
     # durable_rules never releases the GIL, so more threads queue rather than add
     # throughput: 2 measured ~40% faster than 8 (make bench). More cores need processes.
     threads: int = Field(2, ge=1, le=256, description="gRPC handler threads")

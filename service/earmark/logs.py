@@ -18,11 +18,15 @@ def configure_logging(level: str = "info", log_format: str = "auto", stream: Any
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
+            # Which worker process wrote the line, when several share the port.
+            structlog.processors.CallsiteParameterAdder([structlog.processors.CallsiteParameter.PROCESS]),
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),
-        logger_factory=structlog.PrintLoggerFactory(stream),
+        # One write per line (print() writes the text and the newline apart), so lines from
+        # worker processes sharing stderr never interleave.
+        logger_factory=structlog.WriteLoggerFactory(stream),
         cache_logger_on_first_use=False,
     )

@@ -52,9 +52,9 @@ class EarmarkServer:
             options=[
                 ("grpc.max_receive_message_length", settings.max_message_bytes),
                 ("grpc.max_send_message_length", settings.max_message_bytes),
-                # One process owns its port: without this, a second server on the same
-                # address would start silently and share traffic.
-                ("grpc.so_reuseport", 0),
+                # Workers share the port on purpose; a lone server owns it, so that a
+                # second one on the same address fails instead of silently sharing traffic.
+                ("grpc.so_reuseport", 1 if settings.reuse_port else 0),
             ],
         )
         earmark_pb2_grpc.add_EarmarkServicer_to_server(

@@ -1,0 +1,112 @@
+"""Several worker processes on one port under a supervisor: they share the traffic, a
+killed worker is replaced, SIGHUP reaches them all, SIGTERM drains them, and a broken
+pack stops the supervisor instead of restarting workers forever."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import grpc
+from test_cli import _free_port, _serve, _wait_serving
+from test_reload import _set_boom_meetings
+
+from earmark.v1 import earmark_pb2 as pb
+from earmark.v1 import earmark_pb2_grpc
+
+from helpers import evaluate_request
+
+
+def _workers(stderr: str, event: str) -> set[int]:
+    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    return {line["process"] for line in lines if line.get("event") == event}
+
+
+def _versions(address: str, connections: int = 12) -> set[str]:
+    """Ask over fresh connections, which the kernel spreads over the workers."""
+    versions = set()
+    for _ in range(connections):
+        with grpc.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)]) as channel:
+            versions.add(
+                earmark_pb2_grpc.EarmarkStub(channel)
+                .DescribeRules(pb.DescribeRulesRequest(), timeout=5)
+                .ruleset_version
+            )
+    return versions
+
+
+def test_workers_share_the_port_survive_a_kill_reload_together_and_drain(pack_copy: Path) -> None:
+    port = _free_port()
+    address = f"127.0.0.1:{port}"
+    env = {
+        "EARMARK_WORKERS": "2",
+        "EARMARK_ADDRESS": address,
+        "EARMARK_RULES": str(pack_copy),
+        "EARMARK_WATCH": "false",
+        "EARMARK_LOG_FORMAT": "json",
+    }
+    supervisor = _serve(env)
+    try:
+        with grpc.insecure_channel(address) as channel:
+            _wait_serving(channel, supervisor)
+        time.sleep(1)  # let the second worker finish loading too
+        for i in range(40):
+            with grpc.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)]) as channel:
+                verdict = (
+                    earmark_pb2_grpc.EarmarkStub(channel)
+                    .Evaluate(evaluate_request(str(i), {"mic": "boom"}), timeout=5)
+                    .verdict
+                )
+                assert "headset" == verdict.category
+        first = _versions(address)
+        assert 1 == len(first)
+
+        # Kill one worker outright: the supervisor replaces it and calls keep working.
+        pids = [int(p) for p in os.popen(f"pgrep -P {supervisor.pid}").read().split()]
+        assert 2 == len(pids)
+        os.kill(pids[0], signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while True:
+            now = [int(p) for p in os.popen(f"pgrep -P {supervisor.pid}").read().split()]
+            if len(now) == 2 and pids[0] not in now:
+                break
+            assert time.monotonic() < deadline, "the killed worker was not replaced"
+            time.sleep(0.2)
+        time.sleep(2)  # the replacement loads the pack
+
+        # SIGHUP to the supervisor reaches every worker: all converge on the new version.
+        _set_boom_meetings(pack_copy, 29)
+        supervisor.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 30
+        while (versions := _versions(address)) & first:
+            assert time.monotonic() < deadline, f"workers still on the old pack: {versions}"
+            time.sleep(0.3)
+        assert 1 == len(versions)
+
+        supervisor.send_signal(signal.SIGTERM)
+        _, stderr = supervisor.communicate(timeout=60)
+        assert 0 == supervisor.returncode, stderr[-2000:]
+    finally:
+        supervisor.kill()
+    serving = _workers(stderr, "serving")
+    assert len(serving) == 3  # two workers, and the replacement
+    assert len(_workers(stderr, "rpc")) >= 2  # the kernel spread the connections
+    assert _workers(stderr, "reloaded") and _workers(stderr, "worker_restarted")
+
+
+def test_a_broken_pack_stops_the_supervisor_with_exit_1(pack_copy: Path) -> None:
+    (pack_copy / "zz.yaml").write_text("rules: [\n")
+    supervisor = _serve(
+        {
+            "EARMARK_WORKERS": "2",
+            "EARMARK_ADDRESS": f"127.0.0.1:{_free_port()}",
+            "EARMARK_RULES": str(pack_copy),
+        }
+    )
+    _, stderr = supervisor.communicate(timeout=60)
+    assert 1 == supervisor.returncode
+    assert "zz.yaml:2:1: error[yaml-syntax]" in stderr
+    assert "worker_refused_to_start" in stderr

@@ -74,7 +74,12 @@ def _serve(env: dict[str, str]) -> subprocess.Popen[str]:
     """`earmark serve` as a real process; one worker unless `env` says otherwise."""
     return subprocess.Popen(
         [sys.executable, "-m", "earmark", "serve"],
-        env={**os.environ, "EARMARK_WORKERS": "1", **env},
+        env={
+            **os.environ,
+            "EARMARK_WORKERS": "1",
+            "EARMARK_METRICS_ADDRESS": f"127.0.0.1:{_free_port()}",
+            **env,
+        },
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -8,7 +8,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from earmark.errors import ConfigError
 
@@ -22,6 +30,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     address: str = Field("127.0.0.1:50051", description="host:port to listen on")
+    metrics_address: str = Field("127.0.0.1:9464", description="host:port of /metrics; empty turns it off")
     rules: Path = Field(BUNDLED_RULES, description="rule pack directory")
     max_batch_size: int = Field(500, ge=1, le=100_000)
     # Processes sharing the port (SO_REUSEPORT) under a supervisor; 1 serves in-process.
@@ -62,9 +71,11 @@ class Settings(BaseModel):
                 raise ValueError(f"EARMARK_{name.upper()}={str(path)!r}: no such file")
         return self
 
-    @field_validator("address")
+    @field_validator("address", "metrics_address")
     @classmethod
-    def _has_port(cls, value: str) -> str:
+    def _has_port(cls, value: str, info: ValidationInfo) -> str:
+        if not value and info.field_name == "metrics_address":
+            return value
         host, sep, port = value.rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
             raise ValueError("must look like HOST:PORT, e.g. 127.0.0.1:50051")

@@ -15,6 +15,7 @@ from typing import Any
 import grpc
 import structlog
 
+from earmark import metrics
 from earmark.errors import EarmarkError
 
 REQUEST_ID_KEY = "x-request-id"
@@ -23,6 +24,20 @@ MAX_REQUEST_ID = 128
 QUIET_METHODS = frozenset({"/grpc.health.v1.Health/Check"})
 
 log = structlog.get_logger("earmark.rpc")
+_children: dict[tuple[str, str], tuple[Any, Any]] = {}
+
+
+def _record(method: str, status: grpc.StatusCode, seconds: float) -> None:
+    """Count the call and its latency (labelled children are cached: labels() is slow)."""
+    key = (method, status.name)
+    children = _children.get(key)
+    if children is None:
+        children = _children[key] = (
+            metrics.RPCS.labels(method, status.name),
+            metrics.RPC_SECONDS.labels(method),
+        )
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 def request_id_from(metadata: Any) -> str:
@@ -70,11 +85,13 @@ class CallInterceptor(grpc.ServerInterceptor):
                 detail = f"internal error (request id {request_id})"
                 context.abort(status, detail)
             finally:
+                elapsed = time.perf_counter() - started
+                _record(method, status, elapsed)
                 fields = {
                     "method": method,
                     "status": status.name,
                     "outcome": "ok" if status is grpc.StatusCode.OK else "error",
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                    "duration_ms": round(elapsed * 1000, 3),
                 }
                 if detail and status is not grpc.StatusCode.INTERNAL:
                     fields["error"] = detail

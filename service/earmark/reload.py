@@ -13,6 +13,7 @@ from pathlib import Path
 import structlog
 import watchfiles
 
+from earmark import metrics
 from earmark.errors import PackError, PackUnavailable, Problem
 from earmark.evaluation import Evaluator
 from earmark.examples import run_examples
@@ -49,6 +50,7 @@ class Reloader:
             try:
                 evaluator = load_checked(self.directory)
             except PackError as exc:
+                metrics.RELOADS.labels("failed").inc()
                 self.live.record_reload(error=str(exc))
                 log.error(
                     "reload_refused",
@@ -58,6 +60,7 @@ class Reloader:
                 )
                 return False
             except Exception as exc:  # a bug or an OS error: keep serving, keep watching
+                metrics.RELOADS.labels("failed").inc()
                 self.live.record_reload(error=f"reload failed: {exc}")
                 log.exception("reload_failed", reason=reason, active_version=self._active_version())
                 return False
@@ -65,9 +68,12 @@ class Reloader:
             if evaluator.pack.version == previous:
                 evaluator.close()  # same files: nothing to publish
                 self.live.record_reload()
+                metrics.RELOADS.labels("unchanged").inc()
                 return False
             self.live.swap(evaluator)
             self.live.record_reload()
+            metrics.RELOADS.labels("succeeded").inc()
+            metrics.set_ruleset(evaluator.pack.version, previous)
             log.info(
                 "reloaded",
                 reason=reason,

@@ -13,6 +13,7 @@ import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from earmark import metrics
 from earmark.config import Settings
 from earmark.errors import PackError, PackUnavailable
 from earmark.interceptors import CallInterceptor
@@ -140,6 +141,13 @@ def serve(settings: Settings) -> int:
     stop_watching = threading.Event()
     if settings.watch:
         reloader.watch(stop_watching)
+    metrics.set_ruleset(evaluator.pack.version, None)
+    if settings.metrics_address and not settings.reuse_port:  # workers: the supervisor serves them
+        try:
+            metrics.serve_metrics(settings.metrics_address)
+        except OSError as exc:
+            print(f"earmark: cannot serve metrics on {settings.metrics_address}: {exc}", file=sys.stderr)
+            return 1
     server.start()
     log.info(
         "serving",
@@ -163,5 +171,6 @@ def serve(settings: Settings) -> int:
         break
     stop_watching.set()
     server.stop()
+    metrics.RULE_HIT_BUFFER.flush()
     log.info("stopped")
     return 0

@@ -9,6 +9,7 @@ from typing import Any
 import grpc
 import structlog
 
+from earmark import metrics
 from earmark.errors import DeadlineExceeded, EarmarkError, InvalidArgument
 from earmark.evaluation import Evaluator
 from earmark.live import LivePack
@@ -38,6 +39,8 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         locale = evaluator.validator.locale(request.locale)
         subject = evaluator.validator.subject(request.product.id, request.product.specs, shopper, locale)
         verdict = evaluator.evaluate(subject)
+        metrics.PRODUCTS.inc()
+        metrics.RULE_HIT_BUFFER.add(rule.id for rule in verdict.fired)
         return pb.EvaluateResponse(verdict=verdict_message(verdict, trace=request.trace))
 
     def EvaluateBatch(
@@ -70,6 +73,7 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         locale = evaluator.validator.locale(request.locale)
         response = pb.EvaluateBatchResponse()
         failed = 0
+        fired: list[str] = []
         ends_at, whose = deadline
         for done, product in enumerate(request.products):
             if time.monotonic() > ends_at:  # a client without a deadline must not hold a thread forever
@@ -77,12 +81,16 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
             item = response.items.add(product_id=product.id)
             try:
                 subject = evaluator.validator.subject(product.id, product.specs, shopper, locale)
-                fill_verdict(item.verdict, evaluator.evaluate(subject), trace=request.trace)
+                verdict = evaluator.evaluate(subject)
+                fill_verdict(item.verdict, verdict, trace=request.trace)
+                fired.extend(rule.id for rule in verdict.fired)
             except Exception as exc:
                 # A bad product gets an error in its own slot; the rest of the page goes on.
                 failed += 1
                 item.ClearField("verdict")
                 item.error.CopyFrom(_batch_error(product.id, exc))
+        metrics.PRODUCTS.inc(count - failed)
+        metrics.RULE_HIT_BUFFER.add(fired)
         structlog.contextvars.bind_contextvars(failed_products=failed)
         return response
 

@@ -20,11 +20,13 @@ import queue
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 
 import structlog
 
+from earmark import metrics
 from earmark.config import Settings
 
 log = structlog.get_logger("earmark.supervisor")
@@ -47,8 +49,25 @@ class Supervisor:
         self.environ = dict(os.environ if environ is None else environ)
         self.workers: dict[int, _Worker] = {}
         self.stopping = False
+        self.metrics_dir = ""
 
     def run(self) -> int:
+        # Workers write their metrics here; /metrics, served by this process, adds them up.
+        with tempfile.TemporaryDirectory(prefix="earmark-metrics-") as shared:
+            self.metrics_dir = shared
+            self.environ["PROMETHEUS_MULTIPROC_DIR"] = shared
+            if self.settings.metrics_address:
+                try:
+                    metrics.serve_metrics(self.settings.metrics_address, shared)
+                except OSError as exc:
+                    print(
+                        f"earmark: cannot serve metrics on {self.settings.metrics_address}: {exc}",
+                        file=sys.stderr,
+                    )
+                    return 1
+            return self._supervise()
+
+    def _supervise(self) -> int:
         commands: queue.SimpleQueue[signal.Signals] = queue.SimpleQueue()
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(signum, lambda received, _frame: commands.put(signal.Signals(received)))
@@ -96,6 +115,7 @@ class Supervisor:
             code = worker.process.poll()
             if code is None:
                 continue
+            metrics.forget_process(worker.process.pid, self.metrics_dir)
             if self.stopping:
                 del self.workers[index]
                 log.info("worker_stopped", worker=index, pid=worker.process.pid, exit_code=code)

@@ -1,0 +1,115 @@
+"""/metrics: RPCs by method and code, latency, products, rule hits, reloads and the live
+ruleset version, summed correctly over worker processes."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import time
+import urllib.request
+from pathlib import Path
+
+import grpc
+from prometheus_client.parser import text_string_to_metric_families
+from test_cli import _free_port, _serve, _wait_serving
+from test_reload import _set_boom_meetings
+
+from earmark.v1 import earmark_pb2 as pb
+from earmark.v1 import earmark_pb2_grpc
+
+from helpers import evaluate_request, product
+
+EVALUATE = "/earmark.v1.Earmark/Evaluate"
+
+
+def _scrape(port: int) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    samples = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            samples[(sample.name, frozenset(sample.labels.items()))] = sample.value
+    return samples
+
+
+def _value(samples: dict, name: str, **labels: str) -> float:
+    return sum(v for (n, ls), v in samples.items() if n == name and set(labels.items()) <= set(ls))
+
+
+def _call_many(address: str, count: int) -> None:
+    for i in range(count):  # a fresh connection each time, so that workers share them
+        with grpc.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)]) as channel:
+            stub = earmark_pb2_grpc.EarmarkStub(channel)
+            stub.Evaluate(evaluate_request(str(i), {"mic": "boom"}), timeout=5)
+
+
+def test_a_single_server_exports_its_metrics(pack_copy: Path) -> None:
+    port, metrics_port = _free_port(), _free_port()
+    address = f"127.0.0.1:{port}"
+    server = _serve(
+        {
+            "EARMARK_ADDRESS": address,
+            "EARMARK_METRICS_ADDRESS": f"127.0.0.1:{metrics_port}",
+            "EARMARK_RULES": str(pack_copy),
+            "EARMARK_WATCH": "false",
+        }
+    )
+    try:
+        with grpc.insecure_channel(address) as channel:
+            _wait_serving(channel, server)
+            stub = earmark_pb2_grpc.EarmarkStub(channel)
+            _call_many(address, 5)
+            stub.EvaluateBatch(
+                pb.EvaluateBatchRequest(products=[product("a", {"mic": "none"}), product("b", {"mic": "x"})])
+            )
+            with contextlib.suppress(grpc.RpcError):
+                stub.Evaluate(evaluate_request("bad", {"mic": "laser"}))
+            time.sleep(1.1)  # rule hits reach Prometheus at most once a second
+            _call_many(address, 1)
+            _set_boom_meetings(pack_copy, 29)
+            server.send_signal(signal.SIGHUP)
+            time.sleep(1.5)
+            samples = _scrape(metrics_port)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)
+    assert 6 == _value(samples, "earmark_rpcs_total", method=EVALUATE, code="OK")
+    assert 1 == _value(samples, "earmark_rpcs_total", method=EVALUATE, code="INVALID_ARGUMENT")
+    assert 7 == _value(samples, "earmark_rpc_duration_seconds_count", method=EVALUATE)
+    assert 7 == _value(samples, "earmark_products_evaluated_total")  # 6 single + 1 good batch item
+    assert _value(samples, "earmark_rule_hits_total", rule_id="boom-mic-for-talking") >= 5
+    assert 1 == _value(samples, "earmark_rule_hits_total", rule_id="no-mic-cannot-talk")
+    assert 0 == _value(samples, "earmark_rule_hits_total", rule_id="short-battery")  # never fired
+    assert 1 == _value(samples, "earmark_reloads_total", outcome="succeeded")
+    live = [dict(ls)["version"] for (n, ls), v in samples.items() if n == "earmark_ruleset_info" and v == 1]
+    assert 1 == len(live)  # the new version only; the old one reads 0
+
+
+def test_metrics_are_summed_over_workers(pack_copy: Path) -> None:
+    port, metrics_port = _free_port(), _free_port()
+    address = f"127.0.0.1:{port}"
+    supervisor = _serve(
+        {
+            "EARMARK_WORKERS": "2",
+            "EARMARK_ADDRESS": address,
+            "EARMARK_METRICS_ADDRESS": f"127.0.0.1:{metrics_port}",
+            "EARMARK_RULES": str(pack_copy),
+            "EARMARK_WATCH": "false",
+        }
+    )
+    try:
+        with grpc.insecure_channel(address) as channel:
+            _wait_serving(channel, supervisor)
+        time.sleep(1)
+        _call_many(address, 30)
+        samples = _scrape(metrics_port)
+    finally:
+        supervisor.send_signal(signal.SIGTERM)
+        supervisor.communicate(timeout=60)
+    assert 30 == _value(samples, "earmark_rpcs_total", method=EVALUATE, code="OK")
+    per_worker = [
+        v for (n, ls), v in samples.items() if n == "earmark_rpcs_total" and ("method", EVALUATE) in ls
+    ]
+    assert 30 == sum(per_worker)
+    versions = [ls for (n, ls), v in samples.items() if n == "earmark_ruleset_info" and v == 1]
+    assert 2 == len(versions)  # one live series per worker
+    assert 1 == len({dict(ls)["version"] for ls in versions})  # both on the same version

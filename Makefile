@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test bench proto lint clean container-test
+.PHONY: install run test bench proto lint clean container-test configmap
 
 install: $(STAMP)
 
@@ -42,3 +42,7 @@ clean:
 # on first use; about a minute and a half after that).
 container-test: install
 	bash scripts/container-test.sh
+
+# Regenerates the Kubernetes ConfigMap (and the Deployment's volume items) from rules/audio.
+configmap: install
+	$(BIN)/python scripts/make-configmap.py

@@ -74,3 +74,11 @@ def test_every_bad_attribute_is_reported_at_once(evaluator: Evaluator) -> None:
     with pytest.raises(InvalidArgument) as caught:
         evaluator.validator.specs({"mic": "x", "back": "y"})
     assert "specs.mic='x'" in caught.value.message and "specs.back='y'" in caught.value.message
+
+
+def test_a_value_with_nothing_set_counts_as_absent(evaluator: Evaluator) -> None:
+    """Some clients (protobufjs with a mistyped oneof) send a Value with no kind."""
+    message = struct({"back": "open"})
+    message.fields["mic"].Clear()
+    names = frozenset(a.name for a in evaluator.pack.specs)
+    assert {"back": "open"} == struct_values(message, names)

@@ -84,10 +84,10 @@ class RequestValidator:
 
 def struct_values(struct: struct_pb2.Struct, declared: frozenset[str]) -> dict[str, Any]:
     """The declared attributes of a Struct as Python values. Undeclared ones are skipped
-    unread (catalogs carry many), and null counts as absent."""
+    unread (catalogs carry many); null, or a value with nothing set, counts as absent."""
     out = {}
     for name, value in struct.fields.items():
-        if name in declared and value.WhichOneof("kind") != "null_value":
+        if name in declared and value.WhichOneof("kind") not in (None, "null_value"):
             out[name] = _python(value)
     return out
 

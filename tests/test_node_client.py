@@ -1,0 +1,49 @@
+"""A client in another language: Node.js with @grpc/grpc-js, built only from the .proto
+files, calls Evaluate, EvaluateBatch and Health on a real server (npm installs it)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import grpc
+
+from conftest import RunningServer
+
+NODE_DIR = Path(__file__).resolve().parent / "node"
+
+
+def test_a_node_client_gets_the_same_answers(running: RunningServer, tmp_path: Path) -> None:
+    node, npm = shutil.which("node"), shutil.which("npm")
+    assert node and npm, "Node.js and npm come with this machine image"
+    work = tmp_path / "node"
+    shutil.copytree(NODE_DIR, work)
+    installed = subprocess.run(
+        [npm, "install", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert 0 == installed.returncode, installed.stderr
+    (work / "proto").symlink_to(NODE_DIR.parent.parent / "proto")  # client.js looks two levels up
+    script = work / "client.js"
+    script.write_text(script.read_text().replace('path.resolve(__dirname, "..", "..")', "__dirname"))
+    done = subprocess.run(
+        [node, str(script), running.address], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert 0 == done.returncode, done.stderr
+    answer = json.loads(done.stdout)
+
+    verdict = answer["evaluated"]["verdict"]
+    assert ("node-headset", "headset") == (verdict["product_id"], verdict["category"])
+    assert 7 == len(verdict["scores"]) and "Callcenter-Schichten" == verdict["scores"][5]["title"]
+    items = answer["batch"]["items"]
+    assert ["verdict", "error"] == [item["result"] for item in items]
+    assert "INVALID_ARGUMENT" == items[1]["error"]["code"]
+    assert grpc.StatusCode.INVALID_ARGUMENT.value[0] == answer["invalid"]["code"]
+    assert "specs.battery_hours=-1" in answer["invalid"]["details"]
+    assert "SERVING" == answer["health"]

@@ -3,6 +3,8 @@ batch size (see test_server), concurrent calls, and a deadline for clients that 
 
 from __future__ import annotations
 
+import time
+
 import grpc
 import pytest
 
@@ -65,5 +67,22 @@ def test_a_clients_own_deadline_wins_over_the_default(evaluator: Evaluator) -> N
         with pytest.raises(grpc.RpcError) as caught:
             server.stub.EvaluateBatch(batch, timeout=0.5)
         assert grpc.StatusCode.DEADLINE_EXCEEDED == caught.value.code()
+    finally:
+        server.close()
+
+
+def test_a_client_that_goes_away_mid_batch_frees_the_worker(evaluator: Evaluator) -> None:
+    slow = SlowEvaluator(evaluator, seconds=0.01)  # 500 products: 5 s if nobody stops it
+    server = start_server(LivePack(slow), threads=1)  # type: ignore[arg-type]
+    try:
+        batch = pb.EvaluateBatchRequest(products=[product(str(i), BOOM_GAMING_HEADSET) for i in range(500)])
+        abandoned = server.stub.EvaluateBatch.future(batch)
+        assert slow.started.wait(5)
+        abandoned.cancel()
+        started = time.monotonic()
+        # The only handler thread must come free well before the batch would have ended.
+        answer = server.stub.Evaluate(evaluate_request("next", BOOM_GAMING_HEADSET), timeout=3)
+        assert "headset" == answer.verdict.category
+        assert time.monotonic() - started < 2
     finally:
         server.close()

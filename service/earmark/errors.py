@@ -4,6 +4,7 @@
     ├── InvalidArgument           a request breaks the pack's vocabulary or a limit
     ├── PackUnavailable           no rule pack is live yet
     ├── DeadlineExceeded          a batch ran past its deadline
+    ├── CallCancelled             a batch's client went away
     ├── EngineFailure             durable_rules returned an error code (a bug, never input)
     └── PackError                 a rule pack cannot be loaded; carries every Problem
     ConfigError                   an EARMARK_* setting is invalid (exit 2, never a status)
@@ -46,6 +47,13 @@ class DeadlineExceeded(EarmarkError):
     for clients that set none. The message names which."""
 
     status = grpc.StatusCode.DEADLINE_EXCEEDED
+
+
+class CallCancelled(EarmarkError):
+    """Raised when a batch's client has gone away: the rest of the page is not worth a
+    thread that other callers are waiting for."""
+
+    status = grpc.StatusCode.CANCELLED
 
 
 class EngineFailure(EarmarkError):

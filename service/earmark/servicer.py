@@ -10,7 +10,7 @@ import grpc
 import structlog
 
 from earmark import metrics
-from earmark.errors import DeadlineExceeded, EarmarkError, InvalidArgument
+from earmark.errors import CallCancelled, DeadlineExceeded, EarmarkError, InvalidArgument
 from earmark.evaluation import Evaluator
 from earmark.live import LivePack
 from earmark.responses import describe_message, error_message, fill_verdict, verdict_message
@@ -19,6 +19,7 @@ from earmark.v1 import earmark_pb2_grpc
 
 log = structlog.get_logger("earmark.rpc")
 NO_DEADLINE = 1e9  # seconds; beyond this a call is taken to have set no deadline
+CHECK_CLIENT_EVERY = 20  # products between checks that a batch's client is still there
 
 
 class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
@@ -47,7 +48,7 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         self, request: pb.EvaluateBatchRequest, context: grpc.ServicerContext
     ) -> pb.EvaluateBatchResponse:
         with self._live.use() as evaluator:  # one pack for the whole page
-            return self._evaluate_batch(evaluator, request, self._deadline(context))
+            return self._evaluate_batch(evaluator, request, self._deadline(context), context)
 
     def _deadline(self, context: grpc.ServicerContext) -> tuple[float, str]:
         """When this call must be done by (monotonic), and whose deadline that is."""
@@ -61,7 +62,11 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         return time.monotonic() + remaining, "the call's deadline"
 
     def _evaluate_batch(
-        self, evaluator: Evaluator, request: pb.EvaluateBatchRequest, deadline: tuple[float, str]
+        self,
+        evaluator: Evaluator,
+        request: pb.EvaluateBatchRequest,
+        deadline: tuple[float, str],
+        context: grpc.ServicerContext | None = None,
     ) -> pb.EvaluateBatchResponse:
         count = len(request.products)
         _bind(evaluator, products=count)
@@ -78,6 +83,8 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         for done, product in enumerate(request.products):
             if time.monotonic() > ends_at:  # a client without a deadline must not hold a thread forever
                 raise DeadlineExceeded(f"stopped after {done} of {count} products: past {whose}")
+            if done % CHECK_CLIENT_EVERY == 0 and context is not None and not context.is_active():
+                raise CallCancelled(f"the client went away after {done} of {count} products")
             item = response.items.add(product_id=product.id)
             try:
                 subject = evaluator.validator.subject(product.id, product.specs, shopper, locale)

@@ -1,0 +1,208 @@
+"""The multi-worker server under load and faults. Bounded in time and in calls, on
+loopback only:
+
+- about a minute of calls from many threads, with a rule change published midway: no
+  failed call, no answer mixing two packs, and each worker's memory reported and flat;
+- a worker killed with SIGKILL under load: replaced, and clients that retry lose nothing;
+- a corrupt rule file written mid-reload: refused, the last good pack keeps serving.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import grpc
+from test_cli import _free_port, _serve, _wait_serving
+from test_reload import _set_boom_meetings
+
+from earmark.v1 import earmark_pb2 as pb
+from earmark.v1 import earmark_pb2_grpc
+
+from helpers import evaluate_request, product
+
+LOAD_SECONDS = 60
+THREADS = 8
+# Clients retry what a dying worker leaves behind (gRPC's own retry policy).
+RETRYING = json.dumps(
+    {
+        "methodConfig": [
+            {
+                "name": [{"service": "earmark.v1.Earmark"}],
+                "retryPolicy": {
+                    "maxAttempts": 5,
+                    "initialBackoff": "0.05s",
+                    "maxBackoff": "0.5s",
+                    "backoffMultiplier": 2,
+                    "retryableStatusCodes": ["UNAVAILABLE"],
+                },
+            }
+        ]
+    }
+)
+
+
+def _workers(pid: int) -> list[int]:
+    return [int(p) for p in os.popen(f"pgrep -P {pid}").read().split()]
+
+
+def _rss_mib(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        line = next(line for line in status if line.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
+class Load:
+    """THREADS callers, each on its own connections, until stopped."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        self.stop = threading.Event()
+        self.failures: list[str] = []
+        self.answers: list[tuple[str, int]] = []  # (ruleset_version, meetings score)
+        self.calls = 0
+        self.threads = [threading.Thread(target=self._run, args=(i,)) for i in range(THREADS)]
+
+    def __enter__(self) -> Load:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=60)
+
+    def _run(self, index: int) -> None:
+        options = [
+            ("grpc.service_config", RETRYING),
+            ("grpc.enable_retries", 1),
+            ("grpc.use_local_subchannel_pool", 1),
+        ]
+        calls = 0
+        while not self.stop.is_set() and calls < 200_000:
+            with grpc.insecure_channel(
+                self.address, options=options
+            ) as channel:  # fresh connections spread over workers
+                stub = earmark_pb2_grpc.EarmarkStub(channel)
+                for _ in range(25):
+                    calls += 1
+                    try:
+                        if calls % 10 == 0:
+                            items = stub.EvaluateBatch(
+                                pb.EvaluateBatchRequest(
+                                    products=[product(str(i), {"mic": "boom"}) for i in range(20)]
+                                ),
+                                timeout=10,
+                            ).items
+                            verdicts = [item.verdict for item in items]
+                            assert len({v.ruleset_version for v in verdicts}) == 1, "a batch mixed two packs"
+                        else:
+                            verdicts = [
+                                stub.Evaluate(
+                                    evaluate_request(f"{index}-{calls}", {"mic": "boom"}), timeout=10
+                                ).verdict
+                            ]
+                        self.answers.extend((v.ruleset_version, v.scores[3].score) for v in verdicts)
+                    except (grpc.RpcError, AssertionError) as exc:
+                        self.failures.append(f"{type(exc).__name__}: {exc}")
+        self.calls += calls
+
+
+def _start(pack: Path, workers: int = 2):  # type: ignore[no-untyped-def]
+    address = f"127.0.0.1:{_free_port()}"
+    supervisor = _serve(
+        {
+            "EARMARK_WORKERS": str(workers),
+            "EARMARK_ADDRESS": address,
+            "EARMARK_RULES": str(pack),
+            "EARMARK_LOG_LEVEL": "warning",
+            "EARMARK_LOG_FORMAT": "json",
+        }
+    )
+    with grpc.insecure_channel(address) as channel:
+        _wait_serving(channel, supervisor)
+    deadline = time.monotonic() + 30
+    while len(_workers(supervisor.pid)) < workers:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    time.sleep(1.5)  # every worker has loaded the pack
+    return supervisor, address
+
+
+def _stop(supervisor) -> None:  # type: ignore[no-untyped-def]
+    supervisor.send_signal(signal.SIGTERM)
+    supervisor.communicate(timeout=60)
+    assert 0 == supervisor.returncode
+
+
+def test_a_minute_of_load_with_a_rule_change_midway(pack_copy: Path) -> None:
+    supervisor, address = _start(pack_copy)
+    try:
+        with Load(address) as load:
+            time.sleep(10)
+            workers = _workers(supervisor.pid)
+            warm = {pid: _rss_mib(pid) for pid in workers}
+            time.sleep(LOAD_SECONDS / 2 - 10)
+            _set_boom_meetings(pack_copy, 29)  # published midway; every worker reloads
+            time.sleep(LOAD_SECONDS / 2)
+            end = {pid: _rss_mib(pid) for pid in workers}
+        print(
+            f"\nload: {load.calls} calls in {LOAD_SECONDS} s by {THREADS} threads, {len(load.failures)} failed"
+        )
+        for pid in workers:
+            print(f"  worker {pid}: {warm[pid]:.1f} MiB after 10 s, {end[pid]:.1f} MiB at the end")
+    finally:
+        _stop(supervisor)
+    assert [] == load.failures[:5]
+    scores = {}
+    for version, score in load.answers:
+        scores.setdefault(version, set()).add(score)
+    assert 2 == len(scores), "the rule change should have gone live midway"
+    assert all(1 == len(s) for s in scores.values()), f"answers mixed two packs: {scores}"
+    for pid in workers:
+        assert end[pid] - warm[pid] < max(20.0, 0.2 * warm[pid]), f"worker {pid} grew"
+
+
+def test_a_killed_worker_costs_retrying_clients_nothing(pack_copy: Path) -> None:
+    supervisor, address = _start(pack_copy)
+    try:
+        with Load(address) as load:
+            time.sleep(3)
+            victim = _workers(supervisor.pid)[0]
+            os.kill(victim, signal.SIGKILL)
+            deadline = time.monotonic() + 30
+            while len(_workers(supervisor.pid)) < 2 or victim in _workers(supervisor.pid):
+                assert time.monotonic() < deadline, "the killed worker was not replaced"
+                time.sleep(0.1)
+            time.sleep(3)
+        assert load.calls > 100
+    finally:
+        _stop(supervisor)
+    assert [] == load.failures[:5]
+
+
+def test_a_corrupt_file_mid_reload_leaves_the_last_good_pack_serving(pack_copy: Path) -> None:
+    supervisor, address = _start(pack_copy)
+    try:
+        with grpc.insecure_channel(address) as channel:
+            stub = earmark_pb2_grpc.EarmarkStub(channel)
+            good = stub.DescribeRules(pb.DescribeRulesRequest()).ruleset_version
+            with Load(address) as load:
+                talking = pack_copy / "talking.yaml"
+                text = talking.read_text()
+                talking.write_text(text[: len(text) // 2])  # a copy cut off halfway, as a failed upload
+                time.sleep(4)
+                described = stub.DescribeRules(pb.DescribeRulesRequest())
+                talking.write_text(text)
+                time.sleep(2)
+    finally:
+        _stop(supervisor)
+    assert [] == load.failures[:5]
+    assert good == described.ruleset_version
+    assert "talking.yaml:" in described.last_reload_error
+    assert {good} == {version for version, _ in load.answers}

@@ -112,15 +112,21 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [sys.executable, str(HERE / "server_with_noop.py"), f"127.0.0.1:{port}"],
-        env={**os.environ, "EARMARK_LOG_LEVEL": "warning"},
-    )
+def start_servers(port: int, workers: int) -> list[subprocess.Popen[bytes]]:
+    """`workers` server processes on one port; several share it with SO_REUSEPORT, as the
+    supervisor's workers do."""
+    env = {**os.environ, "EARMARK_LOG_LEVEL": "warning", "EARMARK_WORKERS": "1"}
+    if workers > 1:
+        env["EARMARK_REUSE_PORT"] = "true"
+    processes = [
+        subprocess.Popen([sys.executable, str(HERE / "server_with_noop.py"), f"127.0.0.1:{port}"], env=env)
+        for _ in range(workers)
+    ]
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
     grpc.channel_ready_future(channel).result(timeout=60)
     channel.close()
-    return process
+    time.sleep(2 if workers > 1 else 0)  # every process has loaded the pack
+    return processes
 
 
 def cpu_seconds(pid: int) -> float:
@@ -147,18 +153,27 @@ def throughput(call: Callable[[], Any], seconds: float) -> tuple[int, float]:
     return done, time.perf_counter() - start
 
 
-def grpc_bench(evaluator: Evaluator, seconds: float) -> dict[str, float]:
+def grpc_bench(evaluator: Evaluator, seconds: float, workers: int = 1) -> dict[str, float]:
+    """Calls/s and server CPU per call for Evaluate, EvaluateBatch and the no-ops, with
+    `workers` server processes sharing the port."""
     port = free_port()
-    server = start_server(port)
+    servers = start_servers(port, workers)
+    # Separate connections, so that the kernel spreads them over the processes.
+    channels = [
+        grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.use_local_subchannel_pool", 1)])
+        for _ in range(4 * workers)
+    ]
     try:
-        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-        stub = earmark_pb2_grpc.EarmarkStub(channel)
-        noop, canned = (
-            channel.unary_unary(
-                f"/earmark.bench.Noop/{name}",
-                request_serializer=pb.EvaluateRequest.SerializeToString,
-                response_deserializer=pb.EvaluateResponse.FromString,
-            )
+        stubs = [earmark_pb2_grpc.EarmarkStub(channel) for channel in channels]
+        noops, canneds = (
+            [
+                channel.unary_unary(
+                    f"/earmark.bench.Noop/{name}",
+                    request_serializer=pb.EvaluateRequest.SerializeToString,
+                    response_deserializer=pb.EvaluateResponse.FromString,
+                )
+                for channel in channels
+            ]
             for name in ("Call", "Canned")
         )
         products = catalog(evaluator)
@@ -174,16 +189,19 @@ def grpc_bench(evaluator: Evaluator, seconds: float) -> dict[str, float]:
         counter = iter(range(10**12))
 
         def evaluate() -> Any:
-            return stub.Evaluate.future(requests[next(counter) % len(requests)])
+            n = next(counter)
+            return stubs[n % len(stubs)].Evaluate.future(requests[n % len(requests)])
 
         def noop_call() -> Any:
-            return noop.future(requests[next(counter) % len(requests)])
+            n = next(counter)
+            return noops[n % len(noops)].future(requests[n % len(requests)])
 
         def canned_call() -> Any:
-            return canned.future(requests[next(counter) % len(requests)])
+            n = next(counter)
+            return canneds[n % len(canneds)].future(requests[n % len(requests)])
 
         def evaluate_batch() -> Any:
-            return stub.EvaluateBatch.future(batch)
+            return stubs[next(counter) % len(stubs)].EvaluateBatch.future(batch)
 
         throughput(evaluate, 1), throughput(noop_call, 1)  # warm up
         rates: dict[str, float] = {}
@@ -195,12 +213,11 @@ def grpc_bench(evaluator: Evaluator, seconds: float) -> dict[str, float]:
                 ("evaluate", evaluate, 1),
                 ("batch", evaluate_batch, 100),
             ):
-                before = cpu_seconds(server.pid)
+                before = sum(cpu_seconds(s.pid) for s in servers)
                 calls, took = throughput(call, seconds)
-                used = (cpu_seconds(server.pid) - before) / (calls * per_call) * 1e6
+                used = (sum(cpu_seconds(s.pid) for s in servers) - before) / (calls * per_call) * 1e6
                 rates[key] = max(rates.get(key, 0.0), calls * per_call / took)
                 cpu[key] = min(cpu.get(key, float("inf")), used)
-        channel.close()
         return {
             "noop_per_s": rates["noop"],
             "evaluate_per_s": rates["evaluate"],
@@ -212,8 +229,12 @@ def grpc_bench(evaluator: Evaluator, seconds: float) -> dict[str, float]:
             "canned_cpu_us": cpu["canned"],
         }
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+        for channel in channels:
+            channel.close()
+        for server in servers:
+            server.send_signal(signal.SIGTERM)
+        for server in servers:
+            server.wait(timeout=30)
 
 
 def diff_bench(evaluator: Evaluator) -> tuple[int, float]:
@@ -267,6 +288,15 @@ def main() -> int:
     print(
         f"batch    EvaluateBatch of 100, one process: {batch:8.0f} products/s   target >= 8000   {'PASS' if batch >= 8000 else 'MISS'}   server CPU {rpc['batch_cpu_us']:5.0f} µs/product"
     )
+    workers = os.cpu_count() or 1
+    if workers > 1:
+        many = grpc_bench(evaluator, seconds, workers)
+        print(
+            f"workers  {workers} processes on one port: no-op {many['noop_per_s']:6.0f} calls/s   "
+            f"Evaluate {many['evaluate_per_s']:6.0f} calls/s ({many['evaluate_per_s'] / many['noop_per_s']:3.0%} of no-op, "
+            f"{many['evaluate_per_s'] / rpc['evaluate_per_s']:4.2f}x one process)   "
+            f"batch {many['batch_products_per_s']:6.0f} products/s ({many['batch_products_per_s'] / batch:4.2f}x one process)"
+        )
     products, took = diff_bench(evaluator)
     print(f"diff     earmark diff of {products} products under two packs: {took:5.2f} s")
     return 0

@@ -49,10 +49,14 @@ def image() -> Iterator[str]:
     if CA_BUNDLE.exists():  # this machine's proxy CA, for pip inside the build; never in a layer
         build += ["--secret", f"id=pip-cert,src={CA_BUNDLE}"]
     started = time.monotonic()
-    podman(*build, str(ROOT), timeout=900)
-    print(f"\nimage built in {time.monotonic() - started:.0f} s")
+    # One retry: the build fetches packages over the network, which can hiccup.
+    if podman(*build, str(ROOT), timeout=900, check=False).returncode != 0:
+        podman(*build, str(ROOT), timeout=900)
+    size = int(podman("image", "inspect", "--format", "{{.Size}}", tag).stdout.strip())
+    print(f"\nimage built in {time.monotonic() - started:.0f} s: {size / 2**20:.0f} MiB on a {BASE} base")
     yield tag
     podman("rmi", "-f", tag, check=False)
+    podman("image", "prune", "-f", check=False)  # the builder stage's untagged layers
 
 
 @pytest.fixture

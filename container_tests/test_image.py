@@ -14,6 +14,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from earmark.config import BUNDLED_RULES
 from earmark.v1 import earmark_pb2 as pb
@@ -93,6 +94,8 @@ def test_the_image_serves_reloads_and_stops_cleanly(image: str, pack: Path) -> N
         verdict = stub.Evaluate(request, timeout=5).verdict
         assert "headset" == verdict.category and 7 == len(verdict.scores)
 
+        health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+        assert health_pb2.HealthCheckResponse.SERVING == health.status  # from the host
         assert 0 == podman("healthcheck", "run", name, check=False).returncode  # the image's HEALTHCHECK
         assert "10001" == podman("exec", name, "id", "-u").stdout.strip()  # not root
 

@@ -42,17 +42,23 @@ def _call_many(address: str, count: int) -> None:
             stub.Evaluate(evaluate_request(str(i), {"mic": "boom"}), timeout=5)
 
 
-def test_a_single_server_exports_its_metrics(pack_copy: Path) -> None:
-    port, metrics_port = _free_port(), _free_port()
-    address = f"127.0.0.1:{port}"
-    server = _serve(
+def _start(pack: Path, workers: int):  # type: ignore[no-untyped-def]
+    """A real `earmark serve` with `workers` processes: (process, address, metrics port)."""
+    address, metrics_port = f"127.0.0.1:{_free_port()}", _free_port()
+    process = _serve(
         {
+            "EARMARK_WORKERS": str(workers),
             "EARMARK_ADDRESS": address,
             "EARMARK_METRICS_ADDRESS": f"127.0.0.1:{metrics_port}",
-            "EARMARK_RULES": str(pack_copy),
+            "EARMARK_RULES": str(pack),
             "EARMARK_WATCH": "false",
         }
     )
+    return process, address, metrics_port
+
+
+def test_a_single_server_exports_its_metrics(pack_copy: Path) -> None:
+    server, address, metrics_port = _start(pack_copy, workers=1)
     try:
         with grpc.insecure_channel(address) as channel:
             _wait_serving(channel, server)
@@ -85,17 +91,7 @@ def test_a_single_server_exports_its_metrics(pack_copy: Path) -> None:
 
 
 def test_metrics_are_summed_over_workers(pack_copy: Path) -> None:
-    port, metrics_port = _free_port(), _free_port()
-    address = f"127.0.0.1:{port}"
-    supervisor = _serve(
-        {
-            "EARMARK_WORKERS": "2",
-            "EARMARK_ADDRESS": address,
-            "EARMARK_METRICS_ADDRESS": f"127.0.0.1:{metrics_port}",
-            "EARMARK_RULES": str(pack_copy),
-            "EARMARK_WATCH": "false",
-        }
-    )
+    supervisor, address, metrics_port = _start(pack_copy, workers=2)
     try:
         with grpc.insecure_channel(address) as channel:
             _wait_serving(channel, supervisor)

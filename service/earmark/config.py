@@ -39,7 +39,8 @@ class Settings(BaseModel):
     reuse_port: bool = False
     worker_index: int = Field(0, ge=0)
     # durable_rules never releases the GIL, so more threads queue rather than add
-    # throughput: 2 measured ~40% faster than 8 (make bench). More cores need processes.
+    # throughput: 2 served ~40% more than 8 (bench runs with EARMARK_THREADS=2 and =8).
+    # More cores need processes.
     threads: int = Field(2, ge=1, le=256, description="gRPC handler threads")
     watch: bool = Field(True, description="reload when a file under the rules directory changes")
     grace_seconds: float = Field(10.0, ge=0, le=600, description="drain time on SIGTERM")

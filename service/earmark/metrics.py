@@ -8,7 +8,6 @@ server serves its own registry. Metrics are process-wide by prometheus_client's 
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterable
@@ -91,7 +90,3 @@ def serve_metrics(address: str, multiprocess_dir: str | None = None) -> None:
 def forget_process(pid: int, multiprocess_dir: str) -> None:
     """Drop a dead worker's live gauges (its counters keep counting in the sum)."""
     multiprocess.mark_process_dead(pid, multiprocess_dir)
-
-
-def multiprocess_dir() -> str | None:
-    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None

@@ -23,7 +23,7 @@ CHECK_CLIENT_EVERY = 20  # products between checks that a batch's client is stil
 
 
 class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
-    def __init__(self, live: LivePack, max_batch_size: int, default_deadline_seconds: float = 5.0) -> None:
+    def __init__(self, live: LivePack, max_batch_size: int, default_deadline_seconds: float) -> None:
         self._live = live
         self._max_batch_size = max_batch_size
         self._default_deadline = default_deadline_seconds
@@ -52,7 +52,7 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
 
     def _deadline(self, context: grpc.ServicerContext) -> tuple[float, str]:
         """When this call must be done by (monotonic), and whose deadline that is."""
-        remaining = context.time_remaining() if context is not None else None
+        remaining = context.time_remaining()
         # grpcio reports a call without a deadline as ~9.2e18 seconds away (int64 max).
         if remaining is None or remaining > NO_DEADLINE:
             return (
@@ -66,7 +66,7 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         evaluator: Evaluator,
         request: pb.EvaluateBatchRequest,
         deadline: tuple[float, str],
-        context: grpc.ServicerContext | None = None,
+        context: grpc.ServicerContext,
     ) -> pb.EvaluateBatchResponse:
         count = len(request.products)
         _bind(evaluator, products=count)
@@ -83,7 +83,7 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         for done, product in enumerate(request.products):
             if time.monotonic() > ends_at:  # a client without a deadline must not hold a thread forever
                 raise DeadlineExceeded(f"stopped after {done} of {count} products: past {whose}")
-            if done % CHECK_CLIENT_EVERY == 0 and context is not None and not context.is_active():
+            if done % CHECK_CLIENT_EVERY == 0 and not context.is_active():
                 raise CallCancelled(f"the client went away after {done} of {count} products")
             item = response.items.add(product_id=product.id)
             try:

@@ -40,11 +40,12 @@ COPY rules/audio /app/rules
 ENV PATH=/opt/earmark/bin:$PATH \
     EARMARK_ADDRESS=0.0.0.0:50051 \
     EARMARK_METRICS_ADDRESS=0.0.0.0:9464 \
+    EARMARK_HEALTH_ADDRESS=0.0.0.0:50052 \
     EARMARK_RULES=/app/rules \
     EARMARK_LOG_FORMAT=json \
     PYTHONDONTWRITEBYTECODE=1
 USER 10001:10001
-EXPOSE 50051 9464
+EXPOSE 50051 9464 50052
 HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 CMD ["earmark", "health"]
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["earmark", "serve"]

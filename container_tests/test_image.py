@@ -82,8 +82,14 @@ def _describe(stub: earmark_pb2_grpc.EarmarkStub) -> pb.DescribeRulesResponse:
 
 def test_the_image_serves_reloads_and_stops_cleanly(image: str, pack: Path) -> None:
     name = f"earmark-test-{uuid.uuid4().hex[:8]}"
-    port = _free_port()
-    podman("run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:50051", "-v", f"{pack}:/app/rules:ro", image)
+    port, health_port = _free_port(), _free_port()
+    podman(
+        "run", "-d", "--name", name,
+        "-p", f"127.0.0.1:{port}:50051",
+        "-p", f"127.0.0.1:{health_port}:50052",
+        "-v", f"{pack}:/app/rules:ro",
+        image,
+    )  # fmt: skip
     try:
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         grpc.channel_ready_future(channel).result(timeout=60)
@@ -94,8 +100,10 @@ def test_the_image_serves_reloads_and_stops_cleanly(image: str, pack: Path) -> N
         verdict = stub.Evaluate(request, timeout=5).verdict
         assert "headset" == verdict.category and 7 == len(verdict.scores)
 
-        health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
-        assert health_pb2.HealthCheckResponse.SERVING == health.status  # from the host
+        for address in (f"127.0.0.1:{port}", f"127.0.0.1:{health_port}"):  # main and health-only ports
+            with grpc.insecure_channel(address) as probe:
+                health = health_pb2_grpc.HealthStub(probe).Check(health_pb2.HealthCheckRequest(), timeout=5)
+            assert health_pb2.HealthCheckResponse.SERVING == health.status, address  # from the host
         assert 0 == podman("healthcheck", "run", name, check=False).returncode  # the image's HEALTHCHECK
         assert "10001" == podman("exec", name, "id", "-u").stdout.strip()  # not root
 

@@ -50,18 +50,21 @@ spec:
           ports:
             - {{name: grpc, containerPort: 50051}}
             - {{name: metrics, containerPort: 9464}}
+            - {{name: health, containerPort: 50052}}
           env:
             # One worker per CPU of the limit below: the engine holds the GIL.
             - {{name: EARMARK_WORKERS, value: "2"}}
             - {{name: EARMARK_GRACE_SECONDS, value: "20"}}
+            # Probes get a plaintext health-only port, so turning on TLS can't fail them.
+            - {{name: EARMARK_HEALTH_ADDRESS, value: "0.0.0.0:50052"}}
           resources:
             requests: {{cpu: 500m, memory: 256Mi}}
             limits: {{cpu: "2", memory: 512Mi}}
           readinessProbe:
-            grpc: {{port: 50051, service: earmark.v1.Earmark}}
+            grpc: {{port: 50052, service: earmark.v1.Earmark}}
             periodSeconds: 5
           livenessProbe:
-            grpc: {{port: 50051}}
+            grpc: {{port: 50052}}
             initialDelaySeconds: 10
             periodSeconds: 10
             failureThreshold: 3

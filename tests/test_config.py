@@ -29,6 +29,11 @@ def test_values_are_read_and_typed() -> None:
         ({"EARMARK_MAX_BATCH_SIZE": "0"}, "EARMARK_MAX_BATCH_SIZE='0'"),
         ({"EARMARK_THREADS": "many"}, "EARMARK_THREADS='many'"),
         ({"EARMARK_LOG_LEVEL": "loud"}, "EARMARK_LOG_LEVEL='loud'"),
+        ({"EARMARK_HEALTH_ADDRESS": "50052"}, "EARMARK_HEALTH_ADDRESS='50052'"),
+        (
+            {"EARMARK_HEALTH_ADDRESS": "0.0.0.0:9464"},
+            "EARMARK_HEALTH_ADDRESS='0.0.0.0:9464' uses the port of EARMARK_METRICS_ADDRESS='127.0.0.1:9464'",
+        ),
         (
             {"EARMARK_ADRESS": "127.0.0.1:1"},
             "EARMARK_ADRESS is not a setting (did you mean EARMARK_ADDRESS?)",

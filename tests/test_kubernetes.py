@@ -61,7 +61,15 @@ def test_the_pod_is_locked_down_and_probed_over_grpc() -> None:
         "readOnlyRootFilesystem": True,
         "capabilities": {"drop": ["ALL"]},
     }
-    assert 50051 == container["readinessProbe"]["grpc"]["port"] == container["livenessProbe"]["grpc"]["port"]
+    # The probes ask the plaintext health-only port the container is told to serve.
+    env = {e["name"]: e["value"] for e in container["env"]}
+    health_port = int(env["EARMARK_HEALTH_ADDRESS"].rpartition(":")[2])
+    assert health_port in {p["containerPort"] for p in container["ports"]}
+    assert (
+        health_port
+        == container["readinessProbe"]["grpc"]["port"]
+        == container["livenessProbe"]["grpc"]["port"]
+    )
     assert {"requests", "limits"} <= set(container["resources"])
     assert pod["terminationGracePeriodSeconds"] > 20  # longer than the drain it allows
 

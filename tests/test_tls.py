@@ -8,7 +8,11 @@ from pathlib import Path
 import grpc
 import pytest
 import trustme
+from click.testing import CliRunner
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from test_cli import _free_port
 
+from earmark.cli import main
 from earmark.config import load_settings
 from earmark.errors import ConfigError
 from earmark.evaluation import Evaluator
@@ -88,6 +92,46 @@ def test_mutual_tls_refuses_a_client_without_a_certificate_and_serves_one_with(
             trust, client.private_key_pem.bytes(), client.cert_chain_pems[0].bytes()
         )
         assert "headset" == _call(port, good)
+
+
+def _health_over_plaintext(address: str) -> str:
+    with grpc.insecure_channel(address) as channel:
+        answer = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+    return str(health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status))
+
+
+def test_with_mutual_tls_probes_use_a_plaintext_port_that_serves_health_only(
+    evaluator: Evaluator, files: dict[str, Path]
+) -> None:
+    health_address = f"127.0.0.1:{_free_port()}"
+    env = {
+        "EARMARK_TLS_CERT": str(files["cert"]),
+        "EARMARK_TLS_KEY": str(files["key"]),
+        "EARMARK_TLS_CLIENT_CA": str(files["ca"]),
+    }
+    # Without a health port, `earmark health` says what to set instead of failing vaguely.
+    refused = CliRunner().invoke(main, ["health"], env=env)
+    assert 2 == refused.exit_code
+    assert "set EARMARK_HEALTH_ADDRESS" in refused.output
+
+    settings = load_settings(
+        {**env, "EARMARK_ADDRESS": "127.0.0.1:0", "EARMARK_HEALTH_ADDRESS": health_address}
+    )
+    server = EarmarkServer(settings, LivePack(evaluator))
+    server.start()
+    try:
+        assert "SERVING" == _health_over_plaintext(health_address)
+        probe = CliRunner().invoke(main, ["health"], env={**env, "EARMARK_HEALTH_ADDRESS": health_address})
+        assert 0 == probe.exit_code, probe.output
+        with grpc.insecure_channel(health_address) as plain, pytest.raises(grpc.RpcError) as caught:
+            earmark_pb2_grpc.EarmarkStub(plain).Evaluate(evaluate_request("p", {}), timeout=5)
+        assert grpc.StatusCode.UNIMPLEMENTED == caught.value.code()  # health, and nothing else
+        with grpc.insecure_channel(f"localhost:{server.port}") as plain, pytest.raises(grpc.RpcError):
+            health_pb2_grpc.HealthStub(plain).Check(health_pb2.HealthCheckRequest(), timeout=2)
+        server.health.enter_graceful_shutdown()  # what SIGTERM does first
+        assert "NOT_SERVING" == _health_over_plaintext(health_address)
+    finally:
+        server.stop(grace=1)
 
 
 @pytest.mark.parametrize(

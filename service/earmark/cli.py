@@ -52,20 +52,31 @@ def serve_command() -> None:
 
 @main.command("health")
 @click.option(
-    "--address", default=None, help="HOST:PORT to ask (default: EARMARK_ADDRESS, or the default address)."
+    "--address",
+    default=None,
+    help="HOST:PORT to ask (default: EARMARK_HEALTH_ADDRESS if set, else EARMARK_ADDRESS).",
 )
 @click.option("--timeout", default=3.0, show_default=True, help="Seconds to wait for an answer.")
 def health_command(address: str | None, timeout: float) -> None:
     """Ask a running server's gRPC health service; exit 0 only if it is SERVING.
 
     Made for container health checks, where no grpc_health_probe binary is available.
+    It speaks plaintext: with TLS on, it asks EARMARK_HEALTH_ADDRESS.
     """
     try:
         settings = load_settings()
     except ConfigError as exc:
         click.echo(f"earmark: {exc}", err=True)
         sys.exit(2)
-    target = address or settings.address.replace("0.0.0.0", "127.0.0.1", 1)
+    if address is None and settings.tls_cert is not None and not settings.health_address:
+        click.echo(
+            "earmark: EARMARK_TLS_CERT is set, so the main port refuses plaintext health checks;"
+            " set EARMARK_HEALTH_ADDRESS to serve them on a port of their own",
+            err=True,
+        )
+        sys.exit(2)
+    target = address or settings.health_address or settings.address
+    target = target.replace("0.0.0.0", "127.0.0.1", 1)
     status = check_health(target, timeout)
     click.echo(f"{target}: {status}")
     sys.exit(0 if status == "SERVING" else 1)

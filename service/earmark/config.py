@@ -31,6 +31,11 @@ class Settings(BaseModel):
 
     address: str = Field("127.0.0.1:50051", description="host:port to listen on")
     metrics_address: str = Field("127.0.0.1:9464", description="host:port of /metrics; empty turns it off")
+    # Kubernetes' gRPC probes and `earmark health` speak plaintext; with TLS on they need
+    # a port of their own that serves the health service and nothing else.
+    health_address: str = Field(
+        "", description="host:port of a plaintext health-only port; empty turns it off"
+    )
     rules: Path = Field(BUNDLED_RULES, description="rule pack directory")
     max_batch_size: int = Field(500, ge=1, le=100_000)
     # Processes sharing the port (SO_REUSEPORT) under a supervisor; 1 serves in-process.
@@ -72,10 +77,25 @@ class Settings(BaseModel):
                 raise ValueError(f"EARMARK_{name.upper()}={str(path)!r}: no such file")
         return self
 
-    @field_validator("address", "metrics_address")
+    @model_validator(mode="after")
+    def _ports_differ(self) -> Settings:
+        ports = {}
+        for name in ("address", "metrics_address", "health_address"):
+            value = getattr(self, name)
+            port = value.rpartition(":")[2] if value else "0"
+            if port != "0" and port in ports:
+                other = ports[port]
+                raise ValueError(
+                    f"EARMARK_{name.upper()}={value!r} uses the port of EARMARK_{other.upper()}"
+                    f"={getattr(self, other)!r}"
+                )
+            ports[port] = name
+        return self
+
+    @field_validator("address", "metrics_address", "health_address")
     @classmethod
     def _has_port(cls, value: str, info: ValidationInfo) -> str:
-        if not value and info.field_name == "metrics_address":
+        if not value and info.field_name != "address":
             return value
         host, sep, port = value.rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:

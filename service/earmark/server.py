@@ -77,9 +77,31 @@ class EarmarkServer:
             raise OSError(f"cannot listen on {settings.address}: {exc}") from None
         if self.port == 0:
             raise OSError(f"cannot listen on {settings.address}")
+        self.health_server, self.health_port = self._health_only_server(settings)
+
+    def _health_only_server(self, settings: Settings) -> tuple[grpc.Server | None, int | None]:
+        """A plaintext server on EARMARK_HEALTH_ADDRESS answering health checks only, for
+        probes that cannot speak TLS. It shares the health servicer, so it reports exactly
+        what the main port does, drain included."""
+        if not settings.health_address:
+            return None, None
+        server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="health"),
+            options=[("grpc.so_reuseport", 1 if settings.reuse_port else 0)],
+        )
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
+        try:
+            port = server.add_insecure_port(settings.health_address)
+        except RuntimeError as exc:
+            raise OSError(f"cannot listen on {settings.health_address}: {exc}") from None
+        if port == 0:
+            raise OSError(f"cannot listen on {settings.health_address}")
+        return server, port
 
     def start(self) -> None:
         self.grpc_server.start()
+        if self.health_server is not None:
+            self.health_server.start()
         status = (
             health_pb2.HealthCheckResponse.SERVING
             if self._has_pack()
@@ -92,6 +114,8 @@ class EarmarkServer:
         """Turn health NOT_SERVING, refuse new calls, let in-flight ones finish."""
         self.health.enter_graceful_shutdown()
         self.grpc_server.stop(self.settings.grace_seconds if grace is None else grace).wait()
+        if self.health_server is not None:
+            self.health_server.stop(0).wait()
 
     def _has_pack(self) -> bool:
         try:
@@ -153,6 +177,7 @@ def serve(settings: Settings) -> int:
         "serving",
         address=settings.address,
         port=server.port,
+        health_port=server.health_port,
         rules=str(settings.rules),
         ruleset_version=evaluator.pack.version,
         rules_loaded=len(evaluator.pack.rules),

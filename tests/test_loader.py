@@ -218,6 +218,36 @@ def test_every_problem_is_reported_at_once_sorted_by_file_and_line(pack_copy: Pa
     assert "a-first.yaml:4:" in problems[0] and "b-second.yaml:6:" in problems[1]
 
 
+def test_a_rule_with_an_unknown_key_is_still_checked_in_the_same_pass(pack_copy: Path) -> None:
+    _rule_file(
+        pack_copy,
+        "rules:\n  - id: x\n    description: d\n    when: {mic: bom}\n"
+        "    then: {fit: 1, colour: red}\n    owner: me\n",
+    )
+    codes = [p.split("error[")[1].split("]")[0] for p in _problems(pack_copy)]
+    assert ["unknown-value", "unknown-key", "unknown-key"] == codes
+
+
+def test_a_broken_rule_is_not_also_missing_from_the_cases_that_name_it(pack_copy: Path) -> None:
+    talking = pack_copy / "talking.yaml"
+    # One rule loses its required description: one problem, not one per case naming it.
+    talking.write_text(
+        talking.read_text().replace(
+            "    description: A boom mic picks up the voice close to the mouth, so others hear you clearly.\n",
+            "",
+        )
+    )
+    problem = _single(pack_copy, "talking.yaml")
+    assert "error[missing-key]" in problem and "'description' is required" in problem
+
+
+def test_an_unreadable_rule_file_is_reported_once(pack_copy: Path) -> None:
+    talking = pack_copy / "talking.yaml"
+    talking.write_text("rules: [unclosed\n" + talking.read_text())
+    problem = _single(pack_copy, "talking.yaml")
+    assert "error[yaml-syntax]" in problem
+
+
 def test_manifest_problems_point_into_pack_yaml(pack_copy: Path) -> None:
     manifest = pack_copy / "pack.yaml"
     manifest.write_text(

@@ -35,8 +35,10 @@ from earmark.rulepack.model import (
 from earmark.rulepack.schema import (
     AttributeDoc,
     BandDoc,
+    ExampleDoc,
     ExampleFileDoc,
     ManifestDoc,
+    RuleDoc,
     RuleFileDoc,
     parse_doc,
 )
@@ -78,6 +80,11 @@ class _PackLoader:
         self.warnings: list[Problem] = []
         self.digest = hashlib.sha256()
         self.locales: tuple[str, ...] = ("en",)  # from the manifest; the default first
+        # Every rule id written in a rule file, broken rules included, and whether every
+        # rule file could be read: so that a broken rule or file doesn't also show up as
+        # "no rule has the id ..." in every example case that names its rules.
+        self.rule_ids_written: set[str] = set()
+        self.rule_files_readable = True
 
     # ---- orchestration --------------------------------------------------------------------
 
@@ -113,7 +120,9 @@ class _PackLoader:
         rules: list[Rule] = []
         for path in self._files(self.directory):
             source = self._read(path)
-            if source is not None:
+            if source is None:
+                self.rule_files_readable = False
+            else:
                 rules.extend(self._rules(source, attributes, categories, use_cases, len(rules), manifest))
         self._check_duplicate_rule_ids(rules)
         if not self.problems:  # the analyses need a pack whose parts all parsed
@@ -177,8 +186,8 @@ class _PackLoader:
         self.problems.extend(problems)
         return source
 
-    def _parse(self, model: Any, source: SourceFile) -> Any:
-        doc, problems = parse_doc(model, source)
+    def _parse(self, model: Any, source: SourceFile, at: tuple[Any, ...] = ()) -> Any:
+        doc, problems = parse_doc(model, source, at)
         self.problems.extend(problems)
         return doc
 
@@ -418,11 +427,17 @@ class _PackLoader:
     ) -> list[Rule]:
         doc = self._parse(RuleFileDoc, source)
         if doc is None:
+            self.rule_files_readable = False
             return []
         conditions = ConditionParser(attributes, source)
         rules = []
-        for i, rule in enumerate(doc.rules):
+        for i, written in enumerate(doc.rules):
+            if isinstance(written.get("id"), str):
+                self.rule_ids_written.add(written["id"])
             loc = ("rules", i)
+            rule = self._parse(RuleDoc, source, loc)
+            if rule is None:
+                continue
             line, column = source.position(loc)
             condition = conditions.parse(source.data["rules"][i]["when"], (*loc, "when"))
             effects = rule.then
@@ -557,11 +572,14 @@ class _PackLoader:
         doc = self._parse(ExampleFileDoc, source)
         if doc is None:
             return []
-        rule_ids = {r.id for r in rules}
+        rule_ids = {r.id for r in rules} | self.rule_ids_written
         names = (*use_cases, "fit")
         cases = []
-        for i, example in enumerate(doc.examples):
+        for i in range(len(doc.examples)):
             loc = ("examples", i)
+            example = self._parse(ExampleDoc, source, loc)
+            if example is None:
+                continue
             line, _ = source.position(loc)
             expect = example.expect
             ok = True
@@ -574,7 +592,8 @@ class _PackLoader:
                 )
             for key in ("fired", "not_fired"):
                 for j, rule_id in enumerate(getattr(expect, key)):
-                    if rule_id not in rule_ids:
+                    # With a rule file unreadable, its rules are unknown, not missing.
+                    if rule_id not in rule_ids and self.rule_files_readable:
                         ok = self._fail(
                             source,
                             (*loc, "expect", key, j),

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from earmark.errors import Problem
-from earmark.rulepack.source import SourceFile
+from earmark.rulepack.source import SourceFile, plain
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
 RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,79}$")]
@@ -115,7 +115,9 @@ class RuleDoc(_Doc):
 
 
 class RuleFileDoc(_Doc):
-    rules: list[RuleDoc]
+    # Each rule is validated on its own (as a RuleDoc), so one broken rule doesn't hide
+    # the problems of the others or the ids that example cases refer to.
+    rules: list[dict[str, Any]]
 
 
 # ---- example cases ------------------------------------------------------------------------
@@ -139,16 +141,25 @@ class ExampleDoc(_Doc):
 
 
 class ExampleFileDoc(_Doc):
-    examples: list[ExampleDoc]
+    examples: list[dict[str, Any]]  # each validated on its own, as an ExampleDoc
 
 
 M = TypeVar("M", bound=BaseModel)
 
 
-def parse_doc(model: type[M], source: SourceFile) -> tuple[M | None, list[Problem]]:
-    """Validate a whole file against `model`; every error becomes a located Problem."""
+def parse_doc(model: type[M], source: SourceFile, at: tuple[Any, ...] = ()) -> tuple[M | None, list[Problem]]:
+    """Validate the part of a file at `at` (by default the whole file) against `model`;
+    every error becomes a located Problem.
+
+    Unknown keys are reported and then set aside: when they are the only errors, the rest
+    is returned too, so that the loader checks it in the same pass instead of making the
+    author fix a typo first and only then see the next problem.
+    """
+    data = source.data
+    for part in at:
+        data = data[part]
     try:
-        return model.model_validate(source.data), []
+        return model.model_validate(data), []
     except ValidationError as exc:
         errors = exc.errors()
     # A typo'd key ("wen") shows up twice: as unknown, and as the real key missing. The
@@ -165,14 +176,31 @@ def parse_doc(model: type[M], source: SourceFile) -> tuple[M | None, list[Proble
             )
         )
     ]
-    return None, [_problem(source, model, err) for err in kept]
+    problems = [_problem(source, model, at, err) for err in kept]
+    if all(e["type"] == "extra_forbidden" for e in kept):
+        try:
+            return model.model_validate(_without(plain(data), [e["loc"] for e in kept])), problems
+        except (ValidationError, LookupError):
+            pass  # something else is wrong as well: the problems above come first
+    return None, problems
 
 
-def _problem(source: SourceFile, model: type[BaseModel], err: Any) -> Problem:
-    loc = tuple(err["loc"])
+def _without(data: Any, locs: list[tuple[Any, ...]]) -> Any:
+    """`data` (a plain copy, whose keys are all text) with the keys at `locs` removed."""
+    for loc in locs:
+        parent = data
+        for part in loc[:-1]:
+            parent = parent[part if isinstance(parent, list) else str(part)]
+        del parent[str(loc[-1])]
+    return data
+
+
+def _problem(source: SourceFile, model: type[BaseModel], at: tuple[Any, ...], err: Any) -> Problem:
+    relative = tuple(err["loc"])
+    loc = (*at, *relative)
     if err["type"] == "extra_forbidden":
         key = str(loc[-1])
-        known = _known_keys(model, loc[:-1], source)
+        known = _known_keys(model, relative[:-1])
         close = difflib.get_close_matches(key, known, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else f"; expected one of: {', '.join(known)}"
         return source.problem(loc, "unknown-key", f"unknown key '{key}'{hint}")
@@ -184,7 +212,7 @@ def _problem(source: SourceFile, model: type[BaseModel], err: Any) -> Problem:
     return source.problem(loc, "bad-value", f"{where}: {err['msg']}{shown}")
 
 
-def _known_keys(model: type[BaseModel], loc: tuple[Any, ...], source: SourceFile) -> list[str]:
+def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     """The keys allowed at `loc`, found by walking the model's fields along it."""
     current: Any = model
     for part in loc:

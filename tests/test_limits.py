@@ -7,6 +7,7 @@ import time
 
 import grpc
 import pytest
+from prometheus_client import REGISTRY
 
 from earmark.evaluation import Evaluator
 from earmark.live import LivePack
@@ -28,17 +29,34 @@ def test_a_message_over_the_size_limit_is_resource_exhausted(evaluator: Evaluato
         server.close()
 
 
+def _refusals() -> float:
+    value = REGISTRY.get_sample_value(
+        "earmark_rpcs_total", {"method": "/earmark.v1.Earmark/Evaluate", "code": "RESOURCE_EXHAUSTED"}
+    )
+    return value or 0.0
+
+
 def test_calls_past_the_concurrency_limit_are_refused_not_queued(evaluator: Evaluator) -> None:
-    slow = SlowEvaluator(evaluator, seconds=1.0)
-    server = start_server(LivePack(slow), max_concurrent_rpcs=1, threads=2)  # type: ignore[arg-type]
+    slow = SlowEvaluator(evaluator, seconds=2.0)
+    # One handler thread, busy with the admitted call: a refusal that queued for a thread
+    # would only come after that call ends.
+    server = start_server(LivePack(slow), max_concurrent_rpcs=1, threads=1)  # type: ignore[arg-type]
     try:
+        refused_before = _refusals()
         first = server.stub.Evaluate.future(evaluate_request("first", BOOM_GAMING_HEADSET))
         assert slow.started.wait(5)
         with pytest.raises(grpc.RpcError) as caught:
             server.stub.Evaluate(evaluate_request("second", BOOM_GAMING_HEADSET), timeout=5)
+        assert not first.done(), "the refusal waited behind the admitted call"
         assert grpc.StatusCode.RESOURCE_EXHAUSTED == caught.value.code()
-        assert "Concurrent RPC limit" in caught.value.details()
+        assert "EARMARK_MAX_CONCURRENT_RPCS=1" in caught.value.details()
+        assert 1 == _refusals() - refused_before  # counted like any other call
         assert "headset" == first.result(timeout=5).verdict.category  # the admitted call is unharmed
+        slow.seconds = 0
+        # Its slot is free again: the next call is admitted.
+        assert (
+            "headset" == server.stub.Evaluate(evaluate_request("third", BOOM_GAMING_HEADSET)).verdict.category
+        )
     finally:
         server.close()
 

@@ -5,6 +5,7 @@
     ├── PackUnavailable           no rule pack is live yet
     ├── DeadlineExceeded          a batch ran past its deadline
     ├── CallCancelled             a batch's client went away
+    ├── Overloaded                past EARMARK_MAX_CONCURRENT_RPCS calls at once
     ├── EngineFailure             durable_rules returned an error code (a bug, never input)
     └── PackError                 a rule pack cannot be loaded; carries every Problem
     ConfigError                   an EARMARK_* setting is invalid (exit 2, never a status)
@@ -54,6 +55,13 @@ class CallCancelled(EarmarkError):
     thread that other callers are waiting for."""
 
     status = grpc.StatusCode.CANCELLED
+
+
+class Overloaded(EarmarkError):
+    """Raised instead of queueing a call when the server already holds as many calls as
+    EARMARK_MAX_CONCURRENT_RPCS allows. The message names the setting and its value."""
+
+    status = grpc.StatusCode.RESOURCE_EXHAUSTED
 
 
 class EngineFailure(EarmarkError):

@@ -16,7 +16,8 @@ import grpc
 import structlog
 
 from earmark import metrics
-from earmark.errors import EarmarkError
+from earmark.admission import AdmissionExecutor, mark_refusal
+from earmark.errors import EarmarkError, Overloaded
 
 REQUEST_ID_KEY = "x-request-id"
 MAX_REQUEST_ID = 128
@@ -54,14 +55,26 @@ def request_id_from(metadata: Any) -> str:
 
 
 class CallInterceptor(grpc.ServerInterceptor):
-    """Wraps unary RPCs: binds the request id, logs one line, maps errors to statuses."""
+    """Wraps unary RPCs: binds the request id, logs one line, maps errors to statuses, and
+    refuses calls past the admission limit (see admission.py)."""
+
+    def __init__(self, admission: AdmissionExecutor | None = None) -> None:
+        self._admission = admission
+
+    def _refuse(self, _request: Any, _context: grpc.ServicerContext) -> Any:
+        assert self._admission is not None
+        raise Overloaded(
+            f"the server already holds EARMARK_MAX_CONCURRENT_RPCS={self._admission.limit} calls;"
+            " retry with backoff"
+        )
 
     def intercept_service(self, continuation: Callable[[Any], Any], handler_call_details: Any) -> Any:
         handler = continuation(handler_call_details)
         if handler is None or handler.unary_unary is None:
-            return handler  # streaming (reflection): passed through untouched
+            return handler  # streaming (reflection): passed through untouched, never refused
         method = handler_call_details.method
-        behaviour = handler.unary_unary
+        refusing = self._admission is not None and self._admission.full()
+        behaviour = self._refuse if refusing else handler.unary_unary
 
         def wrapped(request: Any, context: grpc.ServicerContext) -> Any:
             started = time.perf_counter()
@@ -102,7 +115,7 @@ class CallInterceptor(grpc.ServerInterceptor):
                 structlog.contextvars.clear_contextvars()
 
         return grpc.unary_unary_rpc_method_handler(
-            wrapped,
+            mark_refusal(wrapped) if refusing else wrapped,
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )

@@ -14,6 +14,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from earmark import metrics
+from earmark.admission import AdmissionExecutor
 from earmark.config import Settings
 from earmark.errors import PackError, PackUnavailable
 from earmark.interceptors import CallInterceptor
@@ -46,10 +47,10 @@ class EarmarkServer:
     def __init__(self, settings: Settings, live: LivePack) -> None:
         self.settings = settings
         self.live = live
+        admission = AdmissionExecutor(settings.threads, settings.max_concurrent_rpcs)
         self.grpc_server = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=settings.threads, thread_name_prefix="rpc"),
-            interceptors=[CallInterceptor()],
-            maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
+            admission,
+            interceptors=[CallInterceptor(admission)],
             options=[
                 ("grpc.max_receive_message_length", settings.max_message_bytes),
                 ("grpc.max_send_message_length", settings.max_message_bytes),

@@ -52,6 +52,7 @@ class Load:
         self.failures: list[str] = []
         self.answers: list[tuple[str, int]] = []  # (ruleset_version, meetings score)
         self.calls = 0
+        self._counting = threading.Lock()  # the callers add their counts at the end
         self.threads = [threading.Thread(target=self._run, args=(i,)) for i in range(THREADS)]
 
     def __enter__(self) -> Load:
@@ -97,7 +98,8 @@ class Load:
                         self.answers.extend((v.ruleset_version, v.scores[3].score) for v in verdicts)
                     except (grpc.RpcError, AssertionError) as exc:
                         self.failures.append(f"{type(exc).__name__}: {exc}")
-        self.calls += calls
+        with self._counting:
+            self.calls += calls
 
 
 def _start(pack: Path, workers: int = 2):  # type: ignore[no-untyped-def]

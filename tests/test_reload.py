@@ -136,10 +136,12 @@ def test_a_thousand_reloads_keep_memory_flat_and_free_every_replaced_ruleset(
     the concern here, so one parsed pack is compiled anew for each swap."""
     pack = load_pack(BUNDLED_RULES)
     closes = [0]  # a count, not the objects: keeping them would itself hold memory
+    counting = threading.Lock()  # request threads close rulesets too, and += is not atomic
     real_close = CompiledRules.close
 
     def counting_close(rules: CompiledRules) -> None:
-        closes[0] += 0 if rules.closed else 1
+        with counting:
+            closes[0] += 0 if rules.closed else 1
         real_close(rules)
 
     monkeypatch.setattr(CompiledRules, "close", counting_close)

@@ -72,8 +72,9 @@ class Reloader:
                 return False
             self.live.swap(evaluator)
             self.live.record_reload()
-            metrics.RELOADS.labels("succeeded").inc()
+            # The version first: a scrape that sees the success also sees what went live.
             metrics.set_ruleset(evaluator.pack.version, previous)
+            metrics.RELOADS.labels("succeeded").inc()
             log.info(
                 "reloaded",
                 reason=reason,

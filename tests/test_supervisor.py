@@ -110,3 +110,41 @@ def test_a_broken_pack_stops_the_supervisor_with_exit_1(pack_copy: Path) -> None
     assert 1 == supervisor.returncode
     assert "zz.yaml:2:1: error[yaml-syntax]" in stderr
     assert "worker_refused_to_start" in stderr
+
+
+def test_a_sighup_while_workers_start_reloads_them_instead_of_killing_them(pack_copy: Path) -> None:
+    address = f"127.0.0.1:{_free_port()}"
+    supervisor = _serve(
+        {
+            "EARMARK_WORKERS": "2",
+            "EARMARK_ADDRESS": address,
+            "EARMARK_RULES": str(pack_copy),
+            "EARMARK_WATCH": "false",
+            "EARMARK_LOG_FORMAT": "json",
+        }
+    )
+    early = []
+    try:
+        assert supervisor.stderr is not None
+        for line in supervisor.stderr:  # the supervisor's handlers are in place once it says so
+            early.append(line)
+            if '"supervising"' in line:
+                break
+        for _ in range(3):  # its workers are still importing: SIGHUP's default would kill them
+            supervisor.send_signal(signal.SIGHUP)
+            time.sleep(0.05)
+        with grpc.insecure_channel(address) as channel:
+            _wait_serving(channel, supervisor)
+        deadline = time.monotonic() + 30
+        while len(_versions(address)) != 1 or len(os.popen(f"pgrep -P {supervisor.pid}").read().split()) != 2:
+            assert time.monotonic() < deadline, "the workers never settled"
+            time.sleep(0.2)
+        time.sleep(1)  # a worker the signal had killed would be noticed and restarted by now
+        supervisor.send_signal(signal.SIGTERM)
+        _, rest = supervisor.communicate(timeout=60)
+    finally:
+        supervisor.kill()
+    stderr = "".join(early) + rest
+    assert 0 == supervisor.returncode, stderr[-2000:]
+    assert "worker_died" not in stderr
+    assert 2 == len(_workers(stderr, "serving"))

@@ -144,6 +144,15 @@ def serve(settings: Settings) -> int:
     SIGHUP, or any change under the rules directory, reloads the pack; a pack that fails
     its checks or its example cases is refused and the last good one keeps serving.
     """
+    # Signal handlers only queue a command (SimpleQueue.put is safe there); the main loop
+    # does the work, so a reload never runs inside a signal handler. They are installed
+    # before the pack loads, so that a SIGTERM or SIGHUP arriving meanwhile is acted on
+    # once serving has begun. A worker starts with SIGHUP blocked (see supervisor.py);
+    # one that came during start-up is delivered here, to its handler.
+    commands: queue.SimpleQueue[signal.Signals] = queue.SimpleQueue()
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, lambda received, _frame: commands.put(signal.Signals(received)))
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGHUP})
     try:
         evaluator = load_checked(settings.rules)
     except PackError as exc:
@@ -158,11 +167,6 @@ def serve(settings: Settings) -> int:
         print(f"earmark: {exc}", file=sys.stderr)
         return 1
     reloader = Reloader(live, settings.rules)
-    # Signal handlers only queue a command (SimpleQueue.put is safe there); the main loop
-    # does the work, so a reload never runs inside a signal handler.
-    commands: queue.SimpleQueue[signal.Signals] = queue.SimpleQueue()
-    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(signum, lambda received, _frame: commands.put(signal.Signals(received)))
     stop_watching = threading.Event()
     if settings.watch:
         reloader.watch(stop_watching)

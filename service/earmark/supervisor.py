@@ -102,7 +102,14 @@ class Supervisor:
             "EARMARK_REUSE_PORT": "true",
             "EARMARK_WORKER_INDEX": str(index),
         }
-        return subprocess.Popen([sys.executable, "-m", "earmark", "serve"], env=env)
+        # The worker starts with SIGHUP blocked (a signal mask survives exec), so a reload
+        # forwarded while it is still importing waits for its handler instead of killing
+        # it; serve() unblocks it once the handler is in place.
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
+        try:
+            return subprocess.Popen([sys.executable, "-m", "earmark", "serve"], env=env)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
     def _forward(self, signum: signal.Signals) -> None:
         for worker in self.workers.values():

@@ -17,7 +17,7 @@ from earmark.config import load_settings
 from earmark.errors import ConfigError
 from earmark.evaluation import Evaluator
 from earmark.live import LivePack
-from earmark.server import EarmarkServer
+from earmark.server import EarmarkServer, check_health
 from earmark.v1 import earmark_pb2_grpc
 
 from helpers import evaluate_request
@@ -94,12 +94,6 @@ def test_mutual_tls_refuses_a_client_without_a_certificate_and_serves_one_with(
         assert "headset" == _call(port, good)
 
 
-def _health_over_plaintext(address: str) -> str:
-    with grpc.insecure_channel(address) as channel:
-        answer = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
-    return str(health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status))
-
-
 def test_with_mutual_tls_probes_use_a_plaintext_port_that_serves_health_only(
     evaluator: Evaluator, files: dict[str, Path]
 ) -> None:
@@ -120,7 +114,7 @@ def test_with_mutual_tls_probes_use_a_plaintext_port_that_serves_health_only(
     server = EarmarkServer(settings, LivePack(evaluator))
     server.start()
     try:
-        assert "SERVING" == _health_over_plaintext(health_address)
+        assert "SERVING" == check_health(health_address, timeout=5)
         probe = CliRunner().invoke(main, ["health"], env={**env, "EARMARK_HEALTH_ADDRESS": health_address})
         assert 0 == probe.exit_code, probe.output
         with grpc.insecure_channel(health_address) as plain, pytest.raises(grpc.RpcError) as caught:
@@ -129,7 +123,7 @@ def test_with_mutual_tls_probes_use_a_plaintext_port_that_serves_health_only(
         with grpc.insecure_channel(f"localhost:{server.port}") as plain, pytest.raises(grpc.RpcError):
             health_pb2_grpc.HealthStub(plain).Check(health_pb2.HealthCheckRequest(), timeout=2)
         server.health.enter_graceful_shutdown()  # what SIGTERM does first
-        assert "NOT_SERVING" == _health_over_plaintext(health_address)
+        assert "NOT_SERVING" == check_health(health_address, timeout=5)
     finally:
         server.stop(grace=1)
 

@@ -58,11 +58,10 @@ class CallInterceptor(grpc.ServerInterceptor):
     """Wraps unary RPCs: binds the request id, logs one line, maps errors to statuses, and
     refuses calls past the admission limit (see admission.py)."""
 
-    def __init__(self, admission: AdmissionExecutor | None = None) -> None:
+    def __init__(self, admission: AdmissionExecutor) -> None:
         self._admission = admission
 
     def _refuse(self, _request: Any, _context: grpc.ServicerContext) -> Any:
-        assert self._admission is not None
         raise Overloaded(
             f"the server already holds EARMARK_MAX_CONCURRENT_RPCS={self._admission.limit} calls;"
             " retry with backoff"
@@ -73,7 +72,7 @@ class CallInterceptor(grpc.ServerInterceptor):
         if handler is None or handler.unary_unary is None:
             return handler  # streaming (reflection): passed through untouched, never refused
         method = handler_call_details.method
-        refusing = self._admission is not None and self._admission.full()
+        refusing = self._admission.full()
         behaviour = self._refuse if refusing else handler.unary_unary
 
         def wrapped(request: Any, context: grpc.ServicerContext) -> Any:

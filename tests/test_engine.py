@@ -10,10 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from earmark.engine import MAX_LIVE_SIDS, CompiledRules, _SidPool, fnv1a_32, translate
+from earmark.engine import MAX_LIVE_SIDS, CompiledRules, _SidPool, fnv1a_32
 from earmark.errors import EngineFailure
 from earmark.rulepack.analysis import holds
 from earmark.rulepack.model import AllOf, AnyOf, Attribute, AttributeTest, AttrType, Condition, Not
+from earmark.rulepack.patterns import translate
 
 from helpers import make_pack
 
@@ -144,8 +145,25 @@ def test_the_sid_pool_reuses_sids_and_is_bounded() -> None:
     assert first == pool.take()
     taken = [pool.take() for _ in range(MAX_LIVE_SIDS - 1)]
     assert MAX_LIVE_SIDS - 1 == len({fnv1a_32(s) for s in taken})
-    with pytest.raises(EngineFailure, match="in flight"):
+    with pytest.raises(EngineFailure, match="sessions are in use, 0 of them quarantined"):
         pool.take()
+
+
+def test_failed_evaluations_never_use_up_the_session_pool() -> None:
+    """A pack past the engine's stack limit (the checker refuses it; built here directly)
+    makes every product with a long battery fail with error 303. Each failure used to
+    quarantine its sid, so after 512 of them every request failed until a restart."""
+    battery = Attribute("battery_hours", "spec", AttrType.NUMBER)
+    thresholds = [AttributeTest(battery, "at_least", 1000 + i) for i in range(70)]
+    rules = CompiledRules(make_pack(thresholds, (battery,)))
+    try:
+        for _ in range(10_000):
+            with pytest.raises(EngineFailure, match="303"):
+                rules.fired({"battery_hours": 5000}, None)
+        assert [] == rules.fired({"battery_hours": 10}, None)  # a normal product still works
+        assert 0 == rules._sids.quarantined
+    finally:
+        rules.close()
 
 
 def test_a_closed_ruleset_refuses_work_instead_of_touching_freed_memory() -> None:

@@ -312,18 +312,6 @@ def test_shorthands_mean_is_one_of_contains_and_contains_any(pack_copy: Path) ->
     assert isinstance(budget_test, AttributeTest) and "budget_usd" == budget_test.value.name
 
 
-def test_a_pack_past_an_engine_limit_is_refused_as_a_pack_problem(pack_copy: Path) -> None:
-    """durable_rules allows at most 256 rules sharing one identical condition (error 108)."""
-    from earmark.evaluation import Evaluator
-
-    rule = "  - id: same-{i}\n    description: d\n    when: {{weight_g: {{at_least: 123}}}}\n    then: {{fit: 1}}\n"
-    _rule_file(pack_copy, "rules:\n" + "".join(rule.format(i=i) for i in range(300)))
-    with pytest.raises(PackError) as caught:
-        Evaluator.from_directory(pack_copy)
-    assert "pack.yaml:1:1: error[engine-refused]" in str(caught.value)
-    assert "108" in str(caught.value)
-
-
 def test_the_conflict_names_an_example_product(pack_copy: Path) -> None:
     _rule_file(pack_copy, ANALYSIS[3][0])
     problem = _single(pack_copy, "zz-test.yaml")

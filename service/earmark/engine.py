@@ -12,7 +12,8 @@ notes, shared/notes/durable-rules.md):
   (`delete_state` on a sid where nothing fired frees uninitialised pointers) and a product
   that matches no pack rule is not an exception.
 - Sids come from a bounded pool and are reused, cleaned by retracting the fact (cheaper than
-  `delete_state`; 19-24 µs against 34 µs). Each sid is used by one thread at a time, the
+  `delete_state`; 19-24 µs against 34 µs). A sid whose evaluation failed is healed and
+  reused, so failures can never use the pool up. Each sid is used by one thread at a time, the
   number alive stays far below the engine's 1,024 per ruleset, and the pool never hands
   out two sids whose 32-bit FNV-1a hashes collide (the engine tells sids apart by hash).
 - `$nex` alone also matches the engine's own state fact and loops forever (#302), so a
@@ -31,23 +32,15 @@ import threading
 from typing import Any
 
 import durable_rules_engine
+import structlog
 
 from earmark.errors import EngineFailure
-from earmark.rulepack.model import AllOf, AnyOf, Attribute, AttributeTest, Condition, Not, Pack, Rule
+from earmark.rulepack.model import Pack, Rule
+from earmark.rulepack.patterns import MARK, MARK_FIELD, SENTINEL, field_name, translate
 
-SENTINEL = "seen"
-MARK_FIELD, MARK = "t", "product"
 MAX_LIVE_SIDS = 512  # the engine's table holds 1,024 per ruleset; the 1,025th crashes
+log = structlog.get_logger("earmark.engine")
 _ruleset_counter = itertools.count(1)
-
-_NUMBER_OP = {"at_least": "$gte", "at_most": "$lte", "more_than": "$gt", "less_than": "$lt"}
-_NUMBER_OP_NEGATED = {"at_least": "$lt", "at_most": "$gt", "more_than": "$lte", "less_than": "$gte"}
-
-
-def field_name(attribute: Attribute) -> str:
-    """The fact field an attribute is stored in. The prefixes keep spec and shopper names
-    apart and can never collide with the engine's own `sid` and `id` or the marker."""
-    return f"{attribute.side}_{attribute.name}"
 
 
 class CompiledRules:
@@ -98,20 +91,10 @@ class CompiledRules:
             raise EngineFailure(f"ruleset {self._name} is closed")
         sid = self._sids.take()
         fact_json = self.encode_fact(specs, shopper, sid)
-        handle = self._handle
-        names: list[str] = []
         try:
-            _, state = durable_rules_engine.assert_fact(handle, fact_json)
-            result = durable_rules_engine.start_action_for_state(handle, state)
-            while result:
-                message = result[1] if isinstance(result, tuple) else result
-                # The message is {"<rule name>":{"m":...}}; the name is all we need, and
-                # slicing it out is far cheaper than parsing the whole fact back.
-                names.append(message[2 : message.index('"', 2)])
-                result = durable_rules_engine.complete_and_start_action(handle, state)
-            durable_rules_engine.retract_fact(handle, fact_json)
+            names = self._run(fact_json)
         except Exception as exc:
-            self._sids.discard(sid, fired=bool(names), delete=self._delete_state)
+            self._recover(sid, fact_json)
             raise EngineFailure(f"durable_rules failed on sid {sid}: {exc}") from exc
         self._sids.give(sid)
         if SENTINEL not in names:
@@ -122,6 +105,40 @@ class CompiledRules:
         rules = [by_name[n] for n in set(names) if n != SENTINEL]
         rules.sort(key=_rule_index)
         return rules
+
+    def _run(self, fact_json: str) -> list[str]:
+        """Assert one fact, read back the names of the rules it fired, and retract it."""
+        handle = self._handle
+        names: list[str] = []
+        _, state = durable_rules_engine.assert_fact(handle, fact_json)
+        result = durable_rules_engine.start_action_for_state(handle, state)
+        while result:
+            message = result[1] if isinstance(result, tuple) else result
+            # The message is {"<rule name>":{"m":...}}; the name is all we need, and
+            # slicing it out is far cheaper than parsing the whole fact back.
+            names.append(message[2 : message.index('"', 2)])
+            result = durable_rules_engine.complete_and_start_action(handle, state)
+        durable_rules_engine.retract_fact(handle, fact_json)
+        return names
+
+    def _recover(self, sid: str, fact_json: str) -> None:
+        """Make a sid usable again after a failed evaluation, or set it aside.
+
+        Measured: after an assert fails (e.g. error 303), retracting the fact and asserting
+        the bare product marker (which fires the sentinel) leaves the sid working, with
+        memory flat over 20,000 failures. A sid that fails even that is quarantined: it
+        still holds a slot in the engine's table, and deleting it could crash."""
+        with contextlib.suppress(Exception):
+            durable_rules_engine.retract_fact(self._handle, fact_json)
+        try:
+            healed = SENTINEL in self._run(json.dumps({MARK_FIELD: MARK, "id": "p", "sid": sid}))
+        except Exception:
+            healed = False
+        if healed:
+            self._sids.give(sid)
+        else:
+            self._sids.quarantine(sid)
+            log.warning("engine_session_quarantined", ruleset=self._name, sid=sid)
 
     def _delete_state(self, sid: str) -> None:
         durable_rules_engine.delete_state(self._handle, sid)
@@ -151,13 +168,17 @@ class _SidPool:
         self._free: list[str] = []
         self._hashes: set[int] = set()  # of every sid alive in the engine
         self._counter = itertools.count(1)
+        self.quarantined = 0
 
     def take(self) -> str:
         with self._lock:
             if self._free:
                 return self._free.pop()
             if len(self._hashes) >= MAX_LIVE_SIDS:
-                raise EngineFailure(f"more than {MAX_LIVE_SIDS} evaluations in flight")
+                raise EngineFailure(
+                    f"all {MAX_LIVE_SIDS} engine sessions are in use, {self.quarantined} of them "
+                    "quarantined after engine failures"
+                )
             while True:
                 sid = str(next(self._counter))
                 sid_hash = fnv1a_32(sid)
@@ -169,17 +190,10 @@ class _SidPool:
         with self._lock:
             self._free.append(sid)
 
-    def discard(self, sid: str, *, fired: bool, delete: Any) -> None:
-        """Forget a sid whose state is unknown after a failure. Its state is deleted only if
-        a rule fired on it; otherwise it stays quarantined (deleting would crash)."""
-        if not fired:
-            return
-        try:
-            delete(sid)
-        except Exception:
-            return
+    def quarantine(self, sid: str) -> None:
+        """Never hand out `sid` again; it keeps its slot, as the engine still holds it."""
         with self._lock:
-            self._hashes.discard(fnv1a_32(sid))
+            self.quarantined += 1
 
     def drain(self) -> list[str]:
         with self._lock:
@@ -194,82 +208,3 @@ def fnv1a_32(text: str) -> int:
     for byte in text.encode():
         value = ((value ^ byte) * 16777619) & 0xFFFFFFFF
     return value
-
-
-# ---- translating conditions into durable_rules' JSON ---------------------------------------
-
-
-def translate(condition: Condition) -> dict[str, Any]:
-    """The durable_rules pattern for a rule's condition."""
-    pattern = _translate(condition, negate=False)
-    if '"$nex"' in json.dumps(pattern):
-        pattern = {"$and": [{MARK_FIELD: MARK}, pattern]}
-    return pattern
-
-
-def _translate(condition: Condition, *, negate: bool) -> dict[str, Any]:
-    if isinstance(condition, Not):
-        return _translate(condition.child, negate=not negate)
-    if isinstance(condition, AllOf | AnyOf):
-        parts = [_translate(c, negate=negate) for c in condition.children]
-        conjunctive = isinstance(condition, AllOf) != negate  # De Morgan
-        return _and(parts) if conjunctive else _or(parts)
-    return _test(condition, negate=negate)
-
-
-def _test(test: AttributeTest, *, negate: bool) -> dict[str, Any]:
-    f = field_name(test.attribute)
-    op, value = test.op, test.value
-    missing = {"$nex": {f: 1}}
-    if op in ("present", "missing"):
-        present = (op == "present") != negate
-        return {"$ex": {f: 1}} if present else missing
-    if isinstance(value, Attribute):  # compared with another attribute
-        g = field_name(value)
-        ref = {"$m": g}
-        positive_op = {"is": None, "is_not": "$neq", **_NUMBER_OP}[op]
-        if not negate:
-            compare = {f: ref} if positive_op is None else {positive_op: {f: ref}}
-            return _and([{"$ex": {f: 1}}, {"$ex": {g: 1}}, compare])
-        negative_op = {"is": "$neq", "is_not": None, **_NUMBER_OP_NEGATED}[op]
-        compare = {f: ref} if negative_op is None else {negative_op: {f: ref}}
-        return _or([compare, missing, {"$nex": {g: 1}}])
-    if op == "is":
-        return _or([{"$neq": {f: value}}, missing]) if negate else {f: value}
-    if op == "is_not":
-        return _or([{f: value}, missing]) if negate else {"$neq": {f: value}}
-    if op == "one_of":
-        if negate:
-            return _or([_and([{"$neq": {f: v}} for v in value]), missing])
-        return _or([{f: v} for v in value])
-    if op == "none_of":
-        if negate:
-            return _or([*({f: v} for v in value), missing])
-        return _and([{"$neq": {f: v}} for v in value])
-    if op in _NUMBER_OP:
-        if negate:
-            return _or([{_NUMBER_OP_NEGATED[op]: {f: value}}, missing])
-        return {_NUMBER_OP[op]: {f: value}}
-    if op == "between":
-        low, high = value
-        if negate:
-            return _or([{"$lt": {f: low}}, {"$gt": {f: high}}, missing])
-        return _and([{"$gte": {f: low}}, {"$lte": {f: high}}])
-    # Lists: contains, contains_any, contains_all. Empty lists never reach the engine (the
-    # validator drops them), so "missing" also covers "contains nothing".
-    items = (value,) if op == "contains" else value
-    if not negate:
-        has = [{"$iany": {f: {"$i": v}}} for v in items]
-        return _and(has) if op == "contains_all" else _or(has)
-    if op == "contains_all":  # lacks at least one of them
-        return _or([*({"$iall": {f: {"$neq": {"$i": v}}}} for v in items), missing])
-    lacks_all = _and([{"$neq": {"$i": v}} for v in items])
-    return _or([{"$iall": {f: lacks_all}}, missing])
-
-
-def _and(parts: list[dict[str, Any]]) -> dict[str, Any]:
-    return parts[0] if len(parts) == 1 else {"$and": parts}
-
-
-def _or(parts: list[dict[str, Any]]) -> dict[str, Any]:
-    return parts[0] if len(parts) == 1 else {"$or": parts}

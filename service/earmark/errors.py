@@ -6,6 +6,7 @@
     ├── DeadlineExceeded          a batch ran past its deadline
     ├── CallCancelled             a batch's client went away
     ├── Overloaded                past EARMARK_MAX_CONCURRENT_RPCS calls at once
+    ├── ResponseTooLarge          a response over EARMARK_MAX_MESSAGE_BYTES
     ├── EngineFailure             durable_rules returned an error code (a bug, never input)
     └── PackError                 a rule pack cannot be loaded; carries every Problem
     ConfigError                   an EARMARK_* setting is invalid (exit 2, never a status)
@@ -64,6 +65,13 @@ class Overloaded(EarmarkError):
     status = grpc.StatusCode.RESOURCE_EXHAUSTED
 
 
+class ResponseTooLarge(EarmarkError):
+    """Raised when a response would exceed EARMARK_MAX_MESSAGE_BYTES (a batch of many
+    products with traces, say). The message gives the size and the limit."""
+
+    status = grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
 class EngineFailure(EarmarkError):
     """Raised when durable_rules returns an error code. Clients see INTERNAL with their
     request id; the raw engine code goes to the log only."""
@@ -71,10 +79,36 @@ class EngineFailure(EarmarkError):
     status = grpc.StatusCode.INTERNAL
 
 
+MAX_SHOWN = 60  # characters of a value quoted in a message
+MAX_MESSAGE = 300  # characters of one problem's message: a value can be megabytes long
+MAX_SHOWN_NUMBER = 1e15  # past this an integral float is shown as 1e+308, not 309 digits
+
+
+def shown(value: object) -> str:
+    """A value as a message quotes it: short, on one line, and never megabytes long."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < MAX_SHOWN_NUMBER:
+        return str(int(value))
+    if isinstance(value, float):
+        return f"{value:g}"
+    text = repr(value)
+    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 3] + "..."
+
+
+def clip(text: str, limit: int = MAX_MESSAGE) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def printable_path(path: str) -> str:
+    """A path as a problem line shows it: quoted and escaped if it holds a newline or other
+    control character, so that a file name can never forge a line of its own."""
+    return path if path.isprintable() else repr(path)
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
     """One thing wrong with a rule pack, located for the person who edits it. An error
-    stops the pack from loading; a warning is shown and fails only `earmark check --strict`."""
+    stops the pack from loading; a warning is shown and fails only `earmark check --strict`.
+    The message is clipped and the path escaped here, whoever built the problem."""
 
     path: str
     line: int
@@ -82,6 +116,10 @@ class Problem:
     code: str
     message: str
     severity: str = "error"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", printable_path(self.path))
+        object.__setattr__(self, "message", clip(" ".join(self.message.split())))
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.column}: {self.severity}[{self.code}]: {self.message}"
@@ -95,7 +133,19 @@ class PackError(EarmarkError):
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = sorted(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
+        super().__init__(summarise(self.problems))
+
+
+MAX_REPORTED_PROBLEMS = 20  # in one log line, or DescribeRules' last_reload_error
+
+
+def summarise(problems: list[Problem], most: int = MAX_REPORTED_PROBLEMS) -> str:
+    """The problems one per line, at most `most` of them: a bounded text for logs and
+    DescribeRules (each line is itself clipped)."""
+    lines = [str(p) for p in problems[:most]]
+    if len(problems) > most:
+        lines.append(f"... and {len(problems) - most} more problems")
+    return "\n".join(lines)
 
 
 class ConfigError(Exception):

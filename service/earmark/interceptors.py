@@ -16,8 +16,8 @@ import grpc
 import structlog
 
 from earmark import metrics
-from earmark.admission import AdmissionExecutor, mark_refusal
-from earmark.errors import EarmarkError, Overloaded
+from earmark.admission import METHOD_ATTRIBUTE, AdmissionExecutor, mark_refusal
+from earmark.errors import EarmarkError, InvalidArgument, Overloaded, ResponseTooLarge
 
 REQUEST_ID_KEY = "x-request-id"
 MAX_REQUEST_ID = 128
@@ -41,6 +41,21 @@ def _record(method: str, status: grpc.StatusCode, seconds: float) -> None:
     children[1].observe(seconds)
 
 
+def record_stalled_call(method: str, seconds: float) -> None:
+    """A call cancelled because its request message never came: counted and logged like
+    any call (the interceptor never saw it, as no message reached a handler)."""
+    _record(method, grpc.StatusCode.DEADLINE_EXCEEDED, seconds)
+    log.warning(
+        "rpc",
+        method=method,
+        status=grpc.StatusCode.DEADLINE_EXCEEDED.name,
+        outcome="error",
+        duration_ms=round(seconds * 1000, 3),
+        error="no request message arrived within the read deadline",
+        request_id=None,
+    )
+
+
 def request_id_from(metadata: Any) -> str:
     """The caller's x-request-id if it sent a sane one, else a fresh id."""
     for key, value in metadata or ():
@@ -54,12 +69,44 @@ def request_id_from(metadata: Any) -> str:
     return uuid.uuid4().hex
 
 
-class CallInterceptor(grpc.ServerInterceptor):
-    """Wraps unary RPCs: binds the request id, logs one line, maps errors to statuses, and
-    refuses calls past the admission limit (see admission.py)."""
+class Undecodable:
+    """What a request that is not a valid message decodes to, so that it reaches the
+    interceptor (and its log line and metrics) as INVALID_ARGUMENT. grpcio would answer
+    INTERNAL with no request id and log nothing."""
 
-    def __init__(self, admission: AdmissionExecutor) -> None:
+    __slots__ = ("error", "message_name")
+
+    def __init__(self, message_name: str, error: Exception) -> None:
+        self.message_name = message_name
+        self.error = error
+
+    def describe(self) -> str:
+        reason = str(self.error).rpartition(": ")[2] or type(self.error).__name__
+        return f"the request is not a valid {self.message_name} message: {reason}"
+
+
+def _tolerant(deserialize: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
+    message_class = getattr(deserialize, "__self__", None)
+    name = getattr(getattr(message_class, "DESCRIPTOR", None), "full_name", "request")
+
+    def tolerant(data: bytes) -> Any:
+        try:
+            return deserialize(data)
+        except Exception as exc:  # DecodeError, invalid UTF-8, nesting past the recursion limit
+            return Undecodable(name, exc)
+
+    return tolerant
+
+
+class CallInterceptor(grpc.ServerInterceptor):
+    """Wraps unary RPCs: binds the request id, logs one line, maps errors to statuses,
+    refuses calls past the admission limit (see admission.py), gives each evaluation one
+    of the admission's permits, and refuses a response too large to send."""
+
+    def __init__(self, admission: AdmissionExecutor, max_response_bytes: int) -> None:
         self._admission = admission
+        self._max_response_bytes = max_response_bytes
+        self._deserializers: dict[str, Callable[[bytes], Any]] = {}
 
     def _refuse(self, _request: Any, _context: grpc.ServicerContext) -> Any:
         raise Overloaded(
@@ -74,6 +121,11 @@ class CallInterceptor(grpc.ServerInterceptor):
         method = handler_call_details.method
         refusing = self._admission.full()
         behaviour = self._refuse if refusing else handler.unary_unary
+        # Probes must answer while every permit evaluates; a refusal needs none.
+        permits = None if refusing or method in QUIET_METHODS else self._admission.evaluation
+        deserialize = self._deserializers.get(method)
+        if deserialize is None and handler.request_deserializer is not None:
+            deserialize = self._deserializers[method] = _tolerant(handler.request_deserializer)
 
         def wrapped(request: Any, context: grpc.ServicerContext) -> Any:
             started = time.perf_counter()
@@ -84,7 +136,20 @@ class CallInterceptor(grpc.ServerInterceptor):
             status = grpc.StatusCode.OK
             detail = ""
             try:
-                return behaviour(request, context)
+                if isinstance(request, Undecodable):
+                    raise InvalidArgument(request.describe())
+                if permits is None:
+                    response = behaviour(request, context)
+                else:
+                    with permits:
+                        response = behaviour(request, context)
+                size = response.ByteSize() if hasattr(response, "ByteSize") else 0
+                if size > self._max_response_bytes:  # refused here, so the log says what the client got
+                    raise ResponseTooLarge(
+                        f"the response would be {size} bytes, over EARMARK_MAX_MESSAGE_BYTES="
+                        f"{self._max_response_bytes}; ask for fewer products per call"
+                    )
+                return response
             except EarmarkError as exc:
                 status, detail = exc.status, exc.message
                 if status is grpc.StatusCode.INTERNAL:
@@ -113,8 +178,9 @@ class CallInterceptor(grpc.ServerInterceptor):
                     log.info("rpc", **fields)
                 structlog.contextvars.clear_contextvars()
 
+        setattr(wrapped, METHOD_ATTRIBUTE, method)
         return grpc.unary_unary_rpc_method_handler(
             mark_refusal(wrapped) if refusing else wrapped,
-            request_deserializer=handler.request_deserializer,
+            request_deserializer=deserialize,
             response_serializer=handler.response_serializer,
         )

@@ -11,11 +11,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from earmark.errors import PackUnavailable
+from earmark.errors import PackUnavailable, clip
 from earmark.evaluation import Evaluator
+
+MAX_RELOAD_ERROR = 8192  # characters: DescribeRules must stay small whatever a pack holds
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,9 @@ class ReloadStatus:
     last_reload_error: str = ""
     reloads_succeeded: int = 0
     reloads_failed: int = 0
+    watching: bool = False
+    watch_problem: str = ""  # why the rules directory is not watched, while it isn't
+    watch_stopped_at: datetime | None = None
 
 
 class _Slot:
@@ -90,9 +95,22 @@ class LivePack:
         """Note a reload attempt: `error` is empty when the new pack went live."""
         with self._lock:
             status = self._status
-            self._status = ReloadStatus(
+            self._status = replace(
+                status,
                 last_reload_at=datetime.now(UTC),
-                last_reload_error=error,
+                last_reload_error=clip(error, MAX_RELOAD_ERROR),
                 reloads_succeeded=status.reloads_succeeded + (0 if error else 1),
                 reloads_failed=status.reloads_failed + (1 if error else 0),
+            )
+
+    def record_watch(self, problem: str = "") -> None:
+        """Note that the rules directory is watched (`problem` empty) or why it is not."""
+        with self._lock:
+            status = self._status
+            stopped_at = status.watch_stopped_at if status.watch_problem else datetime.now(UTC)
+            self._status = replace(
+                status,
+                watching=not problem,
+                watch_problem=clip(problem, MAX_RELOAD_ERROR),
+                watch_stopped_at=stopped_at if problem else None,
             )

@@ -111,6 +111,10 @@ def describe_message(
     )
     if status.last_reload_at is not None:
         message.last_reload_at.FromDatetime(status.last_reload_at)
+    message.watching = status.watching
+    message.watch_problem = status.watch_problem
+    if status.watch_stopped_at is not None:
+        message.watch_stopped_at.FromDatetime(status.watch_stopped_at)
     return message
 
 

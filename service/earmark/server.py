@@ -6,7 +6,6 @@ import queue
 import signal
 import sys
 import threading
-from concurrent import futures
 
 import grpc
 import structlog
@@ -17,13 +16,14 @@ from earmark import metrics
 from earmark.admission import AdmissionExecutor
 from earmark.config import Settings
 from earmark.errors import PackError, PackUnavailable
-from earmark.interceptors import CallInterceptor
+from earmark.interceptors import CallInterceptor, record_stalled_call
 from earmark.live import LivePack
 from earmark.reload import Reloader, load_checked
 from earmark.servicer import EarmarkServicer
 from earmark.v1 import earmark_pb2, earmark_pb2_grpc
 
 SERVICE_NAME = earmark_pb2.DESCRIPTOR.services_by_name["Earmark"].full_name
+HEALTH_PORT_CALLS = 16  # probes held at once on the health-only port
 
 log = structlog.get_logger("earmark.server")
 
@@ -47,10 +47,15 @@ class EarmarkServer:
     def __init__(self, settings: Settings, live: LivePack) -> None:
         self.settings = settings
         self.live = live
-        admission = AdmissionExecutor(settings.threads, settings.max_concurrent_rpcs)
+        admission = AdmissionExecutor(
+            settings.threads,
+            settings.max_concurrent_rpcs,
+            settings.default_deadline_seconds,
+            record_stalled_call,
+        )
         self.grpc_server = grpc.server(
             admission,
-            interceptors=[CallInterceptor(admission)],
+            interceptors=[CallInterceptor(admission, settings.max_message_bytes)],
             options=[
                 ("grpc.max_receive_message_length", settings.max_message_bytes),
                 ("grpc.max_send_message_length", settings.max_message_bytes),
@@ -86,8 +91,14 @@ class EarmarkServer:
         what the main port does, drain included."""
         if not settings.health_address:
             return None, None
+        # Readers and a read deadline here too: one probe that never sends its message
+        # must not hold the port's only thread.
+        readers = AdmissionExecutor(
+            1, HEALTH_PORT_CALLS, settings.default_deadline_seconds, record_stalled_call
+        )
         server = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="health"),
+            readers,
+            maximum_concurrent_rpcs=HEALTH_PORT_CALLS,
             options=[("grpc.so_reuseport", 1 if settings.reuse_port else 0)],
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)

@@ -10,18 +10,22 @@ derived from the files' content, so they converge. The supervisor:
 - restarts a worker that dies (a crash, or SIGKILL), after a short back-off;
 - stops everything and exits 1 if a worker refuses to start (exit code 1 or 2: a broken
   pack or bad configuration would fail again on every restart);
-- exits 0 once every worker has drained after SIGTERM or SIGINT.
+- exits 0 once every worker has drained after SIGTERM or SIGINT;
+- refuses an address another server already listens on, and its workers exit if it dies.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import structlog
@@ -33,6 +37,41 @@ log = structlog.get_logger("earmark.supervisor")
 
 REFUSED = (1, 2)  # a worker's exit codes for a broken pack or configuration
 RESTART_BACKOFF_SECONDS = (0.5, 1, 2, 5, 10)
+
+
+def address_in_use(address: str) -> str | None:
+    """Why `address` can't be bound exclusively right now, or None if it can."""
+    host, _, port = address.rpartition(":")
+    host = host.strip("[]")
+    if int(port) == 0:
+        return None
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as grpc does; TIME_WAIT is fine
+        try:
+            probe.bind((host, int(port)))
+        except OSError as exc:
+            return f"{exc.strerror or exc} (another server is listening there)"
+    return None
+
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with_parent(parent: int) -> Callable[[], None] | None:
+    """A preexec_fn that makes the worker get SIGTERM (and so drain and exit) when the
+    supervisor dies, even by SIGKILL; otherwise workers would keep serving an orphaned
+    port under PID 1. The libc call is looked up here, before the fork."""
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+
+    def arm() -> None:
+        prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        if os.getppid() != parent:  # the supervisor died before the signal was armed
+            os._exit(1)
+
+    return arm
 
 
 @dataclass
@@ -52,6 +91,14 @@ class Supervisor:
         self.metrics_dir = ""
 
     def run(self) -> int:
+        # Workers share their ports through SO_REUSEPORT, which would also let them join a
+        # port another server already holds and silently split its traffic. A lone server
+        # refuses such a port by binding it exclusively; the supervisor checks the same.
+        for address in (self.settings.address, self.settings.health_address):
+            taken = address_in_use(address) if address else None
+            if taken is not None:
+                print(f"earmark: cannot listen on {address}: {taken}", file=sys.stderr)
+                return 1
         # Workers write their metrics here; /metrics, served by this process, adds them up.
         with tempfile.TemporaryDirectory(prefix="earmark-metrics-") as shared:
             self.metrics_dir = shared
@@ -107,7 +154,9 @@ class Supervisor:
         # it; serve() unblocks it once the handler is in place.
         previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
         try:
-            return subprocess.Popen([sys.executable, "-m", "earmark", "serve"], env=env)
+            return subprocess.Popen(
+                [sys.executable, "-m", "earmark", "serve"], env=env, preexec_fn=_die_with_parent(os.getpid())
+            )
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 

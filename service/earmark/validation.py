@@ -16,7 +16,7 @@ from google.protobuf import struct_pb2
 from pydantic import ConfigDict, Field, StrictBool, StrictStr, StringConstraints, TypeAdapter, ValidationError
 from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12
 
-from earmark.errors import InvalidArgument
+from earmark.errors import InvalidArgument, shown
 from earmark.rulepack.model import Attribute, AttrType, Pack
 
 # The largest magnitude accepted: beyond it floats print in exponent form, which the engine
@@ -116,14 +116,7 @@ def _validate(adapter: TypeAdapter[Any], values: dict[str, Any], section: str) -
 
 def _describe(section: str, err: Any) -> str:
     field = ".".join(str(part) for part in (section, *err["loc"]))
-    return f"{field}={_show(err['input'])}: {err['msg']}"
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return f"{field}={shown(err['input'])}: {err['msg']}"
 
 
 def _normalise(values: dict[str, Any]) -> dict[str, Any]:

@@ -30,7 +30,24 @@ from earmark.rulepack.model import (
 
 # Past this many combinations a condition is too big to search; it is then not reported.
 MAX_COMBINATIONS = 200_000
+# Combinations tried over a whole pack's analyses: a big pack is checked partly, never
+# for minutes (a pack of 1,000 category rules would otherwise try 500,000 pairs).
+PACK_BUDGET = 3_000_000
 OTHER_TEXT = "\x00other"  # a text no rule names
+
+
+class Budget:
+    """Combinations an analysis may still try; shared by every check of one pack."""
+
+    def __init__(self, combinations: int = PACK_BUDGET) -> None:
+        self.left = combinations
+        self.exhausted = False
+
+    def spend(self, combinations: int) -> None:
+        if combinations > self.left:
+            self.exhausted = True
+            raise TooBigToSearch(f"{combinations} combinations; {self.left} left for this pack")
+        self.left -= combinations
 
 
 def holds(condition: Condition, specs: dict[str, Any], shopper: dict[str, Any] | None) -> bool:
@@ -82,17 +99,20 @@ class TooBigToSearch(Exception):
     """Raised when a condition has too many combinations to try; nothing is reported."""
 
 
-def witness(condition: Condition) -> dict[str, Any] | None:
+def witness(condition: Condition, budget: Budget | None = None) -> dict[str, Any] | None:
     """A product/shopper for which `condition` holds, as {attribute ref: value}, or None
     if there is none. Raises TooBigToSearch rather than guess."""
     attributes = sorted({a.ref: a for a in _attributes(condition)}.values(), key=lambda a: a.ref)
     numbers = sorted({n for t in _tests(condition) for n in _numbers(t)})
-    domains = [_candidates(a, condition, numbers) for a in attributes]
+    domains = []
     size = 1
-    for domain in domains:
-        size *= len(domain)
-    if size > MAX_COMBINATIONS:
-        raise TooBigToSearch(f"{size} combinations")
+    for attribute in attributes:  # sized as they are built: nothing past the cap is made
+        domains.append(_candidates(attribute, condition, numbers))
+        size *= len(domains[-1])
+        if size > MAX_COMBINATIONS:
+            raise TooBigToSearch(f"over {MAX_COMBINATIONS} combinations")
+    if budget is not None:
+        budget.spend(size)
     for values in itertools.product(*domains):
         chosen = [(a, v) for a, v in zip(attributes, values, strict=True) if v is not None]
         specs = {a.name: v for a, v in chosen if a.side == "spec"}
@@ -102,23 +122,27 @@ def witness(condition: Condition) -> dict[str, Any] | None:
     return None
 
 
-def never_fires(rule: Rule) -> bool:
+def never_fires(rule: Rule, budget: Budget | None = None) -> bool:
     """True when no product can satisfy the rule's conditions (False if unsure)."""
     try:
-        return witness(rule.condition) is None
+        return witness(rule.condition, budget) is None
     except TooBigToSearch:
         return False
 
 
-def category_conflicts(rules: Sequence[Rule]) -> Iterator[tuple[Rule, Rule, dict[str, Any]]]:
+def category_conflicts(
+    rules: Sequence[Rule], budget: Budget | None = None
+) -> Iterator[tuple[Rule, Rule, dict[str, Any]]]:
     """Pairs of rules that set different categories at the same priority and can both fire
     for one product, with such a product."""
     deciding = [r for r in rules if r.category is not None]
     for first, second in itertools.combinations(deciding, 2):
         if first.priority != second.priority or first.category == second.category:
             continue
+        if budget is not None and budget.exhausted:
+            return
         try:
-            example = witness(AllOf((first.condition, second.condition)))
+            example = witness(AllOf((first.condition, second.condition)), budget)
         except TooBigToSearch:
             continue
         if example is not None:
@@ -204,6 +228,8 @@ def _candidates(attribute: Attribute, condition: Condition, numbers: list[float]
             [v for v in attribute.values if v not in pool][:1] if kind is AttrType.ENUM_LIST else [OTHER_TEXT]
         )
         pool += spare
+        if 2 ** len(pool) > MAX_COMBINATIONS:  # checked before a single subset is built
+            raise TooBigToSearch(f"{len(pool)} list items have over {MAX_COMBINATIONS} subsets")
         for size in range(1, len(pool) + 1):
             candidates += [list(c) for c in itertools.combinations(pool, size)]
     return candidates

@@ -23,7 +23,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from earmark.errors import Problem
+from earmark.errors import Problem, shown
 from earmark.rulepack.model import (
     ALL_OPS,
     EQUALITY_OPS,
@@ -39,6 +39,7 @@ from earmark.rulepack.model import (
     Condition,
     Not,
 )
+from earmark.rulepack.network import MAX_DECIMALS, MAX_NUMBER, MAX_TEXT_VALUE
 from earmark.rulepack.source import SourceFile
 
 GROUPS = ("all", "any", "not")
@@ -164,26 +165,46 @@ class ConditionParser:
                     return self._fail(
                         loc,
                         "bad-reference",
-                        f"{name} can only be compared with another number attribute, not {value}",
+                        f"{name} can only be compared with another number attribute, not {shown(value)}",
                     )
                 return other
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
                 return self._fail(
-                    loc, "type-mismatch", f"{name} is a number, so compare it with a number (got {value!r})"
+                    loc,
+                    "type-mismatch",
+                    f"{name} is a number, so compare it with a number (got {shown(value)})",
+                )
+            # json.dumps prints 1e+16 and 1e-05, which durable_rules refuses (error 204).
+            if abs(value) > MAX_NUMBER or (value and abs(value) < 10**-MAX_DECIMALS):
+                return self._fail(
+                    loc,
+                    "bad-number",
+                    f"{shown(value)} is too big or too small; use a number from "
+                    f"{10**-MAX_DECIMALS:g} to {MAX_NUMBER:,.0f}",
+                )
+            if round(float(value), MAX_DECIMALS) != value:
+                return self._fail(
+                    loc, "bad-number", f"{shown(value)} has more than {MAX_DECIMALS} decimal places"
                 )
             return int(value) if float(value).is_integer() else float(value)
         if kind is AttrType.BOOL:
             if not isinstance(value, bool):
-                return self._fail(loc, "type-mismatch", f"{name} is true or false (got {value!r})")
+                return self._fail(loc, "type-mismatch", f"{name} is true or false (got {shown(value)})")
             return bool(value)
         if not isinstance(value, str):
             return self._fail(
-                loc, "type-mismatch", f"{name} holds text, so compare it with text (got {value!r})"
+                loc, "type-mismatch", f"{name} holds text, so compare it with text (got {shown(value)})"
+            )
+        if len(value) > MAX_TEXT_VALUE:
+            return self._fail(
+                loc,
+                "value-too-long",
+                f"{len(value)} characters; a value in a rule may have at most {MAX_TEXT_VALUE}",
             )
         if kind is AttrType.ENUM and value not in attribute.values:
             close = difflib.get_close_matches(value, attribute.values, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else f"; allowed: {', '.join(attribute.values)}"
-            return self._fail(loc, "unknown-value", f"'{value}' is not a value of {name}{hint}")
+            return self._fail(loc, "unknown-value", f"{shown(value)} is not a value of {name}{hint}")
         # Free text is compared lower-cased on both sides (requests are normalised the same way).
         return str(value).lower() if kind is AttrType.TEXT else str(value)
 

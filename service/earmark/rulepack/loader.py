@@ -11,11 +11,12 @@ from __future__ import annotations
 import difflib
 import hashlib
 import math
+import os
 from pathlib import Path
 from typing import Any
 
 from earmark.errors import PackError, Problem
-from earmark.rulepack import analysis
+from earmark.rulepack import analysis, network
 from earmark.rulepack.conditions import ConditionParser
 from earmark.rulepack.model import (
     Attribute,
@@ -66,8 +67,9 @@ def load_pack(directory: Path) -> Pack:
 
 def display_path(path: Path) -> str:
     """A path as an author would type it: relative to the working directory when inside it."""
+    # abspath, not resolve(): a loop of links must still have a name to report.
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(Path(os.path.abspath(path)).relative_to(os.path.abspath(Path.cwd())))
     except ValueError:
         return str(path)
 
@@ -94,7 +96,7 @@ class _PackLoader:
         manifest_path = self.directory / MANIFEST
         manifest_source = self._read(manifest_path)
         if manifest_source is None:
-            if not manifest_path.exists():
+            if not os.path.lexists(manifest_path):
                 self.problems.append(
                     Problem(
                         display_path(manifest_path),
@@ -125,10 +127,26 @@ class _PackLoader:
             else:
                 rules.extend(self._rules(source, attributes, categories, use_cases, len(rules), manifest))
         self._check_duplicate_rule_ids(rules)
+        # Before anything else walks the rules: a pack past the engine's limits can also be
+        # too big for the analyses below.
+        self._check_engine_limits(rules, len(specs) + len(shopper), manifest_source)
         if not self.problems:  # the analyses need a pack whose parts all parsed
             self._check_scored_use_cases(rules, use_cases, manifest_source)
-            self._check_rules_can_fire(rules)
-            self._check_category_conflicts(rules)
+            budget = analysis.Budget()
+            self._check_rules_can_fire(rules, budget)
+            self._check_category_conflicts(rules, budget)
+            if budget.exhausted:
+                self.warnings.append(
+                    Problem(
+                        manifest_source.path,
+                        1,
+                        1,
+                        "checked-in-part",
+                        "the pack is too big to check completely for rules that can never fire "
+                        "and categories that collide; those checks stopped early",
+                        "warning",
+                    )
+                )
 
         examples: list[ExampleCase] = []
         for path in self._files(self.directory / EXAMPLES_DIR):
@@ -170,10 +188,18 @@ class _PackLoader:
 
     def _read(self, path: Path) -> SourceFile | None:
         shown = display_path(path)
-        if not path.exists():
+        if not os.path.lexists(path):
+            return None
+        try:
+            resolved = path.resolve(strict=True)
+        except FileNotFoundError:
+            self.problems.append(Problem(shown, 1, 1, "unreadable", "a link to a file that does not exist"))
+            return None
+        except (OSError, RuntimeError):  # Python 3.11 raises RuntimeError for a loop of links
+            self.problems.append(Problem(shown, 1, 1, "unreadable", "a loop of links that leads to no file"))
             return None
         # Rule files come from the pack directory only: a symlink out of it is refused.
-        if not path.resolve().is_relative_to(self.root):
+        if not resolved.is_relative_to(self.root):
             self.problems.append(Problem(shown, 1, 1, "outside-pack", "links outside the pack directory"))
             return None
         raw, problems = read_bytes(path, shown)
@@ -519,6 +545,19 @@ class _PackLoader:
                 )
             seen.setdefault(rule.id, rule)
 
+    def _check_engine_limits(self, rules: list[Rule], attributes: int, manifest: SourceFile) -> None:
+        if attributes > network.MAX_ATTRIBUTES:
+            self.problems.append(
+                manifest.problem(
+                    ("specs",),
+                    "too-many-attributes",
+                    f"the pack declares {attributes} spec and shopper attributes; "
+                    f"at most {network.MAX_ATTRIBUTES} fit in one product for the engine",
+                )
+            )
+        for found in network.check_limits(rules):
+            self.problems.append(self._at(found.rule, found.code, found.message))
+
     def _check_scored_use_cases(
         self, rules: list[Rule], use_cases: dict[str, UseCase], source: SourceFile
     ) -> None:
@@ -533,9 +572,9 @@ class _PackLoader:
                     )
                 )
 
-    def _check_rules_can_fire(self, rules: list[Rule]) -> None:
+    def _check_rules_can_fire(self, rules: list[Rule], budget: analysis.Budget) -> None:
         for rule in rules:
-            if analysis.never_fires(rule):
+            if analysis.never_fires(rule, budget):
                 self.problems.append(
                     self._at(
                         rule,
@@ -544,8 +583,8 @@ class _PackLoader:
                     )
                 )
 
-    def _check_category_conflicts(self, rules: list[Rule]) -> None:
-        for first, second, example in analysis.category_conflicts(rules):
+    def _check_category_conflicts(self, rules: list[Rule], budget: analysis.Budget) -> None:
+        for first, second, example in analysis.category_conflicts(rules, budget):
             self.problems.append(
                 self._at(
                     second,

@@ -2,20 +2,24 @@
 
 ruamel.yaml's round-trip loader is used because it records where each key and item sits
 (so every problem can say `file:line`) and because it never builds Python objects from
-tags. We go further and refuse any explicit tag at all: a rule file is plain data.
+tags. We go further and refuse any explicit tag, anchor or alias while composing: a rule
+file is plain data, and an alias can make a tiny file expand without bound.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.events import AliasEvent
 
-from earmark.errors import Problem
+from earmark.errors import Problem, shown
 
 MAX_FILE_BYTES = 1024 * 1024  # a rule file is text a person wrote; anything bigger is a mistake
 
@@ -50,18 +54,76 @@ class SourceFile:
         return line, column
 
 
+class _RefusedYaml(MarkedYAMLError):
+    """Raised while composing a node that a rule file may not hold; `code` names it."""
+
+    code = "yaml-syntax"
+
+
+class _AliasRefused(_RefusedYaml):
+    code = "yaml-alias"
+
+
+class _TagRefused(_RefusedYaml):
+    code = "yaml-tag"
+
+
+class _PlainDataComposer(Composer):  # type: ignore[misc]
+    """Refuses anchors, aliases and explicit tags as they are met, before anything is
+    built: an alias can expand a 500-byte file into billions of nodes, and a tag asks for
+    something other than plain data. Keys are nodes too, so a tag on a key is refused."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.parser.peek_event()
+        if isinstance(event, AliasEvent) or getattr(event, "anchor", None):
+            raise _AliasRefused(
+                None,
+                None,
+                "anchors and aliases (& and *) are not allowed in rule files; write the value out in full",
+                event.start_mark,
+            )
+        tag = getattr(event, "tag", None)
+        if tag is not None:
+            raise _TagRefused(
+                None, None, f"tags such as {shown(str(tag))} are not allowed in rule files", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
 def _yaml() -> YAML:
     yaml = YAML(typ="rt", pure=True)
+    yaml.Composer = _PlainDataComposer
     yaml.allow_duplicate_keys = False
     return yaml
 
 
 def read_bytes(path: Path, display_path: str) -> tuple[bytes | None, list[Problem]]:
-    """A rule file's bytes, or None and the problem that stopped reading it."""
+    """A rule file's bytes, or None and the problem that stopped reading it.
+
+    Only a regular file is read, and its size is checked before reading: a FIFO would
+    block the reader forever (it is opened without blocking, then refused), and a 2 GB
+    file would be read whole just to be refused."""
+
+    def refuse(code: str, message: str) -> tuple[None, list[Problem]]:
+        return None, [Problem(display_path, 1, 1, code, message)]
+
     try:
-        return path.read_bytes(), []
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        return None, [Problem(display_path, 1, 1, "unreadable", exc.strerror or str(exc))]
+        return refuse("unreadable", exc.strerror or str(exc))
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            return refuse("unreadable", "not a regular file; a pack holds only plain text files")
+        if status.st_size > MAX_FILE_BYTES:
+            return refuse("too-big", f"file is over {MAX_FILE_BYTES} bytes")
+        with os.fdopen(descriptor, "rb", closefd=False) as file:
+            raw = file.read(MAX_FILE_BYTES + 1)  # a file still growing is not read past the limit
+    except OSError as exc:
+        return refuse("unreadable", exc.strerror or str(exc))
+    finally:
+        os.close(descriptor)
+    return raw, []
 
 
 def parse_yaml(raw: bytes, display_path: str) -> tuple[SourceFile | None, list[Problem]]:
@@ -77,31 +139,13 @@ def parse_yaml(raw: bytes, display_path: str) -> tuple[SourceFile | None, list[P
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = " ".join(str(part) for part in (exc.context, exc.problem) if part)
-        return None, [Problem(display_path, line, column, "yaml-syntax", what or str(exc))]
+        code = exc.code if isinstance(exc, _RefusedYaml) else "yaml-syntax"
+        return None, [Problem(display_path, line, column, code, what or str(exc))]
+    except RecursionError:
+        return None, [Problem(display_path, 1, 1, "yaml-syntax", "nested too deeply")]
     except Exception as exc:  # ruamel raises a few unmarked errors on odd input
         return None, [Problem(display_path, 1, 1, "yaml-syntax", str(exc).splitlines()[0])]
-    source = SourceFile(display_path, data)
-    problems = [
-        source.problem(loc, "yaml-tag", f"tags such as {tag!r} are not allowed in rule files")
-        for loc, tag in _explicit_tags(data, ())
-    ]
-    return (None if problems else source), problems
-
-
-def _explicit_tags(node: Any, loc: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str]]:
-    """Yield (location, tag) for every value that carries an explicit YAML tag."""
-    if isinstance(node, TaggedScalar):
-        yield loc, str(node.tag.value)
-        return
-    tag = getattr(getattr(node, "tag", None), "value", None)
-    if isinstance(node, CommentedMap | CommentedSeq) and tag is not None:
-        yield loc, str(tag)
-    if isinstance(node, CommentedMap):
-        for key, value in node.items():
-            yield from _explicit_tags(value, (*loc, key))
-    elif isinstance(node, CommentedSeq):
-        for index, value in enumerate(node):
-            yield from _explicit_tags(value, (*loc, index))
+    return SourceFile(display_path, data), []
 
 
 def plain(node: Any) -> Any:

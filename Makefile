@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test bench proto lint clean container-test configmap
+.PHONY: install run test bench proto lint clean container-test configmap fuzz
 
 install: $(STAMP)
 
@@ -24,6 +24,10 @@ test: install
 	$(BIN)/ruff check service tests benchmarks scripts container_tests
 	$(BIN)/ruff format --check --quiet service tests benchmarks scripts container_tests
 	$(BIN)/python -m pytest
+
+# The fuzz targets of `make test`, run far longer (FUZZ_EXAMPLES cases each).
+fuzz: install
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-2000} $(BIN)/python -m pytest -q tests/test_fuzz.py
 
 bench: install
 	$(BIN)/python benchmarks/run.py

@@ -5,6 +5,7 @@ replaced rulesets are freed."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import threading
 import time
@@ -267,3 +268,61 @@ def test_an_unexpected_error_while_reloading_keeps_the_last_pack(
     assert version == _meetings(live, BOOM_ONLY)[0]
     assert "reload failed: input/output error" == live.status.last_reload_error
     assert 1 == live.status.reloads_failed
+
+
+def _wait_for(condition, seconds: float = 20) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize("how", ["removed", "moved away"])
+def test_the_watcher_reattaches_when_its_directory_comes_back(pack_copy: Path, how: str) -> None:
+    """After `rm -rf` or `mv` of the rules directory and a restore of a changed pack, the
+    pack used to stay stale until SIGHUP, with nothing logged."""
+    live = LivePack(load_checked(pack_copy))
+    stop = threading.Event()
+    Reloader(live, pack_copy).watch(stop)
+    try:
+        assert _wait_for(lambda: live.status.watching)
+        before, _ = _meetings(live, BOOM_ONLY)
+        backup = pack_copy.with_name("backup")
+        shutil.copytree(pack_copy, backup)
+        if how == "removed":
+            shutil.rmtree(pack_copy)
+        else:
+            pack_copy.rename(pack_copy.with_name("old"))
+        assert _wait_for(lambda: not live.status.watching)
+        assert "the rules directory was" in live.status.watch_problem
+        assert live.status.watch_stopped_at is not None
+        _set_boom_meetings(backup, 28)
+        backup.rename(pack_copy)  # the restore, with a change in it
+        assert _wait_for(lambda: _meetings(live, BOOM_ONLY)[0] != before)
+        assert live.status.watching and "" == live.status.watch_problem
+    finally:
+        stop.set()
+
+
+def test_describe_rules_shows_the_watch_gap_and_stays_small(pack_copy: Path) -> None:
+    live = LivePack(load_checked(pack_copy))
+    reloader = Reloader(live, pack_copy)
+    for i in range(3):  # three files whose problems quote half a megabyte each
+        (pack_copy / f"zz-{i}.yaml").write_text(
+            "rules:\n"
+            + "".join(f"  - id: bad-{j}\n    description: {'x' * 500_000}\n" for j in range(1))
+            + "".join(f"  - id: Bad{j}\n" for j in range(40))
+        )
+    assert not reloader.reload("test")
+    live.record_watch("the rules directory was removed; changes are not picked up until it is back")
+    server = start_server(live)
+    try:
+        described = server.stub.DescribeRules(pb.DescribeRulesRequest(), timeout=5)
+    finally:
+        server.close()
+    assert described.ByteSize() < 64 * 1024
+    assert "more problems" in described.last_reload_error
+    assert not described.watching and "removed" in described.watch_problem
+    assert described.HasField("watch_stopped_at")

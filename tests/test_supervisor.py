@@ -148,3 +148,56 @@ def test_a_sighup_while_workers_start_reloads_them_instead_of_killing_them(pack_
     assert 0 == supervisor.returncode, stderr[-2000:]
     assert "worker_died" not in stderr
     assert 2 == len(_workers(stderr, "serving"))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A worker that exited but is not reaped yet is a zombie: gone for our purpose.
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rpartition(")")[2].split()[0] != "Z"
+
+
+def test_workers_exit_when_their_supervisor_is_killed(pack_copy: Path) -> None:
+    """They used to keep serving an orphaned port under PID 1."""
+    address = f"127.0.0.1:{_free_port()}"
+    env = {
+        "EARMARK_WORKERS": "2",
+        "EARMARK_ADDRESS": address,
+        "EARMARK_RULES": str(pack_copy),
+        "EARMARK_WATCH": "false",
+    }
+    supervisor = _serve(env)
+    try:
+        with grpc.insecure_channel(address) as channel:
+            _wait_serving(channel, supervisor)
+        pids = [int(p) for p in os.popen(f"pgrep -P {supervisor.pid}").read().split()]
+        assert 2 == len(pids)
+        supervisor.kill()
+        supervisor.wait()
+        deadline = time.monotonic() + 20
+        while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert [] == [pid for pid in pids if _alive(pid)]
+    finally:
+        for pid in [int(p) for p in os.popen(f"pgrep -P {supervisor.pid}").read().split()]:
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_a_supervisor_refuses_a_port_another_server_holds(pack_copy: Path) -> None:
+    """A second `earmark serve` with several workers used to join the port silently, and
+    DescribeRules calls were split between two different packs."""
+    address = f"127.0.0.1:{_free_port()}"
+    first = _serve({"EARMARK_WORKERS": "1", "EARMARK_ADDRESS": address, "EARMARK_WATCH": "false"})
+    try:
+        with grpc.insecure_channel(address) as channel:
+            _wait_serving(channel, first)
+        second = _serve({"EARMARK_WORKERS": "2", "EARMARK_ADDRESS": address, "EARMARK_RULES": str(pack_copy)})
+        _, stderr = second.communicate(timeout=60)
+        assert 1 == second.returncode
+        assert f"cannot listen on {address}" in stderr and "another server" in stderr
+    finally:
+        first.terminate()
+        first.communicate(timeout=30)

@@ -1,0 +1,160 @@
+"""Clients written to hurt, over a real channel: calls that never send their message, bytes
+that are not a request, responses too big to send. None may hold the server, and each is
+answered, logged and counted like any other call."""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from collections.abc import Iterator
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from prometheus_client import REGISTRY
+from structlog.testing import capture_logs
+
+from earmark.evaluation import Evaluator
+from earmark.live import LivePack
+from earmark.v1 import earmark_pb2 as pb
+
+from conftest import RunningServer, start_server
+from helpers import BOOM_GAMING_HEADSET, evaluate_request, product
+
+STALLED = 40
+
+
+def _stalled_call(address: str, method: str, release: threading.Event, outcomes: list[str]) -> None:
+    """Open `method` and send headers but never the request message (a unary method
+    called as client-streaming, with a request iterator that blocks)."""
+
+    def nothing() -> Iterator[bytes]:
+        release.wait()
+        return
+        yield b""
+
+    with grpc.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)]) as channel:
+        call = channel.stream_unary(method, request_serializer=bytes, response_deserializer=bytes)
+        try:
+            call(nothing(), timeout=60)
+            outcomes.append("OK")
+        except grpc.RpcError as exc:
+            outcomes.append(exc.code().name)
+
+
+def test_calls_that_never_send_their_message_hold_no_evaluation_and_time_out(evaluator: Evaluator) -> None:
+    """Two such calls used to hold both handler threads for as long as the client kept the
+    connection, and one held the health-only port's only thread."""
+    server = start_server(
+        LivePack(evaluator), health_address="127.0.0.1:0", default_deadline_seconds=3, threads=2
+    )
+    release = threading.Event()
+    outcomes: list[str] = []
+    health_address = f"127.0.0.1:{server.server.health_port}"
+    stalled = [
+        threading.Thread(
+            target=_stalled_call, args=(server.address, "/earmark.v1.Earmark/Evaluate", release, outcomes)
+        )
+        for _ in range(STALLED)
+    ] + [
+        threading.Thread(
+            target=_stalled_call, args=(health_address, "/grpc.health.v1.Health/Check", release, outcomes)
+        )
+        for _ in range(4)
+    ]
+    try:
+        for thread in stalled:
+            thread.start()
+        time.sleep(0.5)  # let them all reach the server
+        latencies = []
+        with grpc.insecure_channel(health_address) as health_channel:
+            probe = health_pb2_grpc.HealthStub(health_channel)
+            for i in range(40):
+                started = time.perf_counter()
+                verdict = server.stub.Evaluate(evaluate_request(f"p{i}", BOOM_GAMING_HEADSET), timeout=2)
+                latencies.append(time.perf_counter() - started)
+                assert "headset" == verdict.verdict.category
+                assert (
+                    health_pb2.HealthCheckResponse.SERVING
+                    == probe.Check(health_pb2.HealthCheckRequest(), timeout=2).status
+                )
+        assert statistics.median(latencies) < 0.05
+        for thread in stalled:
+            thread.join(timeout=15)
+        assert ["DEADLINE_EXCEEDED"] * len(stalled) == outcomes
+    finally:
+        release.set()
+        server.close()
+
+
+def _raw(server: RunningServer, method: str) -> grpc.UnaryUnaryMultiCallable:
+    return server.channel.unary_unary(method, request_serializer=bytes, response_deserializer=bytes)
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    """One length-delimited protobuf field, by hand: the library refuses to build a message
+    as deep as the ones a hostile client sends."""
+    length, size = b"", len(payload)
+    while True:
+        byte, size = size & 0x7F, size >> 7
+        length += bytes([byte | (0x80 if size else 0)])
+        if not size:
+            break
+    return bytes([number << 3 | 2]) + length + payload
+
+
+def _nested_request(depth: int) -> bytes:
+    value = _field(3, b"deep")  # Value.string_value
+    for _ in range(depth):
+        value = _field(6, _field(1, value))  # Value.list_value -> ListValue.values
+    specs = _field(1, _field(1, b"mic") + _field(2, value))  # Struct.fields entry
+    return _field(1, _field(1, b"deep") + _field(2, specs))  # EvaluateRequest.product
+
+
+def _undecodable() -> list[tuple[str, bytes]]:
+    good = evaluate_request("AAAA", BOOM_GAMING_HEADSET).SerializeToString()
+    return [
+        ("garbage", b"\xff\xff\xff\xff\xff"),
+        ("invalid UTF-8", good.replace(b"AAAA", b"\xff\xfe\xfd\xfc")),
+        ("truncated", good[:-3]),
+        ("nested 60 deep", _nested_request(60)),
+    ]
+
+
+def _count(method: str, code: str) -> float:
+    return REGISTRY.get_sample_value("earmark_rpcs_total", {"method": method, "code": code}) or 0.0
+
+
+@pytest.mark.parametrize(("what", "payload"), _undecodable(), ids=[w for w, _ in _undecodable()])
+@pytest.mark.parametrize("method", ["/earmark.v1.Earmark/Evaluate", "/earmark.v1.Earmark/EvaluateBatch"])
+def test_a_request_that_cannot_be_decoded_is_invalid_argument(
+    running: RunningServer, method: str, what: str, payload: bytes
+) -> None:
+    """Such requests used to get INTERNAL, with no request id, no log line and no count."""
+    before = _count(method, "INVALID_ARGUMENT")
+    with capture_logs() as logs, pytest.raises(grpc.RpcError) as caught:
+        _raw(running, method)(payload, timeout=5, metadata=(("x-request-id", f"bad-{what}"),))
+    assert grpc.StatusCode.INVALID_ARGUMENT == caught.value.code()
+    assert "is not a valid earmark.v1." in caught.value.details()
+    assert ("x-request-id", f"bad-{what}") in caught.value.trailing_metadata()
+    assert 1 == _count(method, "INVALID_ARGUMENT") - before
+    lines = [
+        line for line in logs if line.get("event") == "rpc"
+    ]  # the request id is a contextvar, not captured
+    assert [("INVALID_ARGUMENT", method)] == [(line["status"], line["method"]) for line in lines]
+
+
+def test_a_batch_too_big_to_send_is_logged_as_what_the_client_got(evaluator: Evaluator) -> None:
+    server = start_server(LivePack(evaluator), max_message_bytes=2048)
+    try:  # a small request whose verdicts, with their explanations, are far bigger
+        batch = pb.EvaluateBatchRequest(products=[product(str(i), BOOM_GAMING_HEADSET) for i in range(3)])
+        assert batch.ByteSize() < 2048
+        with capture_logs() as logs, pytest.raises(grpc.RpcError) as caught:
+            server.stub.EvaluateBatch(batch, timeout=5)
+        assert grpc.StatusCode.RESOURCE_EXHAUSTED == caught.value.code()
+        assert "EARMARK_MAX_MESSAGE_BYTES=2048" in caught.value.details()
+        statuses = [line["status"] for line in logs if line.get("event") == "rpc"]
+        assert ["RESOURCE_EXHAUSTED"] == statuses  # it used to say OK
+    finally:
+        server.close()

@@ -1,0 +1,111 @@
+"""Soak: a real server under steady load while its rules directory receives, one after
+another, packs that break each limit the service guards. Every good call must succeed,
+health must stay SERVING, memory must stay flat, and each bad pack must be refused with
+file:line while the last good pack keeps serving. Bounded to about a minute."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from test_hostile_files import _alias_bomb
+from test_pack_limits import LONG_ONE_OF, WIDE_ANY, _rule
+
+from earmark.config import Settings
+from earmark.live import LivePack
+from earmark.reload import Reloader, load_checked
+from earmark.server import EarmarkServer
+from earmark.v1 import earmark_pb2_grpc
+
+from helpers import BOOM_GAMING_HEADSET, evaluate_request, rss_bytes
+
+ROUNDS = 2
+RSS_GROWTH_BOUND = 80 * 1024**2
+
+
+def _write(text: str) -> Callable[[Path], None]:
+    return lambda path: path.write_text(text)
+
+
+def _sparse(path: Path) -> None:
+    with open(path, "wb") as file:
+        file.truncate(2 * 1024**3)
+
+
+BAD_PACKS: dict[str, Callable[[Path], None]] = {
+    "any-of-512": _write("rules:\n" + _rule("zz-wide", WIDE_ANY)),
+    "one-of-600": _write("rules:\n" + _rule("zz-one-of", LONG_ONE_OF)),
+    "70-tiers": _write(
+        "rules:\n" + "".join(_rule(f"zz-t{i}", f"battery_hours: {{at_least: {1000 + i}}}") for i in range(70))
+    ),
+    "300-identical": _write(
+        "rules:\n" + "".join(_rule(f"zz-s{i}", "weight_g: {at_least: 123}") for i in range(300))
+    ),
+    "alias-bomb": _write(_alias_bomb(9, 9)),
+    "fifo": lambda path: os.mkfifo(path),
+    "sparse-2gb": _sparse,
+}
+
+
+def test_the_service_survives_every_bad_pack_under_load(pack_copy: Path) -> None:
+    live = LivePack(load_checked(pack_copy))
+    server = EarmarkServer(Settings(address="127.0.0.1:0", threads=2), live)
+    server.start()
+    stop_watching = threading.Event()
+    Reloader(live, pack_copy).watch(stop_watching)
+    address = f"127.0.0.1:{server.port}"
+    stop = threading.Event()
+    failures: list[str] = []
+    calls = [0]
+    lock = threading.Lock()
+
+    def load() -> None:
+        with grpc.insecure_channel(address) as channel:
+            stub = earmark_pb2_grpc.EarmarkStub(channel)
+            health = health_pb2_grpc.HealthStub(channel)
+            while not stop.is_set():
+                try:
+                    verdict = stub.Evaluate(evaluate_request("soak", BOOM_GAMING_HEADSET), timeout=10).verdict
+                    status = health.Check(health_pb2.HealthCheckRequest(), timeout=10).status
+                    if verdict.category != "headset" or status != health_pb2.HealthCheckResponse.SERVING:
+                        failures.append(f"{verdict.category} {status}")
+                except grpc.RpcError as exc:
+                    failures.append(f"{exc.code().name}: {exc.details()}")
+                with lock:
+                    calls[0] += 1
+
+    clients = [threading.Thread(target=load) for _ in range(2)]
+    for client in clients:
+        client.start()
+    try:
+        version = live.current().pack.version
+        time.sleep(2)
+        baseline = rss_bytes()
+        for _ in range(ROUNDS):
+            for name, make in BAD_PACKS.items():
+                bad = pack_copy / "zz-bad.yaml"
+                refused_before = live.status.reloads_failed
+                make(bad)
+                deadline = time.monotonic() + 30
+                while live.status.reloads_failed == refused_before and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                assert live.status.reloads_failed > refused_before, f"{name} was not refused"
+                assert "zz-bad.yaml:" in live.status.last_reload_error, (name, live.status.last_reload_error)
+                assert version == live.current().pack.version
+                bad.unlink()
+                time.sleep(0.5)  # let the watcher see the removal (an unchanged reload)
+        grown = rss_bytes() - baseline
+    finally:
+        stop.set()
+        for client in clients:
+            client.join(timeout=30)
+        stop_watching.set()
+        server.stop(grace=1)
+    assert [] == failures
+    assert calls[0] > 100
+    assert grown < RSS_GROWTH_BOUND, f"RSS grew by {grown / 1024**2:.0f} MB"

@@ -16,11 +16,9 @@ notes, shared/notes/durable-rules.md):
   reused, so failures can never use the pool up. Each sid is used by one thread at a time, the
   number alive stays far below the engine's 1,024 per ruleset, and the pool never hands
   out two sids whose 32-bit FNV-1a hashes collide (the engine tells sids apart by hash).
-- `$nex` alone also matches the engine's own state fact and loops forever (#302), so a
-  rule that tests for a missing attribute is anchored on a marker every product carries.
+- Conditions become patterns in rulepack/patterns.py, and the loader checks those patterns
+  against the engine's limits (rulepack/network.py) before a ruleset is ever created.
 - A rule fires once for each `$or` branch that matches, so fired names are de-duplicated.
-- `not` is pushed down to the attributes. A test on a missing attribute is false, so the
-  negation of a test is "the opposite test, or the attribute is missing".
 """
 
 from __future__ import annotations
@@ -191,7 +189,8 @@ class _SidPool:
             self._free.append(sid)
 
     def quarantine(self, sid: str) -> None:
-        """Never hand out `sid` again; it keeps its slot, as the engine still holds it."""
+        """Never hand out `sid` again (it is simply not given back); it keeps its slot in
+        the count, as the engine still holds its state."""
         with self._lock:
             self.quarantined += 1
 

@@ -72,7 +72,6 @@ class _Node:
     forward: bool = False
     children: dict[Any, _Node] = field(default_factory=dict)  # the 512-bucket hash table
     next_list: list[_Node] = field(default_factory=list)  # `$nex` tests and forwarding nodes
-    ending_rules: int = 0
     blame: dict[str, Rule] = field(default_factory=dict)  # the rule that crossed each limit
     added_by: Counter[str] = field(default_factory=Counter)  # children each rule added
 
@@ -100,14 +99,14 @@ class _Network:
         # The sentinel rule every product fires (engine.py) is part of every ruleset.
         self.add_pattern({MARK_FIELD: MARK})
 
-    def add(self, rule: Rule) -> int:
-        """Add a rule; returns the expression-sequence slots it needs."""
+    def add(self, rule: Rule, pattern: dict[str, Any]) -> int:
+        """Add a rule with its pattern; returns the expression-sequence slots it needs."""
         self.rule, self.steps = rule, 0
-        self.add_pattern(translate(rule.condition))
+        self.add_pattern(pattern)
         return self.steps
 
     def add_pattern(self, pattern: dict[str, Any]) -> None:
-        self._add(pattern, self.root).ending_rules += 1
+        self._add(pattern, self.root)
 
     def _add(self, pattern: dict[str, Any], parent: _Node) -> _Node:
         ((key, body),) = pattern.items()
@@ -191,7 +190,8 @@ def check_limits(rules: Sequence[Rule]) -> list[LimitProblem]:
     network = _Network()
     identical: dict[str, list[Rule]] = {}
     for rule in rules:
-        steps = network.add(rule)
+        pattern = translate(rule.condition)
+        steps = network.add(rule, pattern)
         if steps > MAX_RULE_STEPS:
             problems.append(
                 LimitProblem(
@@ -202,7 +202,7 @@ def check_limits(rules: Sequence[Rule]) -> list[LimitProblem]:
                     "split it into simpler rules",
                 )
             )
-        identical.setdefault(json.dumps(translate(rule.condition), sort_keys=True), []).append(rule)
+        identical.setdefault(json.dumps(pattern, sort_keys=True), []).append(rule)
     for same in identical.values():
         if len(same) > MAX_IDENTICAL_RULES:
             problems.append(
@@ -262,7 +262,7 @@ def most_met_at_once(rules: Sequence[Rule]) -> tuple[int, str]:
     """An upper bound on the engine's stack for any product, and the tests that fill it."""
     network = _Network()
     for rule in rules:
-        network.add(rule)
+        network.add(rule, translate(rule.condition))
     need: dict[int, tuple[int, str]] = {}
 
     def visit(node: _Node) -> tuple[int, str]:

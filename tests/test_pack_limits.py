@@ -277,3 +277,14 @@ def test_the_engine_fails_where_the_checker_refuses(probe: EngineProbe, threshol
         assert "ok" == answer
     else:
         assert "303" in answer
+
+
+def test_a_rule_with_thousands_of_conditions_is_checked_without_crashing(pack_copy: Path) -> None:
+    """An `all:` list is a chain in the engine's network as deep as the list is long; the
+    stack bound used to walk it recursively and crash `check` with a RecursionError. The
+    engine itself takes such a chain, so the pack loads."""
+    chain = "all:\n" + "".join(f"        - weight_g: {{at_least: {i}}}\n" for i in range(3000))
+    (pack_copy / "zz-limit.yaml").write_text("rules:\n" + _rule("zz-long", chain))
+    evaluator = Evaluator.from_directory(pack_copy)
+    assert "zz-long" in evaluator.pack.rules_by_id
+    evaluator.close()

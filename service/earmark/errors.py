@@ -90,8 +90,7 @@ def shown(value: object) -> str:
         return str(int(value))
     if isinstance(value, float):
         return f"{value:g}"
-    text = repr(value)
-    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 3] + "..."
+    return clip(repr(value), MAX_SHOWN)
 
 
 def clip(text: str, limit: int = MAX_MESSAGE) -> str:

@@ -143,7 +143,7 @@ class CallInterceptor(grpc.ServerInterceptor):
                 else:
                     with permits:
                         response = behaviour(request, context)
-                size = response.ByteSize() if hasattr(response, "ByteSize") else 0
+                size = response.ByteSize()  # 0.8 µs: as much as serialising it once more
                 if size > self._max_response_bytes:  # refused here, so the log says what the client got
                     raise ResponseTooLarge(
                         f"the response would be {size} bytes, over EARMARK_MAX_MESSAGE_BYTES="

@@ -228,7 +228,7 @@ def check_limits(rules: Sequence[Rule]) -> list[LimitProblem]:
                 )
             )
     if not problems:  # the stack bound is only meaningful on a network the engine could build
-        problems.extend(_check_stack(rules))
+        problems.extend(_check_stack(rules, _stack_need(network.root)))
     return problems
 
 
@@ -263,24 +263,32 @@ def most_met_at_once(rules: Sequence[Rule]) -> tuple[int, str]:
     network = _Network()
     for rule in rules:
         network.add(rule, translate(rule.condition))
+    return _stack_need(network.root)
+
+
+def _stack_need(root: _Node) -> tuple[int, str]:
+    """The stack a depth-first walk from `root` can need: at each node, what it pushes plus
+    the most its deepest child needs beyond its own slot. Computed without recursion, as an
+    `all:` list of thousands of tests is a chain that deep."""
     need: dict[int, tuple[int, str]] = {}
-
-    def visit(node: _Node) -> tuple[int, str]:
-        known = need.get(id(node))
-        if known is not None:
-            return known
-        met, example = _met_children(node)
+    pending: list[tuple[_Node, bool]] = [(root, False)]
+    while pending:
+        node, children_done = pending.pop()
+        if id(node) in need:
+            continue
         pushed = [*node.next_list, *node.children.values()]
-        deepest = max((visit(child) for child in pushed), default=(0, ""))
-        result = (met + max(0, deepest[0] - 1), example if met >= deepest[0] else deepest[1])
-        need[id(node)] = result
-        return result
+        if not children_done:
+            pending.append((node, True))
+            pending.extend((child, False) for child in pushed if id(child) not in need)
+            continue
+        met, example = _met_children(node)
+        deepest = max((need[id(child)] for child in pushed), default=(0, ""))
+        need[id(node)] = (met + max(0, deepest[0] - 1), example if met >= deepest[0] else deepest[1])
+    return need[id(root)]
 
-    return visit(network.root)
 
-
-def _check_stack(rules: Sequence[Rule]) -> list[LimitProblem]:
-    depth, example = most_met_at_once(rules)
+def _check_stack(rules: Sequence[Rule], whole_pack: tuple[int, str]) -> list[LimitProblem]:
+    depth, example = whole_pack
     if depth <= MAX_MET_AT_ONCE:
         return []
     # Blame the first rule that takes the bound past the limit (a binary search over

@@ -1,5 +1,5 @@
-"""Admission: which calls the server holds, which may evaluate, and how long a call may
-take to send its message.
+"""Admission: which calls the server holds, which threads run them, and how long a call
+may take to send its message.
 
 - **At most EARMARK_MAX_CONCURRENT_RPCS calls held at once**, reading, waiting or running;
   a call past that is refused at once with RESOURCE_EXHAUSTED. grpcio's own
@@ -9,23 +9,29 @@ take to send its message.
   done-callback releases each one however the call ends. The interceptor, which grpcio
   runs just before that hand-over, checks `full()` and turns a call past the limit into a
   refusal. Refusals run on a thread of their own, so they are answered at once.
-- **A thread per held call reads its message; EARMARK_THREADS of them evaluate.** grpcio's
-  sync server reads a unary request on the pool thread that will run the handler, waiting
-  with no timeout (`_unary_request` in grpc/_server.py): two clients that send headers and
-  never a message used to hold both handler threads, and every other call timed out. Now
-  reading costs a thread that waits without the GIL, and evaluation takes a permit from
-  `evaluation`, a semaphore as wide as EARMARK_THREADS (more would only queue on the GIL).
+- **EARMARK_THREADS threads, plus one for each call stuck waiting for its message.**
+  grpcio's sync server reads a unary request on the pool thread that will run the
+  handler, waiting with no timeout (`_unary_request` in grpc/_server.py): two clients
+  that send headers and never a message used to hold both threads, and every other call
+  timed out. A pool as big as the admission limit fixes that but costs a normal call a
+  thread wake-up and a GIL hand-off (measured: a no-op call's server CPU went from about
+  390 to about 530 µs), because with few threads a busy worker takes the next call
+  without sleeping. So the pool stays EARMARK_THREADS wide, and the read watchdog adds
+  a thread for each call that has waited more than STUCK_SECONDS for its message; spare
+  threads leave once idle. Once a call has its message it takes a permit from
+  `evaluation` (as wide as EARMARK_THREADS) until grpcio's runner is done, so the extra
+  threads never add GIL contention.
 - **A message that does not arrive within the read timeout cancels its call.** grpcio has
-  no setting for this (grpc core enforces only deadlines the client set), so a watchdog
+  no setting for this (grpc core enforces only deadlines the client set), so the watchdog
   cancels such a call through its core call object; the waiting reader then wakes and
   the behaviour never runs.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from concurrent import futures
 from typing import Any
@@ -34,12 +40,24 @@ from grpc import _server as grpc_server  # the reader functions the guard recogn
 from grpc._cython import cygrpc
 
 _REFUSAL = "_earmark_refusal"
+_EXEMPT = "_earmark_exempt_from_permits"
 METHOD_ATTRIBUTE = "_earmark_method"  # set by the interceptor on each call's behaviour
 # grpcio's in-pool runners for calls with one request message; their arguments are
 # (rpc_event, state, behavior, argument_thunk, request_deserializer, response_serializer).
-_ONE_MESSAGE_RUNNERS = (grpc_server._unary_response_in_pool, grpc_server._stream_response_in_pool)
+# Only unary responses take a permit: a response stream (Health/Watch) may last for hours.
+_UNARY_RUNNER = grpc_server._unary_response_in_pool
+_ONE_MESSAGE_RUNNERS = (_UNARY_RUNNER, grpc_server._stream_response_in_pool)
+STUCK_SECONDS = 0.02  # a normal request's message is in within microseconds
+IDLE_SECONDS = 1.0  # a spare thread with nothing to do for this long leaves
 
 OnStalled = Callable[[str, float], None]  # (method, seconds waited)
+_Task = tuple[futures.Future[Any], Callable[..., Any], tuple[Any, ...], dict[str, Any]]
+
+
+def exempt_from_permits(behaviour: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a call's behaviour as one that runs without an evaluation permit."""
+    setattr(behaviour, _EXEMPT, True)
+    return behaviour
 
 
 def mark_refusal(behaviour: Callable[..., Any]) -> Callable[..., Any]:
@@ -49,19 +67,24 @@ def mark_refusal(behaviour: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class AdmissionExecutor(futures.Executor):
-    """The server's thread pool: counts the calls it holds, gives each a reader thread,
-    and has a read watchdog cancel calls whose message never comes."""
+    """The server's thread pool: counts the calls it holds, and grows by a thread for each
+    call stuck waiting for its message, which the read watchdog cancels in time."""
 
     def __init__(
         self, threads: int, limit: int, read_timeout: float, on_stalled: OnStalled | None = None
     ) -> None:
         self.limit = limit
         self.evaluation = threading.BoundedSemaphore(threads)
-        self._work = futures.ThreadPoolExecutor(max_workers=limit, thread_name_prefix="rpc")
+        self._threads = threads
         self._refusals = futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="refusal")
-        self._watchdog = ReadWatchdog(read_timeout, on_stalled)
+        self._tasks: queue.SimpleQueue[_Task | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._held = 0
+        self._workers = 0
+        self._idle = 0
+        self._wanted = threads
+        self._closed = False
+        self._watchdog = ReadWatchdog(read_timeout, on_stalled, self.evaluation, self._set_stuck)
 
     def full(self) -> bool:
         return self._held >= self.limit
@@ -70,104 +93,173 @@ class AdmissionExecutor(futures.Executor):
         # grpcio passes the handler's behaviour among the arguments of its in-pool runner.
         if any(getattr(arg, _REFUSAL, False) for arg in args):
             return self._refusals.submit(fn, *args, **kwargs)
+        future: futures.Future[Any] = futures.Future()
         with self._lock:
             self._held += 1
-        future = self._work.submit(fn, *self._watchdog.guard(args), **kwargs)
+        self._tasks.put((future, fn, self._watchdog.guard(args), kwargs))
         future.add_done_callback(self._release)
+        self._top_up()
         return future
 
     def _release(self, _future: futures.Future[Any]) -> None:
         with self._lock:
             self._held -= 1
 
+    def _set_stuck(self, stuck: int) -> None:
+        """Called by the watchdog: this many calls hold a thread waiting for a message."""
+        with self._lock:
+            self._wanted = min(self._threads + stuck, self.limit)
+        self._top_up()
+
+    def _top_up(self) -> None:
+        """Start a thread for each waiting task no idle thread will take, up to _wanted."""
+        with self._lock:
+            starting = min(self._wanted - self._workers, self._tasks.qsize() - self._idle)
+            if starting <= 0 or self._closed:
+                return
+            self._workers += starting
+        for _ in range(starting):
+            threading.Thread(target=self._work, name="rpc", daemon=True).start()
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                self._idle += 1
+            try:
+                task = self._tasks.get(timeout=IDLE_SECONDS)
+            except queue.Empty:
+                with self._lock:
+                    self._idle -= 1
+                    if self._workers > self._wanted or self._closed:
+                        self._workers -= 1
+                        return
+                continue
+            with self._lock:
+                self._idle -= 1
+            if task is None:  # shut down
+                with self._lock:
+                    self._workers -= 1
+                return
+            future, fn, args, kwargs = task
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as exc:
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self._watchdog.stop()
-        self._work.shutdown(wait, cancel_futures=cancel_futures)
+        with self._lock:
+            self._closed = True
+            workers = self._workers
+        for _ in range(workers):
+            self._tasks.put(None)
         self._refusals.shutdown(wait, cancel_futures=cancel_futures)
 
 
 class ReadWatchdog:
-    """Cancels calls whose request message has not arrived `timeout` seconds after the
-    call reached a thread, within CHECK_SECONDS more.
+    """Watches the calls waiting for their request message: reports how many are stuck
+    (so the pool can give each a thread), and cancels those still waiting after `timeout`.
 
-    On the request path a call costs one append under a lock: the timeout is the same for
-    every call, so readings expire in the order they start and a FIFO replaces a heap.
-    The thread wakes every CHECK_SECONDS while readings are pending, and sleeps until
-    notified when there are none, rather than once per call."""
+    On the request path a call costs two dict operations under a lock: a call leaves the
+    table as soon as its message is in, so the table holds only the calls still waiting
+    and each tick (every STUCK_SECONDS) looks at the oldest few of them."""
 
-    CHECK_SECONDS = 0.25
-
-    def __init__(self, timeout: float, on_stalled: OnStalled | None) -> None:
+    def __init__(
+        self,
+        timeout: float,
+        on_stalled: OnStalled | None,
+        permits: threading.Semaphore,
+        on_stuck: Callable[[int], None],
+    ) -> None:
         self.timeout = timeout
         self._on_stalled = on_stalled
-        self._condition = threading.Condition()
-        self._pending: deque[_Reading] = deque()
-        self._stopped = False
+        self._permits = permits
+        self._on_stuck = on_stuck
+        self._lock = threading.Lock()
+        self._waiting: dict[int, _Reading] = {}  # in the order the calls started to wait
+        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="read-watchdog", daemon=True)
         self._thread.start()
 
     def guard(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
-        """grpcio's runner arguments, with the request reader wrapped in a deadline."""
+        """grpcio's runner arguments, with the request read watched and, once the message is
+        in, the rest of the call run under an evaluation permit."""
         if len(args) != 7 or args[0] not in _ONE_MESSAGE_RUNNERS:
             return args  # streamed requests are read as the handler iterates them
         runner, rpc_event, state, behavior, read, deserializer, serializer = args
-        reading = _Reading(rpc_event, getattr(behavior, METHOD_ATTRIBUTE, ""))
+        takes_permit = runner is _UNARY_RUNNER and not getattr(behavior, _EXEMPT, False)
+        method = getattr(behavior, METHOD_ATTRIBUTE, "")
+        held = False
 
-        def read_with_deadline() -> Any:
-            self._watch(reading)
+        def read_watched() -> Any:
+            nonlocal held
+            reading = _Reading(rpc_event, method)
+            with self._lock:
+                self._waiting[id(reading)] = reading
             try:
-                return read()
+                request = read()
             finally:
-                reading.arrived = True
+                with self._lock:
+                    self._waiting.pop(id(reading), None)
+            if request is not None and takes_permit:
+                self._permits.acquire()  # released when the runner is done, below
+                held = True
+            return request
 
-        return (runner, rpc_event, state, behavior, read_with_deadline, deserializer, serializer)
+        def run_then_release(*runner_args: Any) -> Any:
+            try:
+                return runner(*runner_args)
+            finally:
+                if held:
+                    self._permits.release()
 
-    def _watch(self, reading: _Reading) -> None:
-        with self._condition:
-            self._pending.append(reading)
-            if len(self._pending) == 1:
-                self._condition.notify()
+        return (run_then_release, rpc_event, state, behavior, read_watched, deserializer, serializer)
 
     def _run(self) -> None:
-        while True:
-            with self._condition:
-                while not self._stopped and not self._pending:
-                    self._condition.wait()
-                if self._stopped:
-                    return
-                expired = []
-                cutoff = time.monotonic() - self.timeout
-                while self._pending and self._pending[0].started <= cutoff:
-                    expired.append(self._pending.popleft())
+        reported = 0
+        while not self._stop.wait(STUCK_SECONDS):
+            now = time.monotonic()
+            expired, stuck = [], 0
+            with self._lock:
+                for reading in self._waiting.values():  # oldest first
+                    if reading.started > now - STUCK_SECONDS:
+                        break
+                    stuck += 1
+                    if reading.started <= now - self.timeout:
+                        expired.append(reading)
+                for reading in expired:
+                    del self._waiting[id(reading)]
             for reading in expired:
-                if not reading.arrived:
-                    reading.cancel(self.timeout)
-                    if self._on_stalled is not None:
-                        self._on_stalled(reading.method, time.monotonic() - reading.started)
-            with self._condition:
-                if not self._stopped:
-                    self._condition.wait(self.CHECK_SECONDS)
+                reading.cancel(self.timeout)
+                if self._on_stalled is not None:
+                    self._on_stalled(reading.method, now - reading.started)
+            stuck -= len(expired)
+            if stuck != reported:
+                self._on_stuck(stuck)
+                reported = stuck
 
     def stop(self) -> None:
-        with self._condition:
-            self._stopped = True
-            self._condition.notify()
+        self._stop.set()
 
 
 class _Reading:
     """One call waiting for its request message."""
 
-    __slots__ = ("arrived", "call", "method", "started")
+    __slots__ = ("call", "method", "rpc_event", "started")
 
     def __init__(self, rpc_event: Any, method: str) -> None:
+        self.rpc_event = rpc_event
         self.call = rpc_event.call
-        # grpcio leaves call_details.method empty for registered methods.
-        given = rpc_event.call_details.method
-        given = given.decode("utf-8", "replace") if isinstance(given, bytes) else str(given or "")
-        self.method = method or given or "unknown"
+        self.method = method
         self.started = time.monotonic()
-        self.arrived = False
 
     def cancel(self, timeout: float) -> None:
         details = f"no request message arrived within {timeout:g} s (EARMARK_DEFAULT_DEADLINE_SECONDS)"
         self.call.cancel(cygrpc.StatusCode.deadline_exceeded, details)
+        if not self.method:  # grpcio leaves call_details.method empty for registered methods
+            given = self.rpc_event.call_details.method
+            self.method = (given.decode("utf-8", "replace") if isinstance(given, bytes) else "") or "unknown"

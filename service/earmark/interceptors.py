@@ -16,7 +16,7 @@ import grpc
 import structlog
 
 from earmark import metrics
-from earmark.admission import METHOD_ATTRIBUTE, AdmissionExecutor, mark_refusal
+from earmark.admission import METHOD_ATTRIBUTE, AdmissionExecutor, exempt_from_permits, mark_refusal
 from earmark.errors import EarmarkError, InvalidArgument, Overloaded, ResponseTooLarge
 
 REQUEST_ID_KEY = "x-request-id"
@@ -100,8 +100,8 @@ def _tolerant(deserialize: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
 
 class CallInterceptor(grpc.ServerInterceptor):
     """Wraps unary RPCs: binds the request id, logs one line, maps errors to statuses,
-    refuses calls past the admission limit (see admission.py), gives each evaluation one
-    of the admission's permits, and refuses a response too large to send."""
+    refuses calls past the admission limit (see admission.py), and refuses a response too
+    large to send."""
 
     def __init__(self, admission: AdmissionExecutor, max_response_bytes: int) -> None:
         self._admission = admission
@@ -121,8 +121,6 @@ class CallInterceptor(grpc.ServerInterceptor):
         method = handler_call_details.method
         refusing = self._admission.full()
         behaviour = self._refuse if refusing else handler.unary_unary
-        # Probes must answer while every permit evaluates; a refusal needs none.
-        permits = None if refusing or method in QUIET_METHODS else self._admission.evaluation
         deserialize = self._deserializers.get(method)
         if deserialize is None and handler.request_deserializer is not None:
             deserialize = self._deserializers[method] = _tolerant(handler.request_deserializer)
@@ -138,11 +136,7 @@ class CallInterceptor(grpc.ServerInterceptor):
             try:
                 if isinstance(request, Undecodable):
                     raise InvalidArgument(request.describe())
-                if permits is None:
-                    response = behaviour(request, context)
-                else:
-                    with permits:
-                        response = behaviour(request, context)
+                response = behaviour(request, context)
                 size = response.ByteSize()  # 0.8 µs: as much as serialising it once more
                 if size > self._max_response_bytes:  # refused here, so the log says what the client got
                     raise ResponseTooLarge(
@@ -179,6 +173,8 @@ class CallInterceptor(grpc.ServerInterceptor):
                 structlog.contextvars.clear_contextvars()
 
         setattr(wrapped, METHOD_ATTRIBUTE, method)
+        if method in QUIET_METHODS:  # probes must answer while every permit is taken
+            exempt_from_permits(wrapped)
         return grpc.unary_unary_rpc_method_handler(
             mark_refusal(wrapped) if refusing else wrapped,
             request_deserializer=deserialize,

@@ -80,11 +80,31 @@ def test_calls_that_never_send_their_message_hold_no_evaluation_and_time_out(eva
                     == probe.Check(health_pb2.HealthCheckRequest(), timeout=2).status
                 )
         assert statistics.median(latencies) < 0.05
+        assert server.server.admission.workers >= STALLED  # a thread for each stuck call
         for thread in stalled:
             thread.join(timeout=15)
         assert ["DEADLINE_EXCEEDED"] * len(stalled) == outcomes
+        # The spare threads leave once idle.
+        deadline = time.monotonic() + 10
+        while server.server.admission.workers > 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert 2 == server.server.admission.workers
     finally:
         release.set()
+        server.close()
+
+
+def test_normal_calls_keep_the_pool_as_narrow_as_the_threads_setting(evaluator: Evaluator) -> None:
+    """A thread per call cost a no-op call about 40% more server CPU (a wake-up and a GIL
+    hand-off each); with EARMARK_THREADS threads a busy one takes the next call at once."""
+    server = start_server(LivePack(evaluator), threads=2)
+    try:
+        calls = [
+            server.stub.Evaluate.future(evaluate_request(str(i), BOOM_GAMING_HEADSET)) for i in range(60)
+        ]
+        assert all("headset" == call.result(timeout=10).verdict.category for call in calls)
+        assert 2 == server.server.admission.workers
+    finally:
         server.close()
 
 

@@ -89,6 +89,11 @@ class AdmissionExecutor(futures.Executor):
     def full(self) -> bool:
         return self._held >= self.limit
 
+    @property
+    def workers(self) -> int:
+        """Threads the pool runs now: EARMARK_THREADS, plus one per call stuck reading."""
+        return self._workers
+
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> futures.Future[Any]:
         # grpcio passes the handler's behaviour among the arguments of its in-pool runner.
         if any(getattr(arg, _REFUSAL, False) for arg in args):

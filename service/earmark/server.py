@@ -47,7 +47,7 @@ class EarmarkServer:
     def __init__(self, settings: Settings, live: LivePack) -> None:
         self.settings = settings
         self.live = live
-        admission = AdmissionExecutor(
+        self.admission = admission = AdmissionExecutor(
             settings.threads,
             settings.max_concurrent_rpcs,
             settings.default_deadline_seconds,
@@ -91,13 +91,11 @@ class EarmarkServer:
         what the main port does, drain included."""
         if not settings.health_address:
             return None, None
-        # Readers and a read deadline here too: one probe that never sends its message
-        # must not hold the port's only thread.
-        readers = AdmissionExecutor(
-            1, HEALTH_PORT_CALLS, settings.default_deadline_seconds, record_stalled_call
-        )
+        # The same admission here: one probe that never sends its message must not hold
+        # the port's only thread.
+        pool = AdmissionExecutor(1, HEALTH_PORT_CALLS, settings.default_deadline_seconds, record_stalled_call)
         server = grpc.server(
-            readers,
+            pool,
             maximum_concurrent_rpcs=HEALTH_PORT_CALLS,
             options=[("grpc.so_reuseport", 1 if settings.reuse_port else 0)],
         )

@@ -9,7 +9,9 @@ may take to send its message.
   done-callback releases each one however the call ends. The interceptor, which grpcio
   runs just before that hand-over, checks `full()` and turns a call past the limit into a
   refusal. Refusals run on a thread of their own, so they are answered at once.
-- **EARMARK_THREADS threads, plus one for each call stuck waiting for its message.**
+- **EARMARK_THREADS threads, plus one for each call stuck waiting for its message, and
+  one for each open stream (reflection, Health/Watch), which holds its thread for as long
+  as it is open.**
   grpcio's sync server reads a unary request on the pool thread that will run the
   handler, waiting with no timeout (`_unary_request` in grpc/_server.py): two clients
   that send headers and never a message used to hold both threads, and every other call
@@ -42,9 +44,10 @@ from grpc._cython import cygrpc
 _REFUSAL = "_earmark_refusal"
 _EXEMPT = "_earmark_exempt_from_permits"
 METHOD_ATTRIBUTE = "_earmark_method"  # set by the interceptor on each call's behaviour
-# grpcio's in-pool runners for calls with one request message; their arguments are
-# (rpc_event, state, behavior, argument_thunk, request_deserializer, response_serializer).
-# Only unary responses take a permit: a response stream (Health/Watch) may last for hours.
+# grpcio's in-pool runners; their arguments are (rpc_event, state, behavior,
+# argument_thunk, request_deserializer, response_serializer). A unary response is read
+# under the watchdog and run under a permit; a response stream (Health/Watch, reflection)
+# may last for hours, so it gets a thread of its own instead.
 _UNARY_RUNNER = grpc_server._unary_response_in_pool
 _ONE_MESSAGE_RUNNERS = (_UNARY_RUNNER, grpc_server._stream_response_in_pool)
 STUCK_SECONDS = 0.02  # a normal request's message is in within microseconds
@@ -83,8 +86,12 @@ class AdmissionExecutor(futures.Executor):
         self._workers = 0
         self._idle = 0
         self._wanted = threads
+        self._stuck = 0  # calls holding a thread while they wait for their message
+        self._streams = 0  # streaming calls (reflection, Health/Watch) holding a thread
         self._closed = False
-        self._watchdog = ReadWatchdog(read_timeout, on_stalled, self.evaluation, self._set_stuck)
+        self._watchdog = ReadWatchdog(
+            read_timeout, on_stalled, self.evaluation, self._set_stuck, self._stream
+        )
 
     def full(self) -> bool:
         return self._held >= self.limit
@@ -113,7 +120,15 @@ class AdmissionExecutor(futures.Executor):
     def _set_stuck(self, stuck: int) -> None:
         """Called by the watchdog: this many calls hold a thread waiting for a message."""
         with self._lock:
-            self._wanted = min(self._threads + stuck, self.limit)
+            self._stuck = stuck
+            self._wanted = min(self._threads + self._stuck + self._streams, self.limit)
+        self._top_up()
+
+    def _stream(self, change: int) -> None:
+        """A streaming call started (+1) or ended (-1) on a thread it holds while open."""
+        with self._lock:
+            self._streams += change
+            self._wanted = min(self._threads + self._stuck + self._streams, self.limit)
         self._top_up()
 
     def _top_up(self) -> None:
@@ -179,11 +194,13 @@ class ReadWatchdog:
         on_stalled: OnStalled | None,
         permits: threading.Semaphore,
         on_stuck: Callable[[int], None],
+        on_stream: Callable[[int], None],
     ) -> None:
         self.timeout = timeout
         self._on_stalled = on_stalled
         self._permits = permits
         self._on_stuck = on_stuck
+        self._on_stream = on_stream
         self._lock = threading.Lock()
         self._waiting: dict[int, _Reading] = {}  # in the order the calls started to wait
         self._stop = threading.Event()
@@ -194,9 +211,11 @@ class ReadWatchdog:
         """grpcio's runner arguments, with the request read watched and, once the message is
         in, the rest of the call run under an evaluation permit."""
         if len(args) != 7 or args[0] not in _ONE_MESSAGE_RUNNERS:
-            return args  # streamed requests are read as the handler iterates them
+            return args
         runner, rpc_event, state, behavior, read, deserializer, serializer = args
-        takes_permit = runner is _UNARY_RUNNER and not getattr(behavior, _EXEMPT, False)
+        if runner is not _UNARY_RUNNER:  # a stream: it holds its thread while open
+            return (self._streaming(runner), rpc_event, state, behavior, read, deserializer, serializer)
+        takes_permit = not getattr(behavior, _EXEMPT, False)
         method = getattr(behavior, METHOD_ATTRIBUTE, "")
         held = False
 
@@ -223,6 +242,16 @@ class ReadWatchdog:
                     self._permits.release()
 
         return (run_then_release, rpc_event, state, behavior, read_watched, deserializer, serializer)
+
+    def _streaming(self, runner: Callable[..., Any]) -> Callable[..., Any]:
+        def run_as_stream(*runner_args: Any) -> Any:
+            self._on_stream(1)
+            try:
+                return runner(*runner_args)
+            finally:
+                self._on_stream(-1)
+
+        return run_as_stream
 
     def _run(self) -> None:
         reported = 0

@@ -98,6 +98,24 @@ def _tolerant(deserialize: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
     return tolerant
 
 
+def _refused_stream(handler: grpc.RpcMethodHandler, message: str) -> grpc.RpcMethodHandler:
+    """A streaming handler of the same shape that answers RESOURCE_EXHAUSTED at once: an
+    open stream holds a thread, so streams count against the limit like any call."""
+
+    def refuse(_request: Any, context: grpc.ServicerContext) -> Any:
+        context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, message)
+
+    codecs = {
+        "request_deserializer": handler.request_deserializer,
+        "response_serializer": handler.response_serializer,
+    }
+    if handler.unary_stream is not None:
+        return grpc.unary_stream_rpc_method_handler(mark_refusal(refuse), **codecs)
+    if handler.stream_stream is not None:
+        return grpc.stream_stream_rpc_method_handler(mark_refusal(refuse), **codecs)
+    return grpc.stream_unary_rpc_method_handler(mark_refusal(refuse), **codecs)
+
+
 class CallInterceptor(grpc.ServerInterceptor):
     """Wraps unary RPCs: binds the request id, logs one line, maps errors to statuses,
     refuses calls past the admission limit (see admission.py), and refuses a response too
@@ -108,18 +126,23 @@ class CallInterceptor(grpc.ServerInterceptor):
         self._max_response_bytes = max_response_bytes
         self._deserializers: dict[str, Callable[[bytes], Any]] = {}
 
-    def _refuse(self, _request: Any, _context: grpc.ServicerContext) -> Any:
-        raise Overloaded(
+    def _limit_message(self) -> str:
+        return (
             f"the server already holds EARMARK_MAX_CONCURRENT_RPCS={self._admission.limit} calls;"
             " retry with backoff"
         )
 
+    def _refuse(self, _request: Any, _context: grpc.ServicerContext) -> Any:
+        raise Overloaded(self._limit_message())
+
     def intercept_service(self, continuation: Callable[[Any], Any], handler_call_details: Any) -> Any:
         handler = continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None:
-            return handler  # streaming (reflection): passed through untouched, never refused
-        method = handler_call_details.method
+        if handler is None:
+            return None
         refusing = self._admission.full()
+        if handler.unary_unary is None:  # streams (reflection, Health/Watch): refused, else untouched
+            return _refused_stream(handler, self._limit_message()) if refusing else handler
+        method = handler_call_details.method
         behaviour = self._refuse if refusing else handler.unary_unary
         deserialize = self._deserializers.get(method)
         if deserialize is None and handler.request_deserializer is not None:

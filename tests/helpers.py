@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from google.protobuf import struct_pb2
@@ -123,3 +124,34 @@ class SlowEvaluator(FailingEvaluator):
         self.started.set()
         time.sleep(self.seconds)
         return self._real.evaluate(subject)  # type: ignore[arg-type]
+
+
+# ---- hostile rule files, shared by the limit, file and soak tests -----------------------
+
+
+def probe_rule(rule_id: str, when: str, then: str = "scores: {music: 1}") -> str:
+    """One rule, as YAML in a rule file's `rules:` list, with `when` on one line."""
+    return f"  - id: {rule_id}\n    description: probe\n    when:\n      {when}\n    then:\n      {then}\n"
+
+
+def alias_bomb(levels: int, width: int) -> str:
+    """A YAML file whose aliases expand to width**levels values."""
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    for level in range(1, levels):
+        lines.append(f"a{level}: &a{level} [" + ", ".join([f"*a{level - 1}"] * width) + "]")
+    return "\n".join(lines) + "\nrules: []\n"
+
+
+WIDE_ANY = "any:\n" + "".join(f"        - weight_g: {{at_least: {i}}}\n" for i in range(512))
+LONG_ONE_OF = "price_usd: [" + ", ".join(str(i) for i in range(600)) + "]"
+MANY_CERTIFICATIONS = "certifications: {contains_any: [" + ", ".join(f"c{i}" for i in range(600)) + "]}"
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 20) -> bool:
+    """Poll `condition` until it holds (True) or `seconds` pass (False)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False

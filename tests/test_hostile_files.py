@@ -16,7 +16,7 @@ from earmark.rulepack.loader import load_pack
 from earmark.rulepack.model import Attribute, AttributeTest, AttrType
 from earmark.rulepack.source import MAX_FILE_BYTES
 
-from helpers import rss_bytes
+from helpers import alias_bomb, rss_bytes
 
 
 def _problems(pack: Path) -> list:
@@ -25,16 +25,9 @@ def _problems(pack: Path) -> list:
     return caught.value.problems
 
 
-def _alias_bomb(levels: int, width: int) -> str:
-    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
-    for level in range(1, levels):
-        lines.append(f"a{level}: &a{level} [" + ", ".join([f"*a{level - 1}"] * width) + "]")
-    return "\n".join(lines) + "\nrules: []\n"
-
-
 def test_an_alias_bomb_is_refused_at_once(pack_copy: Path) -> None:
     """9 levels of 9 aliases in about 500 bytes used to hang check, test and serve."""
-    bomb = _alias_bomb(9, 9)
+    bomb = alias_bomb(9, 9)
     assert len(bomb) < 600
     (pack_copy / "zz-bomb.yaml").write_text(bomb)
     started = time.monotonic()

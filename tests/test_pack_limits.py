@@ -24,13 +24,9 @@ from earmark.rulepack.loader import load_pack
 from earmark.rulepack.model import AnyOf, Attribute, AttributeTest, AttrType, Condition, Rule
 from earmark.rulepack.patterns import MARK, MARK_FIELD, SENTINEL, field_name, translate
 
-from helpers import make_pack
+from helpers import LONG_ONE_OF, MANY_CERTIFICATIONS, WIDE_ANY, make_pack, probe_rule
 
 CHECK_SECONDS = 60  # a regression would hang forever; this turns it into a failure
-
-
-def _rule(rule_id: str, when: str, then: str = "scores: {music: 1}") -> str:
-    return f"  - id: {rule_id}\n    description: probe\n    when:\n      {when}\n    then:\n      {then}\n"
 
 
 def _check(pack: Path, body: str) -> tuple[int, str, float]:
@@ -46,26 +42,23 @@ def _check(pack: Path, body: str) -> tuple[int, str, float]:
     return done.returncode, done.stdout + done.stderr, time.monotonic() - started
 
 
-WIDE_ANY = "any:\n" + "".join(f"        - weight_g: {{at_least: {i}}}\n" for i in range(512))
-LONG_ONE_OF = "price_usd: [" + ", ".join(str(i) for i in range(600)) + "]"
-MANY_CERTIFICATIONS = "certifications: {contains_any: [" + ", ".join(f"c{i}" for i in range(600)) + "]}"
-
-
 @pytest.mark.parametrize(
     ("body", "code", "line"),
     [
-        (_rule("zz-wide", WIDE_ANY), "too-many-alternatives", 2),
-        (_rule("zz-one-of", LONG_ONE_OF), "too-many-alternatives", 2),
-        (_rule("zz-list", MANY_CERTIFICATIONS), "too-many-alternatives", 2),
+        (probe_rule("zz-wide", WIDE_ANY), "too-many-alternatives", 2),
+        (probe_rule("zz-one-of", LONG_ONE_OF), "too-many-alternatives", 2),
+        (probe_rule("zz-list", MANY_CERTIFICATIONS), "too-many-alternatives", 2),
         # 70 overlapping thresholds: one product meets them all (engine error 303 at assert).
         (
-            "".join(_rule(f"zz-tier-{i}", f"battery_hours: {{at_least: {1000 + i}}}") for i in range(70)),
+            "".join(
+                probe_rule(f"zz-tier-{i}", f"battery_hours: {{at_least: {1000 + i}}}") for i in range(70)
+            ),
             "too-many-matches",
             None,
         ),
         # 300 rules with one identical condition (engine error 108).
         (
-            "".join(_rule(f"zz-same-{i}", "weight_g: {at_least: 123}") for i in range(300)),
+            "".join(probe_rule(f"zz-same-{i}", "weight_g: {at_least: 123}") for i in range(300)),
             "too-many-identical-rules",
             2 + 100 * 6,
         ),
@@ -87,7 +80,7 @@ def test_a_pack_past_an_engine_limit_is_refused_at_the_rule_in_seconds(
 
 
 def test_five_thousand_rules_are_refused_naming_the_rule_past_the_limit(pack_copy: Path) -> None:
-    body = "".join(_rule(f"zz-r{i}", f"weight_g: {i}") for i in range(5000))
+    body = "".join(probe_rule(f"zz-r{i}", f"weight_g: {i}") for i in range(5000))
     returncode, output, _ = _check(pack_copy, body)
     assert 1 == returncode
     assert "error[too-many-rules]" in output and "at most 1000" in output
@@ -95,7 +88,7 @@ def test_five_thousand_rules_are_refused_naming_the_rule_past_the_limit(pack_cop
 
 
 def test_the_overlap_message_names_the_attribute_in_plain_words(pack_copy: Path) -> None:
-    body = "".join(_rule(f"zz-tier-{i}", f"battery_hours: {{at_least: {1000 + i}}}") for i in range(70))
+    body = "".join(probe_rule(f"zz-tier-{i}", f"battery_hours: {{at_least: {1000 + i}}}") for i in range(70))
     (pack_copy / "zz-limit.yaml").write_text("rules:\n" + body)
     with pytest.raises(PackError) as caught:
         load_pack(pack_copy)
@@ -109,7 +102,7 @@ def test_the_overlap_message_names_the_attribute_in_plain_words(pack_copy: Path)
 def test_tests_that_exclude_each_other_do_not_add_up(pack_copy: Path) -> None:
     """70 rules on one attribute are fine when no product can meet two of them ("is" tests
     with different values), unlike 70 thresholds (above)."""
-    body = "".join(_rule(f"zz-weight-{i}", f"weight_g: {100 + i}") for i in range(70))
+    body = "".join(probe_rule(f"zz-weight-{i}", f"weight_g: {100 + i}") for i in range(70))
     (pack_copy / "zz-limit.yaml").write_text("rules:\n" + body)
     evaluator = Evaluator.from_directory(pack_copy)
     assert 73 + 70 == len(evaluator.pack.rules)
@@ -121,7 +114,7 @@ def test_a_rule_nesting_too_many_groups_is_refused(pack_copy: Path) -> None:
         f"        - all: [{{weight_g: {{at_least: {i}}}}}, {{price_usd: {{at_most: {i}}}}}]\n"
         for i in range(14)
     )
-    (pack_copy / "zz-limit.yaml").write_text("rules:\n" + _rule("zz-nested", groups))
+    (pack_copy / "zz-limit.yaml").write_text("rules:\n" + probe_rule("zz-nested", groups))
     with pytest.raises(PackError) as caught:
         load_pack(pack_copy)
     assert ["rule-too-complex"] == [p.code for p in caught.value.problems]
@@ -139,7 +132,7 @@ def test_a_rule_nesting_too_many_groups_is_refused(pack_copy: Path) -> None:
 def test_values_the_engine_would_mangle_are_refused(pack_copy: Path, when: str, code: str) -> None:
     """json.dumps writes 1e-05 and 1e+300, which durable_rules refuses (error 204), and it
     compares long strings by prefix only."""
-    (pack_copy / "zz-limit.yaml").write_text("rules:\n" + _rule("zz-value", when))
+    (pack_copy / "zz-limit.yaml").write_text("rules:\n" + probe_rule("zz-value", when))
     with pytest.raises(PackError) as caught:
         load_pack(pack_copy)
     assert [code] == [p.code for p in caught.value.problems]
@@ -284,7 +277,7 @@ def test_a_rule_with_thousands_of_conditions_is_checked_without_crashing(pack_co
     stack bound used to walk it recursively and crash `check` with a RecursionError. The
     engine itself takes such a chain, so the pack loads."""
     chain = "all:\n" + "".join(f"        - weight_g: {{at_least: {i}}}\n" for i in range(3000))
-    (pack_copy / "zz-limit.yaml").write_text("rules:\n" + _rule("zz-long", chain))
+    (pack_copy / "zz-limit.yaml").write_text("rules:\n" + probe_rule("zz-long", chain))
     evaluator = Evaluator.from_directory(pack_copy)
     assert "zz-long" in evaluator.pack.rules_by_id
     evaluator.close()

@@ -26,7 +26,7 @@ from earmark.v1 import earmark_pb2_grpc
 from earmark.validation import Subject
 
 from conftest import start_server
-from helpers import evaluate_request, rss_bytes
+from helpers import evaluate_request, rss_bytes, wait_for
 
 BOOM_ONLY = {"mic": "boom"}
 
@@ -270,15 +270,6 @@ def test_an_unexpected_error_while_reloading_keeps_the_last_pack(
     assert 1 == live.status.reloads_failed
 
 
-def _wait_for(condition, seconds: float = 20) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 @pytest.mark.parametrize("how", ["removed", "moved away"])
 def test_the_watcher_reattaches_when_its_directory_comes_back(pack_copy: Path, how: str) -> None:
     """After `rm -rf` or `mv` of the rules directory and a restore of a changed pack, the
@@ -287,7 +278,7 @@ def test_the_watcher_reattaches_when_its_directory_comes_back(pack_copy: Path, h
     stop = threading.Event()
     Reloader(live, pack_copy).watch(stop)
     try:
-        assert _wait_for(lambda: live.status.watching)
+        assert wait_for(lambda: live.status.watching)
         before, _ = _meetings(live, BOOM_ONLY)
         backup = pack_copy.with_name("backup")
         shutil.copytree(pack_copy, backup)
@@ -295,12 +286,12 @@ def test_the_watcher_reattaches_when_its_directory_comes_back(pack_copy: Path, h
             shutil.rmtree(pack_copy)
         else:
             pack_copy.rename(pack_copy.with_name("old"))
-        assert _wait_for(lambda: not live.status.watching)
+        assert wait_for(lambda: not live.status.watching)
         assert "the rules directory was" in live.status.watch_problem
         assert live.status.watch_stopped_at is not None
         _set_boom_meetings(backup, 28)
         backup.rename(pack_copy)  # the restore, with a change in it
-        assert _wait_for(lambda: _meetings(live, BOOM_ONLY)[0] != before)
+        assert wait_for(lambda: _meetings(live, BOOM_ONLY)[0] != before)
         assert live.status.watching and "" == live.status.watch_problem
     finally:
         stop.set()

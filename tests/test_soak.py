@@ -13,8 +13,6 @@ from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from test_hostile_files import _alias_bomb
-from test_pack_limits import LONG_ONE_OF, WIDE_ANY, _rule
 
 from earmark.config import Settings
 from earmark.live import LivePack
@@ -22,7 +20,15 @@ from earmark.reload import Reloader, load_checked
 from earmark.server import EarmarkServer
 from earmark.v1 import earmark_pb2_grpc
 
-from helpers import BOOM_GAMING_HEADSET, evaluate_request, rss_bytes
+from helpers import (
+    BOOM_GAMING_HEADSET,
+    LONG_ONE_OF,
+    WIDE_ANY,
+    alias_bomb,
+    evaluate_request,
+    probe_rule,
+    rss_bytes,
+)
 
 ROUNDS = 2
 RSS_GROWTH_BOUND = 80 * 1024**2
@@ -38,15 +44,16 @@ def _sparse(path: Path) -> None:
 
 
 BAD_PACKS: dict[str, Callable[[Path], None]] = {
-    "any-of-512": _write("rules:\n" + _rule("zz-wide", WIDE_ANY)),
-    "one-of-600": _write("rules:\n" + _rule("zz-one-of", LONG_ONE_OF)),
+    "any-of-512": _write("rules:\n" + probe_rule("zz-wide", WIDE_ANY)),
+    "one-of-600": _write("rules:\n" + probe_rule("zz-one-of", LONG_ONE_OF)),
     "70-tiers": _write(
-        "rules:\n" + "".join(_rule(f"zz-t{i}", f"battery_hours: {{at_least: {1000 + i}}}") for i in range(70))
+        "rules:\n"
+        + "".join(probe_rule(f"zz-t{i}", f"battery_hours: {{at_least: {1000 + i}}}") for i in range(70))
     ),
     "300-identical": _write(
-        "rules:\n" + "".join(_rule(f"zz-s{i}", "weight_g: {at_least: 123}") for i in range(300))
+        "rules:\n" + "".join(probe_rule(f"zz-s{i}", "weight_g: {at_least: 123}") for i in range(300))
     ),
-    "alias-bomb": _write(_alias_bomb(9, 9)),
+    "alias-bomb": _write(alias_bomb(9, 9)),
     "fifo": lambda path: os.mkfifo(path),
     "sparse-2gb": _sparse,
 }

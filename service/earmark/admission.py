@@ -10,8 +10,8 @@ may take to send its message.
   runs just before that hand-over, checks `full()` and turns a call past the limit into a
   refusal. Refusals run on a thread of their own, so they are answered at once.
 - **EARMARK_THREADS threads, plus one for each call stuck waiting for its message, and
-  one for each open stream (reflection, Health/Watch), which holds its thread for as long
-  as it is open.**
+  one for each open stream (reflection), which holds its thread for as long as it is
+  open.**
   grpcio's sync server reads a unary request on the pool thread that will run the
   handler, waiting with no timeout (`_unary_request` in grpc/_server.py): two clients
   that send headers and never a message used to hold both threads, and every other call
@@ -71,7 +71,8 @@ def mark_refusal(behaviour: Callable[..., Any]) -> Callable[..., Any]:
 
 class AdmissionExecutor(futures.Executor):
     """The server's thread pool: counts the calls it holds, and grows by a thread for each
-    call stuck waiting for its message, which the read watchdog cancels in time."""
+    call stuck waiting for its message (which the read watchdog cancels in time) and for
+    each open stream."""
 
     def __init__(
         self, threads: int, limit: int, read_timeout: float, on_stalled: OnStalled | None = None
@@ -87,7 +88,7 @@ class AdmissionExecutor(futures.Executor):
         self._idle = 0
         self._wanted = threads
         self._stuck = 0  # calls holding a thread while they wait for their message
-        self._streams = 0  # streaming calls (reflection, Health/Watch) holding a thread
+        self._streams = 0  # open streams holding a thread (reflection; grpcio serves Watch without one)
         self._closed = False
         self._watchdog = ReadWatchdog(
             read_timeout, on_stalled, self.evaluation, self._set_stuck, self._stream
@@ -98,7 +99,8 @@ class AdmissionExecutor(futures.Executor):
 
     @property
     def workers(self) -> int:
-        """Threads the pool runs now: EARMARK_THREADS, plus one per call stuck reading."""
+        """Threads the pool runs now: EARMARK_THREADS, plus one per call stuck reading its
+        message or holding a stream open (spares leave after IDLE_SECONDS)."""
         return self._workers
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> futures.Future[Any]:

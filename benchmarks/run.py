@@ -29,12 +29,12 @@ import durable_rules_engine
 import grpc
 from google.protobuf import struct_pb2
 
+from earmark.authoring.impact import CatalogProduct, compare, read_catalog
 from earmark.config import BUNDLED_RULES
-from earmark.evaluation import Evaluator
-from earmark.impact import CatalogProduct, compare, read_catalog
+from earmark.evaluation.evaluator import Evaluator
+from earmark.evaluation.validation import Subject
 from earmark.v1 import earmark_pb2 as pb
 from earmark.v1 import earmark_pb2_grpc
-from earmark.validation import Subject
 
 HERE = Path(__file__).resolve().parent
 CATALOG = HERE.parent / "examples" / "catalog.jsonl"

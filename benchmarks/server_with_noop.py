@@ -15,13 +15,13 @@ import threading
 import grpc
 
 from earmark.config import load_settings
-from earmark.evaluation import Evaluator
-from earmark.live import LivePack
+from earmark.evaluation.evaluator import Evaluator
+from earmark.evaluation.validation import Subject
 from earmark.logs import configure_logging
-from earmark.responses import verdict_message
-from earmark.server import EarmarkServer
+from earmark.server.grpc_server import EarmarkServer
+from earmark.server.live import LivePack
+from earmark.server.wire import verdict_message
 from earmark.v1 import earmark_pb2 as pb
-from earmark.validation import Subject
 
 
 def _noop(request: pb.EvaluateRequest, context: grpc.ServicerContext) -> pb.EvaluateResponse:

@@ -10,9 +10,9 @@ import grpc
 import pytest
 
 from earmark.config import BUNDLED_RULES, Settings
-from earmark.evaluation import Evaluator
-from earmark.live import LivePack
-from earmark.server import EarmarkServer
+from earmark.evaluation.evaluator import Evaluator
+from earmark.server.grpc_server import EarmarkServer
+from earmark.server.live import LivePack
 from earmark.v1 import earmark_pb2_grpc
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from google.protobuf import struct_pb2
 
-from earmark.evaluation import Evaluator
+from earmark.evaluation.evaluator import Evaluator
 from earmark.v1 import earmark_pb2 as pb
 
 BOOM_GAMING_HEADSET: dict[str, Any] = {

@@ -7,8 +7,8 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from earmark.evaluation import Evaluator
-from earmark.examples import run_examples
+from earmark.evaluation.evaluator import Evaluator
+from earmark.evaluation.examples import run_examples
 from earmark.v1 import earmark_pb2 as pb
 
 from conftest import RunningServer

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from earmark.engine import MAX_LIVE_SIDS, CompiledRules, _SidPool, fnv1a_32
 from earmark.errors import EngineFailure
+from earmark.evaluation.engine import MAX_LIVE_SIDS, CompiledRules, _SidPool, fnv1a_32
 from earmark.rulepack.analysis import holds
 from earmark.rulepack.model import AllOf, AnyOf, Attribute, AttributeTest, AttrType, Condition, Not
 from earmark.rulepack.patterns import translate

@@ -7,8 +7,8 @@ from dataclasses import replace
 import pytest
 
 from earmark.config import BUNDLED_RULES
-from earmark.evaluation import Evaluator
-from earmark.examples import CaseResult, run_case, run_examples
+from earmark.evaluation.evaluator import Evaluator
+from earmark.evaluation.examples import CaseResult, run_case, run_examples
 from earmark.rulepack.loader import load_pack
 
 CASES = load_pack(BUNDLED_RULES).examples

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from earmark.errors import PackError
-from earmark.evaluation import Evaluator
+from earmark.evaluation.evaluator import Evaluator
 
 from conftest import RunningServer
 from helpers import rss_bytes

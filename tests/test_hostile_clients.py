@@ -16,8 +16,8 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from prometheus_client import REGISTRY
 from structlog.testing import capture_logs
 
-from earmark.evaluation import Evaluator
-from earmark.live import LivePack
+from earmark.evaluation.evaluator import Evaluator
+from earmark.server.live import LivePack
 from earmark.v1 import earmark_pb2 as pb
 
 from conftest import RunningServer, start_server

@@ -13,8 +13,8 @@ from pathlib import Path
 from ruamel.yaml import YAML
 
 from earmark.config import BUNDLED_RULES
-from earmark.live import LivePack
-from earmark.reload import Reloader, load_checked
+from earmark.server.live import LivePack
+from earmark.server.reload import Reloader, load_checked
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFESTS = ROOT / "deploy" / "kubernetes"

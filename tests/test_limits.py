@@ -9,8 +9,8 @@ import grpc
 import pytest
 from prometheus_client import REGISTRY
 
-from earmark.evaluation import Evaluator
-from earmark.live import LivePack
+from earmark.evaluation.evaluator import Evaluator
+from earmark.server.live import LivePack
 from earmark.v1 import earmark_pb2 as pb
 
 from conftest import start_server

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from earmark.errors import PackError
-from earmark.evaluation import Evaluator
+from earmark.evaluation.evaluator import Evaluator
 from earmark.rulepack import network
 from earmark.rulepack.loader import load_pack
 from earmark.rulepack.model import AnyOf, Attribute, AttributeTest, AttrType, Condition, Rule

@@ -16,14 +16,14 @@ import pytest
 from test_cli import _free_port, _serve, _wait_serving
 
 from earmark.config import BUNDLED_RULES
-from earmark.engine import CompiledRules
-from earmark.evaluation import Evaluator
-from earmark.live import LivePack
-from earmark.reload import Reloader, load_checked
+from earmark.evaluation.engine import CompiledRules
+from earmark.evaluation.evaluator import Evaluator
+from earmark.evaluation.validation import Subject
 from earmark.rulepack.loader import load_pack
+from earmark.server.live import LivePack
+from earmark.server.reload import Reloader, load_checked
 from earmark.v1 import earmark_pb2 as pb
 from earmark.v1 import earmark_pb2_grpc
-from earmark.validation import Subject
 
 from conftest import start_server
 from helpers import evaluate_request, rss_bytes, wait_for
@@ -263,7 +263,7 @@ def test_an_unexpected_error_while_reloading_keeps_the_last_pack(
     def disk_error(directory: Path) -> Evaluator:
         raise OSError("input/output error")
 
-    monkeypatch.setattr("earmark.reload.load_checked", disk_error)  # a fake at the boundary
+    monkeypatch.setattr("earmark.server.reload.load_checked", disk_error)  # a fake at the boundary
     assert not reloader.reload("test")
     assert version == _meetings(live, BOOM_ONLY)[0]
     assert "reload failed: input/output error" == live.status.last_reload_error

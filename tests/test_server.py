@@ -11,8 +11,8 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from earmark.errors import EngineFailure
-from earmark.evaluation import Evaluator
-from earmark.live import LivePack
+from earmark.evaluation.evaluator import Evaluator
+from earmark.server.live import LivePack
 from earmark.v1 import earmark_pb2 as pb
 
 from conftest import RunningServer, start_server

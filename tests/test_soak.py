@@ -15,9 +15,9 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from earmark.config import Settings
-from earmark.live import LivePack
-from earmark.reload import Reloader, load_checked
-from earmark.server import EarmarkServer
+from earmark.server.grpc_server import EarmarkServer
+from earmark.server.live import LivePack
+from earmark.server.reload import Reloader, load_checked
 from earmark.v1 import earmark_pb2_grpc
 
 from helpers import (

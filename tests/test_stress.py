@@ -7,9 +7,9 @@ from __future__ import annotations
 import random
 import threading
 
-from earmark.evaluation import Evaluator
-from earmark.examples import run_examples
-from earmark.validation import Subject
+from earmark.evaluation.evaluator import Evaluator
+from earmark.evaluation.examples import run_examples
+from earmark.evaluation.validation import Subject
 
 from helpers import rss_bytes
 

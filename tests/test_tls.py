@@ -15,9 +15,9 @@ from test_cli import _free_port
 from earmark.cli import main
 from earmark.config import load_settings
 from earmark.errors import ConfigError
-from earmark.evaluation import Evaluator
-from earmark.live import LivePack
-from earmark.server import EarmarkServer, check_health
+from earmark.evaluation.evaluator import Evaluator
+from earmark.server.grpc_server import EarmarkServer, check_health
+from earmark.server.live import LivePack
 from earmark.v1 import earmark_pb2_grpc
 
 from helpers import evaluate_request

@@ -8,8 +8,8 @@ import math
 import pytest
 
 from earmark.errors import InvalidArgument
-from earmark.evaluation import Evaluator
-from earmark.validation import struct_values
+from earmark.evaluation.evaluator import Evaluator
+from earmark.evaluation.validation import struct_values
 
 from helpers import struct
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from earmark.evaluation import Evaluator
-from earmark.validation import Subject
-from earmark.verdict import FIT, format_value
+from earmark.evaluation.evaluator import Evaluator
+from earmark.evaluation.validation import Subject
+from earmark.evaluation.verdict import FIT, format_value
 
 from helpers import ANC_HEADPHONES, BOOM_GAMING_HEADSET
 

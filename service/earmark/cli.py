@@ -14,17 +14,17 @@ import click
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from earmark.authoring.explain import breakdown, render
+from earmark.authoring.impact import compare, read_catalog
+from earmark.authoring.impact import render as render_impact
 from earmark.config import BUNDLED_RULES, load_settings
 from earmark.errors import ConfigError, InvalidArgument, PackError, Problem
-from earmark.evaluation import Evaluator
-from earmark.examples import run_examples, unexercised_rules
-from earmark.explain import breakdown, render
-from earmark.impact import compare, read_catalog
-from earmark.impact import render as render_impact
+from earmark.evaluation.evaluator import Evaluator
+from earmark.evaluation.examples import run_examples, unexercised_rules
+from earmark.evaluation.validation import Subject
 from earmark.logs import configure_logging
-from earmark.server import check_health, serve
-from earmark.supervisor import Supervisor
-from earmark.validation import Subject
+from earmark.server.grpc_server import check_health, serve
+from earmark.server.supervisor import Supervisor
 
 PACK_DIR = click.argument(
     "pack_dir", required=False, default=str(BUNDLED_RULES), type=click.Path(file_okay=False, path_type=Path)

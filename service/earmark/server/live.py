@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from earmark.errors import PackUnavailable, clip
-from earmark.evaluation import Evaluator
+from earmark.evaluation.evaluator import Evaluator
 
 MAX_RELOAD_ERROR = 8192  # characters: DescribeRules must stay small whatever a pack holds
 

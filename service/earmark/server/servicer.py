@@ -9,11 +9,11 @@ from typing import Any
 import grpc
 import structlog
 
-from earmark import metrics
 from earmark.errors import CallCancelled, DeadlineExceeded, EarmarkError, InvalidArgument
-from earmark.evaluation import Evaluator
-from earmark.live import LivePack
-from earmark.responses import describe_message, error_message, fill_verdict, verdict_message
+from earmark.evaluation.evaluator import Evaluator
+from earmark.server import metrics
+from earmark.server.live import LivePack
+from earmark.server.wire import describe_message, error_message, fill_verdict, verdict_message
 from earmark.v1 import earmark_pb2 as pb
 from earmark.v1 import earmark_pb2_grpc
 

@@ -6,10 +6,10 @@ import operator
 from dataclasses import dataclass
 
 from earmark.errors import EarmarkError
-from earmark.evaluation import Evaluator
+from earmark.evaluation.evaluator import Evaluator
+from earmark.evaluation.validation import Subject
+from earmark.evaluation.verdict import FIT, Verdict
 from earmark.rulepack.model import ExampleCase, Rule, ScoreExpectation
-from earmark.validation import Subject
-from earmark.verdict import FIT, Verdict
 
 _OPERATORS = {">=": operator.ge, "<=": operator.le, "==": operator.eq, ">": operator.gt, "<": operator.lt}
 

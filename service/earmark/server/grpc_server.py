@@ -12,20 +12,20 @@ import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from earmark import metrics
-from earmark.admission import AdmissionExecutor
 from earmark.config import Settings
 from earmark.errors import PackError, PackUnavailable
-from earmark.interceptors import CallInterceptor, record_stalled_call
-from earmark.live import LivePack
-from earmark.reload import Reloader, load_checked
-from earmark.servicer import EarmarkServicer
+from earmark.server import metrics
+from earmark.server.admission import AdmissionExecutor
+from earmark.server.interceptors import CallInterceptor, record_stalled_call
+from earmark.server.live import LivePack
+from earmark.server.reload import Reloader, load_checked
+from earmark.server.servicer import EarmarkServicer
 from earmark.v1 import earmark_pb2, earmark_pb2_grpc
 
 SERVICE_NAME = earmark_pb2.DESCRIPTOR.services_by_name["Earmark"].full_name
 HEALTH_PORT_CALLS = 16  # probes held at once on the health-only port
 
-log = structlog.get_logger("earmark.server")
+log = structlog.get_logger("earmark.server.grpc_server")
 
 
 def server_credentials(settings: Settings) -> grpc.ServerCredentials | None:

@@ -14,13 +14,13 @@ from pathlib import Path
 import structlog
 import watchfiles
 
-from earmark import metrics
 from earmark.errors import MAX_REPORTED_PROBLEMS, PackError, PackUnavailable, Problem, clip
-from earmark.evaluation import Evaluator
-from earmark.examples import run_examples
-from earmark.live import LivePack
+from earmark.evaluation.evaluator import Evaluator
+from earmark.evaluation.examples import run_examples
+from earmark.server import metrics
+from earmark.server.live import LivePack
 
-log = structlog.get_logger("earmark.reload")
+log = structlog.get_logger("earmark.server.reload")
 WATCH_CHECK_MS = 1000  # how often the watcher checks that the directory is still the same
 
 

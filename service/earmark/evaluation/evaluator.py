@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from earmark.engine import CompiledRules
 from earmark.errors import EngineFailure, PackError, Problem
+from earmark.evaluation.engine import CompiledRules
+from earmark.evaluation.validation import RequestValidator, Subject
+from earmark.evaluation.verdict import Composer, Verdict
 from earmark.rulepack.loader import MANIFEST, display_path, load_pack
 from earmark.rulepack.model import Pack
-from earmark.validation import RequestValidator, Subject
-from earmark.verdict import Composer, Verdict
 
 
 class Evaluator:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from earmark.evaluation import Evaluator
-from earmark.live import ReloadStatus
+from earmark.evaluation.evaluator import Evaluator
+from earmark.evaluation.verdict import FIT, Verdict
 from earmark.rulepack.model import Attribute, AttrType
+from earmark.server.live import ReloadStatus
 from earmark.v1 import earmark_pb2 as pb
-from earmark.verdict import FIT, Verdict
 
 _ATTR_TYPES = {
     AttrType.NUMBER: pb.Attribute.NUMBER,

@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 
 import structlog
 
-from earmark import metrics
 from earmark.config import Settings
+from earmark.server import metrics
 
-log = structlog.get_logger("earmark.supervisor")
+log = structlog.get_logger("earmark.server.supervisor")
 
 REFUSED = (1, 2)  # a worker's exit codes for a broken pack or configuration
 RESTART_BACKOFF_SECONDS = (0.5, 1, 2, 5, 10)

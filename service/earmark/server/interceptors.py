@@ -15,9 +15,9 @@ from typing import Any
 import grpc
 import structlog
 
-from earmark import metrics
-from earmark.admission import METHOD_ATTRIBUTE, AdmissionExecutor, exempt_from_permits, mark_refusal
 from earmark.errors import EarmarkError, InvalidArgument, Overloaded, ResponseTooLarge
+from earmark.server import metrics
+from earmark.server.admission import METHOD_ATTRIBUTE, AdmissionExecutor, exempt_from_permits, mark_refusal
 
 REQUEST_ID_KEY = "x-request-id"
 MAX_REQUEST_ID = 128

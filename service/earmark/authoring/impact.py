@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from earmark.errors import EarmarkError
-from earmark.evaluation import Evaluator
-from earmark.validation import Subject
-from earmark.verdict import Verdict
+from earmark.evaluation.evaluator import Evaluator
+from earmark.evaluation.validation import Subject
+from earmark.evaluation.verdict import Verdict
 
 TOP_MOVERS = 5
 

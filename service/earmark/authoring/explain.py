@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from earmark.evaluation.verdict import FIT, Verdict
 from earmark.rulepack.model import Pack, Rule
-from earmark.verdict import FIT, Verdict
 
 
 def breakdown(pack: Pack, verdict: Verdict, shopper: dict[str, Any] | None) -> dict[str, Any]:

@@ -77,9 +77,7 @@ def make_pack(rules: list[Any], specs: tuple[Any, ...], shopper: tuple[Any, ...]
     ]
     return Pack(
         name="test",
-        title="t",
         version="test-1",
-        directory=".",
         categories=(Category("c", "C", "e"),),
         default_category="c",
         use_cases=(UseCase("u", "U", "u", 50, 0),),
@@ -88,7 +86,6 @@ def make_pack(rules: list[Any], specs: tuple[Any, ...], shopper: tuple[Any, ...]
         rules=tuple(built),
         wording=wording,
         explanation_limit=300,
-        fragment_limit=90,
     )
 
 

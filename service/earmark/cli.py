@@ -93,14 +93,7 @@ def check_command(pack_dir: Path, strict: bool) -> None:
     evaluator = _load_or_exit(pack_dir)
     pack = evaluator.pack
     unexercised = [
-        Problem(
-            r.location.path,
-            r.location.line,
-            r.location.column,
-            "unexercised-rule",
-            f"no example case makes '{r.id}' fire",
-            "warning",
-        )
+        Problem(r.location, "unexercised-rule", f"no example case makes '{r.id}' fire", "warning")
         for r in unexercised_rules(evaluator, run_examples(evaluator))
     ]
     warnings = sorted([*pack.warnings, *unexercised])
@@ -222,9 +215,7 @@ def _load_or_exit(pack_dir: Path) -> Evaluator:
     try:
         return Evaluator.from_directory(pack_dir)
     except PackError as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
-        click.echo(f"{len(exc.problems)} problem(s) found", err=True)
+        click.echo(f"earmark: {exc.report(str(pack_dir))}", err=True)
         sys.exit(1)
 
 

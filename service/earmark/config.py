@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,7 +17,7 @@ from pydantic import (
     model_validator,
 )
 
-from earmark.errors import ConfigError
+from earmark.errors import ConfigError, did_you_mean, shown
 
 # The bundled pack: <repo>/rules/audio when running from a checkout.
 BUNDLED_RULES = Path(__file__).resolve().parents[2] / "rules" / "audio"
@@ -123,9 +122,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             name = prefix + str(err["loc"][0]).upper()
             if err["type"] == "extra_forbidden":
                 # A typo'd variable silently ignored is how a deploy ends up on defaults.
-                close = difflib.get_close_matches(name, known, n=1)
-                hint = f" (did you mean {close[0]}?)" if close else ""
-                lines.append(f"{name} is not a setting{hint}")
+                lines.append(f"{name} is not a setting{did_you_mean(name, known, quote='')}")
             else:
-                lines.append(f"{name}={env.get(name, '')!r}: {err['msg']}")
+                lines.append(f"{name}={shown(env.get(name, ''))}: {err['msg']}")
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None

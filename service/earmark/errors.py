@@ -1,30 +1,39 @@
-"""Every error Earmark raises, each knowing the gRPC status it becomes.
+"""Every error Earmark raises, where a problem sits, and the one mapping to a status.
 
-    EarmarkError                  base; .status is the gRPC code a client sees
+    EarmarkError                  base of what a client can meet; .status names its gRPC code
     ├── InvalidArgument           a request breaks the pack's vocabulary or a limit
     ├── PackUnavailable           no rule pack is live yet
-    ├── DeadlineExceeded          a batch ran past its deadline
+    ├── DeadlineExceeded          a call ran past its deadline
     ├── CallCancelled             a batch's client went away
     ├── Overloaded                past EARMARK_MAX_CONCURRENT_RPCS calls at once
     ├── ResponseTooLarge          a response over EARMARK_MAX_MESSAGE_BYTES
-    ├── EngineFailure             durable_rules returned an error code (a bug, never input)
-    └── PackError                 a rule pack cannot be loaded; carries every Problem
-    ConfigError                   an EARMARK_* setting is invalid (exit 2, never a status)
+    └── EngineFailure             durable_rules returned an error code (a bug, never input)
+    PackError                     a rule pack cannot be loaded; carries every Problem
+    TemplateSyntaxError           a text's {placeholders} are malformed (becomes a Problem)
+    TooBigToSearch                a static analysis gave up on a condition (never reported)
+    ListenFailed                  the server cannot bind its address (exit 1)
+    ConfigError                   an EARMARK_* setting is invalid (exit 2)
 
-The interceptor turns an EarmarkError into its status; anything else becomes INTERNAL.
+`public_error` is the one place an exception becomes what a client is told: the gRPC
+interceptor uses it for calls, the batch loop for each item. This module imports nothing
+of Earmark and not grpc either, so that the rule-pack and evaluation layers, which raise
+these errors, stay free of the transport; statuses are named by their gRPC code name.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
 
-import grpc
+INTERNAL = "INTERNAL"
 
 
 class EarmarkError(Exception):
     """Base of every error that can reach a client."""
 
-    status: grpc.StatusCode = grpc.StatusCode.INTERNAL
+    status: str = INTERNAL  # a grpc.StatusCode name
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -35,49 +44,61 @@ class InvalidArgument(EarmarkError):
     """Raised when a request names a wrong type, a value outside the declared set or range,
     a missing product, or a batch over the limit. The message names the field and the value."""
 
-    status = grpc.StatusCode.INVALID_ARGUMENT
+    status = "INVALID_ARGUMENT"
 
 
 class PackUnavailable(EarmarkError):
     """Raised when a call arrives before any rule pack has been loaded."""
 
-    status = grpc.StatusCode.UNAVAILABLE
+    status = "UNAVAILABLE"
 
 
 class DeadlineExceeded(EarmarkError):
     """Raised when a call runs past its deadline: the client's, or the server's default
     for clients that set none. The message names which."""
 
-    status = grpc.StatusCode.DEADLINE_EXCEEDED
+    status = "DEADLINE_EXCEEDED"
 
 
 class CallCancelled(EarmarkError):
     """Raised when a batch's client has gone away: the rest of the page is not worth a
     thread that other callers are waiting for."""
 
-    status = grpc.StatusCode.CANCELLED
+    status = "CANCELLED"
 
 
 class Overloaded(EarmarkError):
     """Raised instead of queueing a call when the server already holds as many calls as
-    EARMARK_MAX_CONCURRENT_RPCS allows. The message names the setting and its value."""
+    EARMARK_MAX_CONCURRENT_RPCS allows, or as many evaluations as the engine can keep
+    apart. The message names the limit."""
 
-    status = grpc.StatusCode.RESOURCE_EXHAUSTED
+    status = "RESOURCE_EXHAUSTED"
 
 
 class ResponseTooLarge(EarmarkError):
     """Raised when a response would exceed EARMARK_MAX_MESSAGE_BYTES (a batch of many
     products with traces, say). The message gives the size and the limit."""
 
-    status = grpc.StatusCode.RESOURCE_EXHAUSTED
+    status = "RESOURCE_EXHAUSTED"
 
 
 class EngineFailure(EarmarkError):
     """Raised when durable_rules returns an error code. Clients see INTERNAL with their
     request id; the raw engine code goes to the log only."""
 
-    status = grpc.StatusCode.INTERNAL
+    status = INTERNAL
 
+
+def public_error(exc: BaseException, request_id: str | None) -> tuple[str, str]:
+    """The gRPC code name and message a client is given for `exc`. An internal failure,
+    expected (EngineFailure) or not (a bug), is never described: the client gets its
+    request id, and the caller logs the rest."""
+    if isinstance(exc, EarmarkError) and exc.status != INTERNAL:
+        return exc.status, exc.message
+    return INTERNAL, f"internal error (request id {request_id})"
+
+
+# ---- what messages quote ------------------------------------------------------------------
 
 MAX_SHOWN = 60  # characters of a value quoted in a message
 MAX_MESSAGE = 300  # characters of one problem's message: a value can be megabytes long
@@ -97,42 +118,114 @@ def clip(text: str, limit: int = MAX_MESSAGE) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def did_you_mean(word: str, choices: Iterable[str], *, otherwise: str = "", quote: str = "'") -> str:
+    """ " (did you mean 'x'?)" for the closest of `choices`, else `otherwise`. Every
+    "unknown X" message, in rule files and in settings, suggests through this."""
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {quote}{close[0]}{quote}?)" if close else otherwise
+
+
 def printable_path(path: str) -> str:
     """A path as a problem line shows it: quoted and escaped if it holds a newline or other
     control character, so that a file name can never forge a line of its own."""
     return path if path.isprintable() else repr(path)
 
 
+# ---- problems with a rule pack ------------------------------------------------------------
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """Where something is written: a file as the author names it, a line and a column."""
+
+    path: str
+    line: int = 1
+    column: int = 1
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", printable_path(self.path))
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
     """One thing wrong with a rule pack, located for the person who edits it. An error
     stops the pack from loading; a warning is shown and fails only `earmark check --strict`.
-    The message is clipped and the path escaped here, whoever built the problem."""
+    The message is clipped here, whoever built the problem."""
 
-    path: str
-    line: int
-    column: int
+    location: Location
     code: str
     message: str
-    severity: str = "error"
+    severity: Severity = "error"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "path", printable_path(self.path))
         object.__setattr__(self, "message", clip(" ".join(self.message.split())))
 
+    @property
+    def path(self) -> str:
+        return self.location.path
+
+    @property
+    def line(self) -> int:
+        return self.location.line
+
+    @property
+    def column(self) -> int:
+        return self.location.column
+
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}: {self.severity}[{self.code}]: {self.message}"
+        where = self.location
+        return f"{where.path}:{where.line}:{where.column}: {self.severity}[{self.code}]: {self.message}"
 
 
-class PackError(EarmarkError):
+@dataclass
+class Findings:
+    """The problems one stage of loading has found: the one way to record one."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def error(self, location: Location, code: str, message: str) -> None:
+        self.problems.append(Problem(location, code, message))
+
+    def warning(self, location: Location, code: str, message: str) -> None:
+        self.problems.append(Problem(location, code, message, "warning"))
+
+    def add(self, problems: Iterable[Problem]) -> None:
+        self.problems.extend(problems)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        """True while no error has been recorded (warnings don't count)."""
+        return not any(p.severity == "error" for p in self.problems)
+
+
+class PackError(Exception):
     """Raised when a rule pack cannot be loaded or compiled. Carries every problem found,
-    sorted by file and line, so an author can fix them all in one pass."""
-
-    status = grpc.StatusCode.FAILED_PRECONDITION
+    sorted by file and line, so an author can fix them all in one pass. It never reaches a
+    client: a pack that fails keeps the previous one live."""
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = sorted(problems)
         super().__init__(summarise(self.problems))
+
+    def report(self, pack_dir: str) -> str:
+        """What `earmark check` and `earmark serve` print for it, alike: a heading, then
+        every problem on a line of its own."""
+        count = len(self.problems)
+        heading = f"the rule pack in {pack_dir} has {count} problem{'s' if count != 1 else ''}:"
+        return "\n".join([heading, *(f"  {problem}" for problem in self.problems)])
 
 
 MAX_REPORTED_PROBLEMS = 20  # in one log line, or DescribeRules' last_reload_error
@@ -145,6 +238,21 @@ def summarise(problems: list[Problem], most: int = MAX_REPORTED_PROBLEMS) -> str
     if len(problems) > most:
         lines.append(f"... and {len(problems) - most} more problems")
     return "\n".join(lines)
+
+
+class TemplateSyntaxError(ValueError):
+    """Raised for a text whose braces don't pair up, or that uses format tricks; the loader
+    turns it into a bad-placeholder problem at the text's line."""
+
+
+class TooBigToSearch(Exception):
+    """Raised when a condition has too many combinations for a static analysis to try;
+    the analysis then reports nothing rather than guess."""
+
+
+class ListenFailed(Exception):
+    """Raised when the server cannot bind an address it was given. The message names the
+    address and why."""
 
 
 class ConfigError(Exception):

@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from earmark.errors import EngineFailure, PackError, Problem
+from earmark.errors import EngineFailure, Location, PackError, Problem
 from earmark.evaluation.engine import CompiledRules
 from earmark.evaluation.validation import RequestValidator, Subject
 from earmark.evaluation.verdict import Composer, Verdict
-from earmark.rulepack.loader import MANIFEST, display_path, load_pack
+from earmark.rulepack.files import MANIFEST, display_path
+from earmark.rulepack.loader import load_pack
 from earmark.rulepack.model import Pack
 
 
@@ -36,7 +37,7 @@ class Evaluator:
             return cls(pack)
         except EngineFailure as exc:  # e.g. a pack past one of durable_rules' limits
             manifest = display_path(directory / MANIFEST)
-            raise PackError([Problem(manifest, 1, 1, "engine-refused", exc.message)]) from exc
+            raise PackError([Problem(Location(manifest), "engine-refused", exc.message)]) from exc
 
     def evaluate(self, subject: Subject) -> Verdict:
         fired = self.rules.fired(subject.specs, subject.shopper)

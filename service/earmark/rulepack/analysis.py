@@ -17,6 +17,7 @@ import itertools
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from earmark.errors import TooBigToSearch
 from earmark.rulepack.model import (
     AllOf,
     AnyOf,
@@ -93,10 +94,6 @@ def holds(condition: Condition, specs: dict[str, Any], shopper: dict[str, Any] |
     if op == "contains_any":
         return any(v in value for v in other)
     return all(v in value for v in other)  # contains_all
-
-
-class TooBigToSearch(Exception):
-    """Raised when a condition has too many combinations to try; nothing is reported."""
 
 
 def witness(condition: Condition, budget: Budget | None = None) -> dict[str, Any] | None:

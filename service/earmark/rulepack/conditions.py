@@ -17,13 +17,12 @@ is false, except `missing`; `not:` is true when its inside is false.
 
 from __future__ import annotations
 
-import difflib
 import math
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from earmark.errors import Problem, shown
+from earmark.errors import Problem, did_you_mean, shown
 from earmark.rulepack.model import (
     ALL_OPS,
     EQUALITY_OPS,
@@ -99,8 +98,7 @@ class ConditionParser:
 
     def _test(self, attribute: Attribute, op: str, value: Any, loc: tuple[Any, ...]) -> Condition | None:
         if op not in ALL_OPS:
-            close = difflib.get_close_matches(op, ALL_OPS, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else f"; known: {', '.join(ALL_OPS)}"
+            hint = did_you_mean(op, ALL_OPS, otherwise=f"; known: {', '.join(ALL_OPS)}")
             return self._fail(loc, "unknown-operator", f"unknown test '{op}'{hint}")
         kind = attribute.type
         name = attribute.ref
@@ -202,8 +200,9 @@ class ConditionParser:
                 f"{len(value)} characters; a value in a rule may have at most {MAX_TEXT_VALUE}",
             )
         if kind is AttrType.ENUM and value not in attribute.values:
-            close = difflib.get_close_matches(value, attribute.values, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else f"; allowed: {', '.join(attribute.values)}"
+            hint = did_you_mean(
+                value, attribute.values, otherwise=f"; allowed: {', '.join(attribute.values)}"
+            )
             return self._fail(loc, "unknown-value", f"{shown(value)} is not a value of {name}{hint}")
         # Free text is compared lower-cased on both sides (requests are normalised the same way).
         return str(value).lower() if kind is AttrType.TEXT else str(value)
@@ -211,8 +210,7 @@ class ConditionParser:
     def _attribute(self, ref: str, loc: tuple[Any, ...]) -> Attribute | None:
         attribute = self.attributes.get(ref)
         if attribute is None:
-            close = difflib.get_close_matches(ref, list(self.attributes) + list(GROUPS), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            hint = did_you_mean(ref, [*self.attributes, *GROUPS])
             return self._fail(
                 loc, "unknown-attribute", f"'{ref}' is not an attribute declared in pack.yaml{hint}"
             )

@@ -10,6 +10,8 @@ from enum import Enum
 from functools import cached_property
 from typing import Any
 
+from earmark.errors import Location, Problem
+
 
 class AttrType(str, Enum):
     """The types an attribute can be declared with in pack.yaml."""
@@ -170,16 +172,6 @@ class Wording:
 
 
 @dataclass(frozen=True)
-class Location:
-    path: str
-    line: int
-    column: int = 1
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}"
-
-
-@dataclass(frozen=True)
 class Rule:
     id: str
     description: str
@@ -230,9 +222,7 @@ class ExampleCase:
 @dataclass(frozen=True)
 class Pack:
     name: str
-    title: str
     version: str  # derived from the files' content: equal files, equal version
-    directory: str
     categories: tuple[Category, ...]
     default_category: str
     use_cases: tuple[UseCase, ...]
@@ -241,10 +231,9 @@ class Pack:
     rules: tuple[Rule, ...]
     wording: Wording
     explanation_limit: int
-    fragment_limit: int
     examples: tuple[ExampleCase, ...] = ()
     locales: tuple[str, ...] = ("en",)  # the default first
-    warnings: tuple[Any, ...] = ()  # Problems with severity "warning", e.g. missing translations
+    warnings: tuple[Problem, ...] = ()  # e.g. missing translations
 
     @property
     def default_locale(self) -> str:

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from earmark.errors import Problem
+from earmark.errors import Problem, did_you_mean, shown
 from earmark.rulepack.source import SourceFile, plain
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
@@ -201,15 +201,14 @@ def _problem(source: SourceFile, model: type[BaseModel], at: tuple[Any, ...], er
     if err["type"] == "extra_forbidden":
         key = str(loc[-1])
         known = _known_keys(model, relative[:-1])
-        close = difflib.get_close_matches(key, known, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else f"; expected one of: {', '.join(known)}"
+        hint = did_you_mean(key, known, otherwise=f"; expected one of: {', '.join(known)}")
         return source.problem(loc, "unknown-key", f"unknown key '{key}'{hint}")
     if err["type"] == "missing":
         return source.problem(loc[:-1], "missing-key", f"'{loc[-1]}' is required here")
     where = next((str(part) for part in reversed(loc) if isinstance(part, str)), "value")
     value = err.get("input")
-    shown = f" (got {value!r})" if isinstance(value, str | int | float | bool) else ""
-    return source.problem(loc, "bad-value", f"{where}: {err['msg']}{shown}")
+    got = f" (got {shown(value)})" if isinstance(value, str | int | float | bool) else ""
+    return source.problem(loc, "bad-value", f"{where}: {err['msg']}{got}")
 
 
 def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:

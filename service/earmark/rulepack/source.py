@@ -19,7 +19,7 @@ from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.events import AliasEvent
 
-from earmark.errors import Problem, shown
+from earmark.errors import Location, Problem, shown
 
 MAX_FILE_BYTES = 1024 * 1024  # a rule file is text a person wrote; anything bigger is a mistake
 
@@ -32,8 +32,11 @@ class SourceFile:
         self.data = data
 
     def problem(self, loc: tuple[Any, ...], code: str, message: str) -> Problem:
+        return Problem(self.location(loc), code, message)
+
+    def location(self, loc: tuple[Any, ...]) -> Location:
         line, column = self.position(loc)
-        return Problem(self.path, line, column, code, message)
+        return Location(self.path, line, column)
 
     def position(self, loc: tuple[Any, ...]) -> tuple[int, int]:
         """1-based (line, column) of the value at `loc` (keys and list indexes from the top),
@@ -105,7 +108,7 @@ def read_bytes(path: Path, display_path: str) -> tuple[bytes | None, list[Proble
     file would be read whole just to be refused."""
 
     def refuse(code: str, message: str) -> tuple[None, list[Problem]]:
-        return None, [Problem(display_path, 1, 1, code, message)]
+        return None, [Problem(Location(display_path), code, message)]
 
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
@@ -129,22 +132,22 @@ def read_bytes(path: Path, display_path: str) -> tuple[bytes | None, list[Proble
 def parse_yaml(raw: bytes, display_path: str) -> tuple[SourceFile | None, list[Problem]]:
     """Parse one file's bytes. Returns the file, or None and the problems that stopped it."""
     if len(raw) > MAX_FILE_BYTES:
-        return None, [Problem(display_path, 1, 1, "too-big", f"file is over {MAX_FILE_BYTES} bytes")]
+        return None, [Problem(Location(display_path), "too-big", f"file is over {MAX_FILE_BYTES} bytes")]
     try:
         text = raw.decode("utf-8")
         data = _yaml().load(text)
     except UnicodeDecodeError as exc:
-        return None, [Problem(display_path, 1, 1, "encoding", f"not UTF-8 text: {exc.reason}")]
+        return None, [Problem(Location(display_path), "encoding", f"not UTF-8 text: {exc.reason}")]
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = " ".join(str(part) for part in (exc.context, exc.problem) if part)
         code = exc.code if isinstance(exc, _RefusedYaml) else "yaml-syntax"
-        return None, [Problem(display_path, line, column, code, what or str(exc))]
+        return None, [Problem(Location(display_path, line, column), code, what or str(exc))]
     except RecursionError:
-        return None, [Problem(display_path, 1, 1, "yaml-syntax", "nested too deeply")]
+        return None, [Problem(Location(display_path), "yaml-syntax", "nested too deeply")]
     except Exception as exc:  # ruamel raises a few unmarked errors on odd input
-        return None, [Problem(display_path, 1, 1, "yaml-syntax", str(exc).splitlines()[0])]
+        return None, [Problem(Location(display_path), "yaml-syntax", str(exc).splitlines()[0])]
     return SourceFile(display_path, data), []
 
 

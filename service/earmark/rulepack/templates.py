@@ -1,14 +1,11 @@
-"""Texts with {placeholders}, parsed once at load time (verdict.py renders them)."""
+"""Texts with {placeholders}, parsed once at load time (evaluation/wording.py renders them)."""
 
 from __future__ import annotations
 
 import string
 
+from earmark.errors import TemplateSyntaxError
 from earmark.rulepack.model import Template
-
-
-class TemplateSyntaxError(ValueError):
-    """Raised for a text whose braces don't pair up, or that uses format tricks."""
 
 
 def parse_template(text: str) -> Template:

@@ -13,7 +13,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from earmark.config import Settings
-from earmark.errors import PackError, PackUnavailable
+from earmark.errors import ListenFailed, PackError, PackUnavailable
 from earmark.server import metrics
 from earmark.server.admission import AdmissionExecutor
 from earmark.server.interceptors import CallInterceptor, record_stalled_call
@@ -80,9 +80,9 @@ class EarmarkServer:
             else:
                 self.port = self.grpc_server.add_secure_port(settings.address, credentials)
         except RuntimeError as exc:  # grpcio raises this when the address can't be bound
-            raise OSError(f"cannot listen on {settings.address}: {exc}") from None
+            raise ListenFailed(f"cannot listen on {settings.address}: {exc}") from None
         if self.port == 0:
-            raise OSError(f"cannot listen on {settings.address}")
+            raise ListenFailed(f"cannot listen on {settings.address}")
         self.health_server, self.health_port = self._health_only_server(settings)
 
     def _health_only_server(self, settings: Settings) -> tuple[grpc.Server | None, int | None]:
@@ -103,9 +103,9 @@ class EarmarkServer:
         try:
             port = server.add_insecure_port(settings.health_address)
         except RuntimeError as exc:
-            raise OSError(f"cannot listen on {settings.health_address}: {exc}") from None
+            raise ListenFailed(f"cannot listen on {settings.health_address}: {exc}") from None
         if port == 0:
-            raise OSError(f"cannot listen on {settings.health_address}")
+            raise ListenFailed(f"cannot listen on {settings.health_address}")
         return server, port
 
     def start(self) -> None:
@@ -165,14 +165,12 @@ def serve(settings: Settings) -> int:
     try:
         evaluator = load_checked(settings.rules)
     except PackError as exc:
-        print(f"earmark: the rule pack in {settings.rules} has problems; not serving:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+        print(f"earmark: {exc.report(str(settings.rules))}\nearmark: not serving", file=sys.stderr)
         return 1
     live = LivePack(evaluator)
     try:
         server = EarmarkServer(settings, live)
-    except OSError as exc:
+    except ListenFailed as exc:
         print(f"earmark: {exc}", file=sys.stderr)
         return 1
     reloader = Reloader(live, settings.rules)

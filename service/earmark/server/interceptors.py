@@ -15,7 +15,7 @@ from typing import Any
 import grpc
 import structlog
 
-from earmark.errors import EarmarkError, InvalidArgument, Overloaded, ResponseTooLarge
+from earmark.errors import EngineFailure, InvalidArgument, Overloaded, ResponseTooLarge, public_error
 from earmark.server import metrics
 from earmark.server.admission import METHOD_ATTRIBUTE, AdmissionExecutor, exempt_from_permits, mark_refusal
 
@@ -167,16 +167,13 @@ class CallInterceptor(grpc.ServerInterceptor):
                         f"{self._max_response_bytes}; ask for fewer products per call"
                     )
                 return response
-            except EarmarkError as exc:
-                status, detail = exc.status, exc.message
-                if status is grpc.StatusCode.INTERNAL:
-                    log.error("engine_failure", method=method, error=detail)
-                    detail = f"internal error (request id {request_id})"
-                context.abort(status, detail)
-            except Exception:  # a bug: never let its text or traceback reach the client
-                status = grpc.StatusCode.INTERNAL
-                log.exception("unexpected_error", method=method)
-                detail = f"internal error (request id {request_id})"
+            except Exception as exc:
+                code, detail = public_error(exc, request_id)
+                status = grpc.StatusCode[code]
+                if isinstance(exc, EngineFailure):
+                    log.error("engine_failure", method=method, error=exc.message)
+                elif status is grpc.StatusCode.INTERNAL:  # a bug: its text stays in the log
+                    log.exception("unexpected_error", method=method)
                 context.abort(status, detail)
             finally:
                 elapsed = time.perf_counter() - started

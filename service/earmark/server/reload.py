@@ -37,7 +37,7 @@ def load_checked(directory: Path) -> Evaluator:
     """A pack that loads, compiles and passes its own example cases; else PackError."""
     evaluator = Evaluator.from_directory(directory)
     failures = [
-        Problem(r.case.location.path, r.case.location.line, 1, "example-failed", f"{r.case.name}: {failure}")
+        Problem(r.case.location, "example-failed", f"{r.case.name}: {failure}")
         for r in run_examples(evaluator)
         for failure in r.failures
     ]

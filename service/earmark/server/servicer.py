@@ -9,7 +9,14 @@ from typing import Any
 import grpc
 import structlog
 
-from earmark.errors import CallCancelled, DeadlineExceeded, EarmarkError, InvalidArgument
+from earmark.errors import (
+    INTERNAL,
+    CallCancelled,
+    DeadlineExceeded,
+    EarmarkError,
+    InvalidArgument,
+    public_error,
+)
 from earmark.evaluation.evaluator import Evaluator
 from earmark.server import metrics
 from earmark.server.live import LivePack
@@ -110,14 +117,15 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
 
 
 def _batch_error(product_id: str, exc: Exception) -> pb.Error:
-    if isinstance(exc, EarmarkError) and exc.status is not grpc.StatusCode.INTERNAL:
-        return error_message(exc.status.name, exc.message)
-    # Engine failures and bugs: logged in full, but the client only gets the request id.
-    log.error(
-        "product_failed", product_id=product_id, error=str(exc), exc_info=not isinstance(exc, EarmarkError)
-    )
-    request_id = structlog.contextvars.get_contextvars().get("request_id")
-    return error_message(grpc.StatusCode.INTERNAL.name, f"internal error (request id {request_id})")
+    code, message = public_error(exc, structlog.contextvars.get_contextvars().get("request_id"))
+    if code == INTERNAL:  # engine failures and bugs: in full in the log, the request id on the wire
+        log.error(
+            "product_failed",
+            product_id=product_id,
+            error=str(exc),
+            exc_info=not isinstance(exc, EarmarkError),
+        )
+    return error_message(code, message)
 
 
 def _shopper(evaluator: Evaluator, request: Any) -> dict[str, Any] | None:

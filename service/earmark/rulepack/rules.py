@@ -1,0 +1,135 @@
+"""Rule files: each rule's `when:` parsed into a Condition and its `then:` checked against
+the vocabulary. A broken rule is reported and left out; the rest of its file still loads,
+so that one pass shows every mistake."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from earmark.errors import Findings
+from earmark.rulepack.conditions import ConditionParser
+from earmark.rulepack.manifest import Vocabulary
+from earmark.rulepack.model import Location, Rule, Texts
+from earmark.rulepack.schema import RuleDoc, RuleFileDoc, parse_doc
+from earmark.rulepack.source import SourceFile
+from earmark.rulepack.texts import TextReader
+
+
+@dataclass
+class WrittenRules:
+    """What the rule files say beyond the rules that loaded: every id written, broken
+    rules included, and whether every file could be read. The example-case reader needs
+    it so that a broken rule or file doesn't also show up as "no rule has the id ..." in
+    every case that names its rules."""
+
+    ids: set[str] = field(default_factory=set)
+    every_file_read: bool = True
+
+
+def read_rules(
+    sources: list[SourceFile | None], vocabulary: Vocabulary, texts: TextReader, found: Findings
+) -> tuple[list[Rule], WrittenRules]:
+    """The rules of every file, in file then written order. None stands for a file that
+    could not be read (its problem is already recorded)."""
+    rules: list[Rule] = []
+    written = WrittenRules()
+    for source in sources:
+        if source is None:
+            written.every_file_read = False
+            continue
+        rules.extend(_RuleFileReader(source, vocabulary, texts, found, written).rules(first_index=len(rules)))
+    return rules, written
+
+
+class _RuleFileReader:
+    def __init__(
+        self,
+        source: SourceFile,
+        vocabulary: Vocabulary,
+        texts: TextReader,
+        found: Findings,
+        written: WrittenRules,
+    ) -> None:
+        self.source = source
+        self.vocabulary = vocabulary
+        self.texts = texts
+        self.found = found
+        self.written = written
+
+    def rules(self, first_index: int) -> list[Rule]:
+        doc, problems = parse_doc(RuleFileDoc, self.source)
+        self.found.add(problems)
+        if doc is None:
+            self.written.every_file_read = False
+            return []
+        conditions = ConditionParser(self.vocabulary.attributes, self.source)
+        rules: list[Rule] = []
+        for i, item in enumerate(doc.rules):
+            if isinstance(item.get("id"), str):
+                self.written.ids.add(item["id"])
+            rule = self._rule(("rules", i), conditions, first_index + len(rules))
+            if rule is not None:
+                rules.append(rule)
+        self.found.add(conditions.problems)
+        return rules
+
+    def _error(self, loc: tuple[Any, ...], code: str, message: str) -> None:
+        self.found.error(self.source.location(loc), code, message)
+
+    def _rule(self, loc: tuple[Any, ...], conditions: ConditionParser, index: int) -> Rule | None:
+        source, vocabulary = self.source, self.vocabulary
+        rule, problems = parse_doc(RuleDoc, source, loc)
+        self.found.add(problems)
+        if rule is None:
+            return None
+        condition = conditions.parse(source.data[loc[0]][loc[1]]["when"], (*loc, "when"))
+        effects = rule.then
+        errors_before = len(self.found.errors)
+        if effects.category is not None and effects.category not in vocabulary.categories:
+            self._error(
+                (*loc, "then", "category"),
+                "unknown-category",
+                f"'{effects.category}' is not a category; known: {', '.join(vocabulary.categories)}",
+            )
+        for use_case in effects.scores:
+            if use_case not in vocabulary.use_cases:
+                self._error(
+                    (*loc, "then", "scores", use_case),
+                    "unknown-use-case",
+                    f"'{use_case}' is not a use case; known: {', '.join(vocabulary.use_cases)}",
+                )
+        if not (effects.category or effects.label or effects.scores or effects.fit):
+            self._error(
+                (*loc, "then"),
+                "no-effect",
+                "this rule changes nothing: give a category, label, scores or fit",
+            )
+        fragment_names = set(vocabulary.attributes)
+        say = self._text(effects.say, (*loc, "then", "say"), fragment_names, vocabulary.doc.limits.fragment)
+        label = self._text(effects.label, (*loc, "then", "label"), fragment_names, None)
+        if condition is None or len(self.found.errors) > errors_before:
+            return None
+        if (effects.say and say is None) or (effects.label and label is None):
+            return None
+        line, column = source.position(loc)
+        return Rule(
+            id=rule.id,
+            description=rule.description,
+            condition=condition,
+            location=Location(source.path, line, column),
+            index=index,
+            category=effects.category,
+            label=label,
+            priority=effects.priority,
+            scores=tuple((u, effects.scores[u]) for u in vocabulary.use_cases if u in effects.scores),
+            fit=effects.fit,
+            say=say,
+        )
+
+    def _text(
+        self, value: str | dict[str, str] | None, loc: tuple[Any, ...], names: set[str], limit: int | None
+    ) -> Texts | None:
+        if not value:
+            return None
+        return self.texts.texts(value, self.source, loc, names, limit=limit)

@@ -18,7 +18,6 @@ from test_cli import _free_port, _serve, _wait_serving
 from earmark.config import BUNDLED_RULES
 from earmark.evaluation.engine import CompiledRules
 from earmark.evaluation.evaluator import Evaluator
-from earmark.evaluation.validation import Subject
 from earmark.rulepack.loader import load_pack
 from earmark.server.live import LivePack
 from earmark.server.reload import Reloader, load_checked
@@ -42,7 +41,7 @@ def _set_boom_meetings(pack: Path, amount: int) -> None:
 
 def _meetings(live: LivePack, specs: dict) -> tuple[str, int]:
     with live.use() as evaluator:
-        verdict = evaluator.evaluate(Subject("p", evaluator.validator.specs(specs), None))
+        verdict = evaluator.verdict_for("p", specs)
     return verdict.ruleset_version, next(s.value for s in verdict.scores if s.use_case.id == "meetings")
 
 

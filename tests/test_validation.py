@@ -9,7 +9,7 @@ import pytest
 
 from earmark.errors import InvalidArgument
 from earmark.evaluation.evaluator import Evaluator
-from earmark.evaluation.validation import struct_values
+from earmark.server.wire import struct_values
 
 from helpers import struct
 

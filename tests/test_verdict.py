@@ -6,17 +6,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from earmark.evaluation.evaluator import Evaluator
-from earmark.evaluation.validation import Subject
-from earmark.evaluation.verdict import FIT, format_value
+from earmark.evaluation.verdict import FIT
+from earmark.evaluation.wording import format_value
 
 from helpers import ANC_HEADPHONES, BOOM_GAMING_HEADSET
 
 
 def _verdict(evaluator: Evaluator, specs: dict, shopper: dict | None = None):
-    validator = evaluator.validator
-    return evaluator.evaluate(
-        Subject("p", validator.specs(specs), validator.shopper(shopper) if shopper is not None else None)
-    )
+    return evaluator.verdict_for("p", specs, shopper)
 
 
 def test_scores_are_default_plus_effects_clamped_to_floor_and_100(evaluator: Evaluator) -> None:
@@ -36,7 +33,7 @@ def test_listening_never_drops_below_its_floor(evaluator: Evaluator) -> None:
 
 
 def test_highest_priority_category_wins_and_the_earlier_rule_breaks_a_tie(evaluator: Evaluator) -> None:
-    compose = evaluator.composer.compose
+    compose = evaluator.composers[evaluator.pack.default_locale].compose
     specs = evaluator.validator.specs({"mic": "boom"})
     headset = evaluator.pack.rules_by_id["boom-mic-makes-a-headset"]
     headphones = evaluator.pack.rules_by_id["no-mic-makes-headphones"]

@@ -21,7 +21,6 @@ from earmark.config import BUNDLED_RULES, load_settings
 from earmark.errors import ConfigError, InvalidArgument, PackError, Problem
 from earmark.evaluation.evaluator import Evaluator
 from earmark.evaluation.examples import run_examples, unexercised_rules
-from earmark.evaluation.validation import Subject
 from earmark.logs import configure_logging
 from earmark.server.grpc_server import check_health, serve
 from earmark.server.supervisor import Supervisor
@@ -162,17 +161,11 @@ def explain_command(
     product_id = str(product.get("id", product_file.stem)) if "specs" in product else product_file.stem
     shopper = read_data(shopper_file) if shopper_file else None
     try:
-        validated_shopper = evaluator.validator.shopper(shopper) if shopper is not None else None
-        subject = Subject(
-            product_id,
-            evaluator.validator.specs(specs),
-            validated_shopper,
-            evaluator.validator.locale(locale),
-        )
+        verdict = evaluator.verdict_for(product_id, specs, shopper, locale)
     except InvalidArgument as exc:
         click.echo(f"earmark: {exc.message}", err=True)
         sys.exit(1)
-    data = breakdown(evaluator.pack, evaluator.evaluate(subject), validated_shopper)
+    data = breakdown(verdict)
     click.echo(json.dumps(data, indent=2, ensure_ascii=False) if output_format == "json" else render(data))
 
 

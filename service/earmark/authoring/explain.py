@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from earmark.evaluation.verdict import FIT, Verdict
-from earmark.rulepack.model import Pack, Rule
+from earmark.rulepack.model import Rule
 
 
-def breakdown(pack: Pack, verdict: Verdict, shopper: dict[str, Any] | None) -> dict[str, Any]:
+def breakdown(verdict: Verdict) -> dict[str, Any]:
     """The verdict with its reasons, as plain data (what `--format json` prints)."""
     scores = []
     for score in verdict.scores:
@@ -32,7 +32,7 @@ def breakdown(pack: Pack, verdict: Verdict, shopper: dict[str, Any] | None) -> d
     if verdict.fit is not None:
         steps = _steps(verdict, FIT, verdict.fit.start)
         fit = {
-            "uses": list((shopper or {}).get("uses") or [u.id for u in pack.use_cases]),
+            "uses": list(verdict.fit.uses),
             "start": verdict.fit.start,
             "steps": steps,
             "total": steps[-1]["running"] if steps else verdict.fit.start,

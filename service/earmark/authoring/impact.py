@@ -14,7 +14,6 @@ from typing import Any
 
 from earmark.errors import EarmarkError
 from earmark.evaluation.evaluator import Evaluator
-from earmark.evaluation.validation import Subject
 from earmark.evaluation.verdict import Verdict
 
 TOP_MOVERS = 5
@@ -114,8 +113,7 @@ def render(report: dict[str, Any]) -> str:
 
 
 def _verdict(evaluator: Evaluator, product: CatalogProduct) -> Verdict:
-    specs = evaluator.validator.specs(product.specs)
-    return evaluator.evaluate(Subject(product.id, specs, None))
+    return evaluator.verdict_for(product.id, product.specs)
 
 
 def _texts(verdict: Verdict) -> tuple[str, ...]:

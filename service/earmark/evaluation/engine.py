@@ -45,7 +45,6 @@ class CompiledRules:
     """One pack compiled into one durable_rules ruleset. Safe to share between threads."""
 
     def __init__(self, pack: Pack) -> None:
-        self.pack = pack
         self._spec_fields = {a.name: field_name(a) for a in pack.specs}
         self._shopper_fields = {a.name: field_name(a) for a in pack.shopper}
         self._rules_by_engine_name: dict[str, Rule] = {}
@@ -148,9 +147,10 @@ class CompiledRules:
             return
         self._closed = True
         for sid in self._sids.drain():
-            # A state the engine already dropped has nothing left to free.
-            with contextlib.suppress(Exception):
+            try:
                 self._delete_state(sid)
+            except Exception as exc:  # the ruleset goes anyway; a state left behind leaks only
+                log.warning("engine_session_not_deleted", ruleset=self._name, sid=sid, error=str(exc))
         durable_rules_engine.delete_ruleset(self._handle)
 
 

@@ -1,13 +1,14 @@
-"""One loaded pack, ready to evaluate: its validator, its compiled rules, its composer.
+"""One loaded pack, ready to evaluate: its validator, its compiled rules, its composers.
 
-The CLI, the server, the example runner and the benchmark all evaluate through this,
-so what `earmark test` checks is exactly what a client gets.
+The CLI, the server, the example runner, `earmark diff` and the benchmark all evaluate
+through this, so what `earmark test` checks is exactly what a client gets.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from earmark.errors import EngineFailure, Location, PackError, Problem
 from earmark.evaluation.engine import CompiledRules
@@ -26,7 +27,6 @@ class Evaluator:
         self.validator = RequestValidator(pack)
         self.rules = CompiledRules(pack)
         self.composers = {locale: Composer(pack, locale) for locale in pack.locales}
-        self.composer = self.composers[pack.default_locale]
         self.loaded_at = datetime.now(UTC)
 
     @classmethod
@@ -39,9 +39,28 @@ class Evaluator:
             manifest = display_path(directory / MANIFEST)
             raise PackError([Problem(Location(manifest), "engine-refused", exc.message)]) from exc
 
+    def verdict_for(
+        self,
+        product_id: str,
+        specs: dict[str, Any],
+        shopper: dict[str, Any] | None = None,
+        locale: str | None = None,
+    ) -> Verdict:
+        """The verdict for plain data: specs and shopper as dicts, the locale as a BCP 47
+        tag. Raises InvalidArgument naming the field and value, as a request would."""
+        validator = self.validator
+        subject = Subject(
+            product_id,
+            validator.specs(specs),
+            validator.shopper(shopper) if shopper is not None else None,
+            validator.locale(locale) if locale else None,
+        )
+        return self.evaluate(subject)
+
     def evaluate(self, subject: Subject) -> Verdict:
+        """The verdict for an already validated subject (a batch validates its shopper once)."""
         fired = self.rules.fired(subject.specs, subject.shopper)
-        composer = self.composers[subject.locale] if subject.locale else self.composer
+        composer = self.composers[subject.locale or self.pack.default_locale]
         return composer.compose(subject.product_id, subject.specs, subject.shopper, fired)
 
     def close(self) -> None:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from earmark.errors import EarmarkError
 from earmark.evaluation.evaluator import Evaluator
-from earmark.evaluation.validation import Subject
 from earmark.evaluation.verdict import FIT, Verdict
 from earmark.rulepack.model import ExampleCase, Rule, ScoreExpectation
 
@@ -45,11 +44,8 @@ def unexercised_rules(evaluator: Evaluator, results: list[CaseResult]) -> list[R
 
 
 def _evaluate(evaluator: Evaluator, case: ExampleCase) -> Verdict | str:
-    validator = evaluator.validator
     try:
-        shopper = validator.shopper(case.shopper) if case.shopper is not None else None
-        locale = validator.locale(case.locale) if case.locale else None
-        return evaluator.evaluate(Subject(case.name, validator.specs(case.product), shopper, locale))
+        return evaluator.verdict_for(case.name, case.product, case.shopper, case.locale)
     except EarmarkError as exc:
         return f"the product or shopper is invalid: {exc.message}"
 

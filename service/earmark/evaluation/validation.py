@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from google.protobuf import struct_pb2
 from pydantic import ConfigDict, Field, StrictBool, StrictStr, StringConstraints, TypeAdapter, ValidationError
 from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12
 
@@ -45,9 +44,10 @@ class RequestValidator:
     def __init__(self, pack: Pack) -> None:
         self._specs = _adapter("Specs", pack.specs)
         self._shopper = _adapter("Shopper", pack.shopper)
-        self._spec_names = frozenset(a.name for a in pack.specs)
+        # What a decoder reads from a request: catalogs send many attributes a pack ignores.
+        self.spec_names = frozenset(a.name for a in pack.specs)
+        self.shopper_names = frozenset(a.name for a in pack.shopper)
         self._resolve_locale = pack.resolve_locale
-        self._shopper_names = frozenset(a.name for a in pack.shopper)
 
     def specs(self, values: dict[str, Any]) -> dict[str, Any]:
         """Validated, normalised specs; raises InvalidArgument naming the attribute and value."""
@@ -57,15 +57,11 @@ class RequestValidator:
         return _normalise(_validate(self._shopper, values, "shopper"))
 
     def subject(
-        self,
-        product_id: str,
-        specs: struct_pb2.Struct,
-        shopper: dict[str, Any] | None,
-        locale: str | None = None,
+        self, product_id: str, specs: dict[str, Any], shopper: dict[str, Any] | None, locale: str | None
     ) -> Subject:
-        """Validate a product from a request; `shopper` and `locale` are already validated
-        (once per batch)."""
-        return Subject(product_id, self.specs(struct_values(specs, self._spec_names)), shopper, locale)
+        """A product validated against `shopper` and `locale`, which are already validated
+        (a batch checks them once for the page)."""
+        return Subject(product_id, self.specs(specs), shopper, locale)
 
     def locale(self, tag: str) -> str | None:
         """The pack locale for a BCP 47 tag ("de-DE" -> "de"), None for none given.
@@ -75,36 +71,6 @@ class RequestValidator:
         if not _LANGUAGE_TAG.fullmatch(tag):
             raise InvalidArgument(f"locale={tag[:40]!r}: not a BCP 47 language tag such as 'de-DE'")
         return self._resolve_locale(tag)
-
-    def shopper_from(self, shopper: struct_pb2.Struct | None) -> dict[str, Any] | None:
-        if shopper is None:
-            return None
-        return self.shopper(struct_values(shopper, self._shopper_names))
-
-
-def struct_values(struct: struct_pb2.Struct, declared: frozenset[str]) -> dict[str, Any]:
-    """The declared attributes of a Struct as Python values. Undeclared ones are skipped
-    unread (catalogs carry many); null, or a value with nothing set, counts as absent."""
-    out = {}
-    for name, value in struct.fields.items():
-        if name in declared and value.WhichOneof("kind") not in (None, "null_value"):
-            out[name] = _python(value)
-    return out
-
-
-def _python(value: struct_pb2.Value) -> Any:
-    kind = value.WhichOneof("kind")
-    if kind == "number_value":
-        return value.number_value
-    if kind == "string_value":
-        return value.string_value
-    if kind == "bool_value":
-        return value.bool_value
-    if kind == "list_value":
-        return [_python(v) for v in value.list_value.values]
-    if kind == "struct_value":
-        return {k: _python(v) for k, v in value.struct_value.fields.items()}
-    return None
 
 
 def _validate(adapter: TypeAdapter[Any], values: dict[str, Any], section: str) -> dict[str, Any]:

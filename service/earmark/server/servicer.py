@@ -20,7 +20,7 @@ from earmark.errors import (
 from earmark.evaluation.evaluator import Evaluator
 from earmark.server import metrics
 from earmark.server.live import LivePack
-from earmark.server.wire import describe_message, error_message, fill_verdict, verdict_message
+from earmark.server.wire import describe_message, error_message, fill_verdict, struct_values, verdict_message
 from earmark.v1 import earmark_pb2 as pb
 from earmark.v1 import earmark_pb2_grpc
 
@@ -45,7 +45,8 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
             raise InvalidArgument("product is required")
         shopper = _shopper(evaluator, request)
         locale = evaluator.validator.locale(request.locale)
-        subject = evaluator.validator.subject(request.product.id, request.product.specs, shopper, locale)
+        specs = struct_values(request.product.specs, evaluator.validator.spec_names)
+        subject = evaluator.validator.subject(request.product.id, specs, shopper, locale)
         verdict = evaluator.evaluate(subject)
         metrics.PRODUCTS.inc()
         metrics.RULE_HIT_BUFFER.add(rule.id for rule in verdict.fired)
@@ -94,7 +95,8 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
                 raise CallCancelled(f"the client went away after {done} of {count} products")
             item = response.items.add(product_id=product.id)
             try:
-                subject = evaluator.validator.subject(product.id, product.specs, shopper, locale)
+                specs = struct_values(product.specs, evaluator.validator.spec_names)
+                subject = evaluator.validator.subject(product.id, specs, shopper, locale)
                 verdict = evaluator.evaluate(subject)
                 fill_verdict(item.verdict, verdict, trace=request.trace)
                 fired.extend(rule.id for rule in verdict.fired)
@@ -129,7 +131,9 @@ def _batch_error(product_id: str, exc: Exception) -> pb.Error:
 
 
 def _shopper(evaluator: Evaluator, request: Any) -> dict[str, Any] | None:
-    return evaluator.validator.shopper_from(request.shopper if request.HasField("shopper") else None)
+    if not request.HasField("shopper"):
+        return None
+    return evaluator.validator.shopper(struct_values(request.shopper, evaluator.validator.shopper_names))
 
 
 def _bind(evaluator: Evaluator, **fields: Any) -> None:

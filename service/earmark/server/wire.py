@@ -1,11 +1,15 @@
-"""Response shaping: domain verdicts and packs into the earmark.v1 messages."""
+"""The one place protobuf meets the domain: request Structs into plain values, and
+verdicts and packs into earmark.v1 messages."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from google.protobuf import struct_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from earmark.evaluation.evaluator import Evaluator
-from earmark.evaluation.verdict import FIT, Verdict
+from earmark.evaluation.verdict import Contribution, Verdict
 from earmark.rulepack.model import Attribute, AttrType
 from earmark.server.live import ReloadStatus
 from earmark.v1 import earmark_pb2 as pb
@@ -18,6 +22,31 @@ _ATTR_TYPES = {
     AttrType.ENUM_LIST: pb.Attribute.ENUM_LIST,
     AttrType.TEXT_LIST: pb.Attribute.TEXT_LIST,
 }
+
+
+def struct_values(struct: struct_pb2.Struct, declared: frozenset[str]) -> dict[str, Any]:
+    """The declared attributes of a Struct as Python values. Undeclared ones are skipped
+    unread (catalogs carry many); null, or a value with nothing set, counts as absent."""
+    out = {}
+    for name, value in struct.fields.items():
+        if name in declared and value.WhichOneof("kind") not in (None, "null_value"):
+            out[name] = _python(value)
+    return out
+
+
+def _python(value: struct_pb2.Value) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "number_value":
+        return value.number_value
+    if kind == "string_value":
+        return value.string_value
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "list_value":
+        return [_python(v) for v in value.list_value.values]
+    if kind == "struct_value":
+        return {k: _python(v) for k, v in value.struct_value.fields.items()}
+    return None
 
 
 def verdict_message(verdict: Verdict, *, trace: bool) -> pb.Verdict:
@@ -43,7 +72,11 @@ def fill_verdict(message: pb.Verdict, verdict: Verdict, *, trace: bool) -> pb.Ve
 
 
 def trace_hits(verdict: Verdict) -> list[pb.RuleHit]:
-    """Every effect of every rule that fired, in pack order."""
+    """Every effect of every rule that fired, in pack order: its category and label, then
+    what it added to each score (from Verdict.contributions, as explain and diff use)."""
+    added: dict[str, list[Contribution]] = {}
+    for contribution in verdict.contributions():
+        added.setdefault(contribution.rule.id, []).append(contribution)
     hits = []
     for rule in verdict.fired:
         fragment = verdict.fragments.get(rule.id, "")
@@ -65,23 +98,13 @@ def trace_hits(verdict: Verdict) -> list[pb.RuleHit]:
                     fragment=fragment,
                 )
             )
-        for use_case, amount in rule.scores:
+        for contribution in added.get(rule.id, ()):
             hits.append(
                 pb.RuleHit(
                     rule_id=rule.id,
-                    effect=f"{use_case} {amount:+d}",
-                    use_case=use_case,
-                    amount=amount,
-                    fragment=fragment,
-                )
-            )
-        if rule.fit:
-            hits.append(
-                pb.RuleHit(
-                    rule_id=rule.id,
-                    effect=f"fit {rule.fit:+d}",
-                    use_case=FIT,
-                    amount=rule.fit,
+                    effect=f"{contribution.target} {contribution.amount:+d}",
+                    use_case=contribution.target,
+                    amount=contribution.amount,
                     fragment=fragment,
                 )
             )

@@ -118,10 +118,11 @@ def start_servers(port: int, workers: int) -> list[subprocess.Popen[bytes]]:
     """`workers` server processes on one port; several share it with SO_REUSEPORT, as the
     supervisor's workers do."""
     env = {**os.environ, "EARMARK_LOG_LEVEL": "warning", "EARMARK_WORKERS": "1"}
-    if workers > 1:
-        env["EARMARK_REUSE_PORT"] = "true"
+    share = ["--share-port"] if workers > 1 else []
     processes = [
-        subprocess.Popen([sys.executable, str(HERE / "server_with_noop.py"), f"127.0.0.1:{port}"], env=env)
+        subprocess.Popen(
+            [sys.executable, str(HERE / "server_with_noop.py"), f"127.0.0.1:{port}", *share], env=env
+        )
         for _ in range(workers)
     ]
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")

@@ -16,7 +16,6 @@ import grpc
 
 from earmark.config import load_settings
 from earmark.evaluation.evaluator import Evaluator
-from earmark.evaluation.validation import Subject
 from earmark.logs import configure_logging
 from earmark.server.grpc_server import EarmarkServer
 from earmark.server.live import LivePack
@@ -30,7 +29,7 @@ def _noop(request: pb.EvaluateRequest, context: grpc.ServicerContext) -> pb.Eval
 
 def _canned(evaluator: Evaluator) -> pb.EvaluateResponse:
     case = evaluator.pack.examples[0]
-    verdict = evaluator.evaluate(Subject("canned", evaluator.validator.specs(case.product), None))
+    verdict = evaluator.verdict_for("canned", case.product)
     return pb.EvaluateResponse(verdict=verdict_message(verdict, trace=False))
 
 
@@ -38,7 +37,7 @@ def main() -> int:
     settings = load_settings().model_copy(update={"address": sys.argv[1]})
     configure_logging(settings.log_level, "json")
     evaluator = Evaluator.from_directory(settings.rules)
-    server = EarmarkServer(settings, LivePack(evaluator))
+    server = EarmarkServer(settings, LivePack(evaluator), share_port="--share-port" in sys.argv)
     canned = _canned(evaluator)
     handler = grpc.method_handlers_generic_handler(
         "earmark.bench.Noop",

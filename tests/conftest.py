@@ -6,14 +6,13 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-import grpc
 import pytest
 
-from earmark.config import BUNDLED_RULES, Settings
+from earmark.config import BUNDLED_RULES
 from earmark.evaluation.evaluator import Evaluator
-from earmark.server.grpc_server import EarmarkServer
 from earmark.server.live import LivePack
-from earmark.v1 import earmark_pb2_grpc
+
+from helpers import RunningServer, serving
 
 
 @pytest.fixture(scope="session")
@@ -30,28 +29,8 @@ def pack_copy(tmp_path: Path) -> Path:
     return target
 
 
-class RunningServer:
-    def __init__(self, server: EarmarkServer) -> None:
-        self.server = server
-        self.address = f"127.0.0.1:{server.port}"
-        self.channel = grpc.insecure_channel(self.address)
-        self.stub = earmark_pb2_grpc.EarmarkStub(self.channel)
-
-    def close(self) -> None:
-        self.channel.close()
-        self.server.stop(grace=1)
-
-
-def start_server(live: LivePack, **overrides: object) -> RunningServer:
-    settings = Settings(address="127.0.0.1:0", **overrides)  # port 0: the OS picks a free one
-    server = EarmarkServer(settings, live)
-    server.start()
-    return RunningServer(server)
-
-
 @pytest.fixture(scope="module")
 def running(evaluator: Evaluator) -> Iterator[RunningServer]:
     """A real Earmark server over the bundled pack, with a real channel to it."""
-    server = start_server(LivePack(evaluator), max_batch_size=50)
-    yield server
-    server.close()
+    with serving(LivePack(evaluator), max_batch_size=50) as server:
+        yield server

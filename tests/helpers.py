@@ -1,17 +1,33 @@
-"""Small builders shared by the tests."""
+"""What the tests share: builders of requests and packs, fakes at the boundary, and real
+servers (in-process or as an `earmark serve` process) to talk to."""
 
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+import grpc
 from google.protobuf import struct_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from earmark.config import Settings
 from earmark.evaluation.evaluator import Evaluator
+from earmark.server.grpc_server import EarmarkServer
+from earmark.server.live import LivePack
 from earmark.v1 import earmark_pb2 as pb
+from earmark.v1 import earmark_pb2_grpc
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+EXAMPLES = ROOT / "examples"
 
 BOOM_GAMING_HEADSET: dict[str, Any] = {
     "mic": "boom",
@@ -152,3 +168,82 @@ def wait_for(condition: Callable[[], bool], seconds: float = 20) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+# ---- real servers ---------------------------------------------------------------------
+
+
+class RunningServer:
+    """An in-process server on a free port, with a real channel and stub to it."""
+
+    def __init__(self, server: EarmarkServer) -> None:
+        self.server = server
+        self.address = f"127.0.0.1:{server.port}"
+        self.channel = grpc.insecure_channel(self.address)
+        self.stub = earmark_pb2_grpc.EarmarkStub(self.channel)
+
+    def sample(self, name: str, **labels: str) -> float:
+        """A metric of this server (its own registry: other servers never count here)."""
+        return self.server.metrics.registry.get_sample_value(name, labels) or 0.0
+
+    def close(self) -> None:
+        self.channel.close()
+        self.server.stop(grace=1)
+
+
+@contextmanager
+def serving(live: LivePack | Any, **overrides: object) -> Iterator[RunningServer]:
+    """A started server over `live` with `overrides` of the default Settings, closed on exit."""
+    settings = Settings(address="127.0.0.1:0", **overrides)  # type: ignore[arg-type]  # port 0: any free one
+    running = RunningServer(EarmarkServer(settings, live))
+    running.server.start()
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def serve_process(env: dict[str, str]) -> subprocess.Popen[str]:
+    """`earmark serve` as a real process; one worker unless `env` says otherwise."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "earmark", "serve"],
+        env={
+            **os.environ,
+            "EARMARK_WORKERS": "1",
+            "EARMARK_METRICS_ADDRESS": f"127.0.0.1:{free_port()}",
+            **env,
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_serving(channel: grpc.Channel, process: subprocess.Popen[str]) -> None:
+    """Poll the health service until it answers SERVING; fail if the process exits first."""
+    health = health_pb2_grpc.HealthStub(channel)
+
+    def is_serving() -> bool:
+        assert process.poll() is None, process.communicate()
+        try:
+            answer = health.Check(health_pb2.HealthCheckRequest(), timeout=1)
+        except grpc.RpcError:
+            return False
+        return answer.status == health_pb2.HealthCheckResponse.SERVING
+
+    assert wait_for(is_serving, 30), "server never became SERVING"
+
+
+def set_boom_meetings(pack: Path, amount: int) -> None:
+    """Edit the boom mic's meetings score, the way a merchandiser would."""
+    talking = pack / "talking.yaml"
+    text = talking.read_text()
+    start = text.index("scores: {meetings: ")
+    end = text.index(",", start)
+    talking.write_text(text[:start] + f"scores: {{meetings: {amount}" + text[end:])

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import grpc
 import pytest
 from click.testing import CliRunner
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from earmark.cli import main
 from earmark.v1 import earmark_pb2_grpc
 
-from helpers import BOOM_GAMING_HEADSET, evaluate_request
+from helpers import BOOM_GAMING_HEADSET, evaluate_request, free_port, serve_process, wait_serving
 
 
 def test_check_prints_one_summary_line_for_a_good_pack() -> None:
@@ -64,51 +59,13 @@ def test_test_shows_a_failing_case_with_its_line(pack_copy: Path) -> None:
     assert "rules that fired:" in result.output
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _serve(env: dict[str, str]) -> subprocess.Popen[str]:
-    """`earmark serve` as a real process; one worker unless `env` says otherwise."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "earmark", "serve"],
-        env={
-            **os.environ,
-            "EARMARK_WORKERS": "1",
-            "EARMARK_METRICS_ADDRESS": f"127.0.0.1:{_free_port()}",
-            **env,
-        },
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _wait_serving(channel: grpc.Channel, process: subprocess.Popen[str]) -> None:
-    health = health_pb2_grpc.HealthStub(channel)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.communicate()
-        try:
-            if (
-                health.Check(health_pb2.HealthCheckRequest(), timeout=1).status
-                == health_pb2.HealthCheckResponse.SERVING
-            ):
-                return
-        except grpc.RpcError:
-            time.sleep(0.1)
-    raise AssertionError("server never became SERVING")
-
-
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_serve_answers_then_drains_on_a_signal_and_exits_0(stop_signal: signal.Signals) -> None:
-    port = _free_port()
-    process = _serve({"EARMARK_ADDRESS": f"127.0.0.1:{port}", "EARMARK_LOG_FORMAT": "json"})
+    port = free_port()
+    process = serve_process({"EARMARK_ADDRESS": f"127.0.0.1:{port}", "EARMARK_LOG_FORMAT": "json"})
     try:
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            _wait_serving(channel, process)
+            wait_serving(channel, process)
             stub = earmark_pb2_grpc.EarmarkStub(channel)
             assert "headset" == stub.Evaluate(evaluate_request("p", BOOM_GAMING_HEADSET)).verdict.category
         process.send_signal(stop_signal)
@@ -130,7 +87,7 @@ def test_serve_refuses_a_broken_pack_and_lists_every_problem(pack_copy: Path) ->
     (pack_copy / "zz.yaml").write_text(
         "rules:\n  - id: x\n    description: d\n    when: {mic: boom_arm, weight_g: {at_least: heavy}}\n    then: {fit: 1}\n"
     )
-    process = _serve({"EARMARK_ADDRESS": f"127.0.0.1:{_free_port()}", "EARMARK_RULES": str(pack_copy)})
+    process = serve_process({"EARMARK_ADDRESS": f"127.0.0.1:{free_port()}", "EARMARK_RULES": str(pack_copy)})
     _, stderr = process.communicate(timeout=30)
     assert 1 == process.returncode
     assert "not serving" in stderr
@@ -138,7 +95,7 @@ def test_serve_refuses_a_broken_pack_and_lists_every_problem(pack_copy: Path) ->
 
 
 def test_serve_with_invalid_config_exits_2_naming_the_variable() -> None:
-    process = _serve({"EARMARK_THREADS": "lots"})
+    process = serve_process({"EARMARK_THREADS": "lots"})
     _, stderr = process.communicate(timeout=30)
     assert 2 == process.returncode
     assert "EARMARK_THREADS='lots'" in stderr
@@ -148,7 +105,7 @@ def test_serve_on_a_taken_port_says_so_and_exits_1() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         sock.listen()
-        process = _serve({"EARMARK_ADDRESS": f"127.0.0.1:{sock.getsockname()[1]}"})
+        process = serve_process({"EARMARK_ADDRESS": f"127.0.0.1:{sock.getsockname()[1]}"})
         _, stderr = process.communicate(timeout=30)
     assert 1 == process.returncode
     assert "cannot listen on" in stderr
@@ -288,8 +245,6 @@ def test_health_reports_serving_and_exits_0(running) -> None:  # type: ignore[no
 
 
 def test_health_of_nothing_listening_exits_1() -> None:
-    result = CliRunner().invoke(
-        main, ["health", "--address", f"127.0.0.1:{_free_port()}", "--timeout", "0.5"]
-    )
+    result = CliRunner().invoke(main, ["health", "--address", f"127.0.0.1:{free_port()}", "--timeout", "0.5"])
     assert 1 == result.exit_code
     assert "UNREACHABLE" in result.output

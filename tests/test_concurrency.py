@@ -11,8 +11,7 @@ from earmark.evaluation.evaluator import Evaluator
 from earmark.evaluation.examples import run_examples
 from earmark.v1 import earmark_pb2 as pb
 
-from conftest import RunningServer
-from helpers import evaluate_request, product
+from helpers import RunningServer, evaluate_request, product
 
 CALLS = 1500
 THREADS = 16

@@ -17,8 +17,7 @@ from hypothesis import strategies as st
 from earmark.errors import PackError
 from earmark.evaluation.evaluator import Evaluator
 
-from conftest import RunningServer
-from helpers import rss_bytes
+from helpers import RunningServer, rss_bytes
 
 CORPUS = Path(__file__).with_name("fuzz") / "corpus"
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "30"))

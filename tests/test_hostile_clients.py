@@ -13,15 +13,13 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-from prometheus_client import REGISTRY
 from structlog.testing import capture_logs
 
 from earmark.evaluation.evaluator import Evaluator
 from earmark.server.live import LivePack
 from earmark.v1 import earmark_pb2 as pb
 
-from conftest import RunningServer, start_server
-from helpers import BOOM_GAMING_HEADSET, evaluate_request, product
+from helpers import BOOM_GAMING_HEADSET, RunningServer, evaluate_request, product, serving
 
 STALLED = 40
 
@@ -47,66 +45,62 @@ def _stalled_call(address: str, method: str, release: threading.Event, outcomes:
 def test_calls_that_never_send_their_message_hold_no_evaluation_and_time_out(evaluator: Evaluator) -> None:
     """Two such calls used to hold both handler threads for as long as the client kept the
     connection, and one held the health-only port's only thread."""
-    server = start_server(
+    with serving(
         LivePack(evaluator), health_address="127.0.0.1:0", default_deadline_seconds=3, threads=2
-    )
-    release = threading.Event()
-    outcomes: list[str] = []
-    health_address = f"127.0.0.1:{server.server.health_port}"
-    stalled = [
-        threading.Thread(
-            target=_stalled_call, args=(server.address, "/earmark.v1.Earmark/Evaluate", release, outcomes)
-        )
-        for _ in range(STALLED)
-    ] + [
-        threading.Thread(
-            target=_stalled_call, args=(health_address, "/grpc.health.v1.Health/Check", release, outcomes)
-        )
-        for _ in range(4)
-    ]
-    try:
-        for thread in stalled:
-            thread.start()
-        time.sleep(0.5)  # let them all reach the server
-        latencies = []
-        with grpc.insecure_channel(health_address) as health_channel:
-            probe = health_pb2_grpc.HealthStub(health_channel)
-            for i in range(40):
-                started = time.perf_counter()
-                verdict = server.stub.Evaluate(evaluate_request(f"p{i}", BOOM_GAMING_HEADSET), timeout=2)
-                latencies.append(time.perf_counter() - started)
-                assert "headset" == verdict.verdict.category
-                assert (
-                    health_pb2.HealthCheckResponse.SERVING
-                    == probe.Check(health_pb2.HealthCheckRequest(), timeout=2).status
-                )
-        assert statistics.median(latencies) < 0.05
-        assert server.server.admission.workers >= STALLED  # a thread for each stuck call
-        for thread in stalled:
-            thread.join(timeout=15)
-        assert ["DEADLINE_EXCEEDED"] * len(stalled) == outcomes
-        # The spare threads leave once idle.
-        deadline = time.monotonic() + 10
-        while server.server.admission.workers > 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert 2 == server.server.admission.workers
-    finally:
-        release.set()
-        server.close()
+    ) as server:
+        release = threading.Event()
+        outcomes: list[str] = []
+        health_address = f"127.0.0.1:{server.server.health_port}"
+        stalled = [
+            threading.Thread(
+                target=_stalled_call, args=(server.address, "/earmark.v1.Earmark/Evaluate", release, outcomes)
+            )
+            for _ in range(STALLED)
+        ] + [
+            threading.Thread(
+                target=_stalled_call, args=(health_address, "/grpc.health.v1.Health/Check", release, outcomes)
+            )
+            for _ in range(4)
+        ]
+        try:
+            for thread in stalled:
+                thread.start()
+            time.sleep(0.5)  # let them all reach the server
+            latencies = []
+            with grpc.insecure_channel(health_address) as health_channel:
+                probe = health_pb2_grpc.HealthStub(health_channel)
+                for i in range(40):
+                    started = time.perf_counter()
+                    verdict = server.stub.Evaluate(evaluate_request(f"p{i}", BOOM_GAMING_HEADSET), timeout=2)
+                    latencies.append(time.perf_counter() - started)
+                    assert "headset" == verdict.verdict.category
+                    assert (
+                        health_pb2.HealthCheckResponse.SERVING
+                        == probe.Check(health_pb2.HealthCheckRequest(), timeout=2).status
+                    )
+            assert statistics.median(latencies) < 0.05
+            assert server.server.admission.workers >= STALLED  # a thread for each stuck call
+            for thread in stalled:
+                thread.join(timeout=15)
+            assert ["DEADLINE_EXCEEDED"] * len(stalled) == outcomes
+            # The spare threads leave once idle.
+            deadline = time.monotonic() + 10
+            while server.server.admission.workers > 2 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert 2 == server.server.admission.workers
+        finally:
+            release.set()
 
 
 def test_normal_calls_keep_the_pool_as_narrow_as_the_threads_setting(evaluator: Evaluator) -> None:
     """A thread per call cost a no-op call about 40% more server CPU (a wake-up and a GIL
     hand-off each); with EARMARK_THREADS threads a busy one takes the next call at once."""
-    server = start_server(LivePack(evaluator), threads=2)
-    try:
+    with serving(LivePack(evaluator), threads=2) as server:
         calls = [
             server.stub.Evaluate.future(evaluate_request(str(i), BOOM_GAMING_HEADSET)) for i in range(60)
         ]
         assert all("headset" == call.result(timeout=10).verdict.category for call in calls)
         assert 2 == server.server.admission.workers
-    finally:
-        server.close()
 
 
 def _raw(server: RunningServer, method: str) -> grpc.UnaryUnaryMultiCallable:
@@ -143,23 +137,19 @@ def _undecodable() -> list[tuple[str, bytes]]:
     ]
 
 
-def _count(method: str, code: str) -> float:
-    return REGISTRY.get_sample_value("earmark_rpcs_total", {"method": method, "code": code}) or 0.0
-
-
 @pytest.mark.parametrize(("what", "payload"), _undecodable(), ids=[w for w, _ in _undecodable()])
 @pytest.mark.parametrize("method", ["/earmark.v1.Earmark/Evaluate", "/earmark.v1.Earmark/EvaluateBatch"])
 def test_a_request_that_cannot_be_decoded_is_invalid_argument(
     running: RunningServer, method: str, what: str, payload: bytes
 ) -> None:
     """Such requests used to get INTERNAL, with no request id, no log line and no count."""
-    before = _count(method, "INVALID_ARGUMENT")
+    before = running.sample("earmark_rpcs_total", method=method, code="INVALID_ARGUMENT")
     with capture_logs() as logs, pytest.raises(grpc.RpcError) as caught:
         _raw(running, method)(payload, timeout=5, metadata=(("x-request-id", f"bad-{what}"),))
     assert grpc.StatusCode.INVALID_ARGUMENT == caught.value.code()
     assert "is not a valid earmark.v1." in caught.value.details()
     assert ("x-request-id", f"bad-{what}") in caught.value.trailing_metadata()
-    assert 1 == _count(method, "INVALID_ARGUMENT") - before
+    assert 1 == running.sample("earmark_rpcs_total", method=method, code="INVALID_ARGUMENT") - before
     lines = [
         line for line in logs if line.get("event") == "rpc"
     ]  # the request id is a contextvar, not captured
@@ -167,8 +157,8 @@ def test_a_request_that_cannot_be_decoded_is_invalid_argument(
 
 
 def test_a_batch_too_big_to_send_is_logged_as_what_the_client_got(evaluator: Evaluator) -> None:
-    server = start_server(LivePack(evaluator), max_message_bytes=2048)
-    try:  # a small request whose verdicts, with their explanations, are far bigger
+    with serving(LivePack(evaluator), max_message_bytes=2048) as server:
+        # A small request whose verdicts, with their explanations, are far bigger.
         batch = pb.EvaluateBatchRequest(products=[product(str(i), BOOM_GAMING_HEADSET) for i in range(3)])
         assert batch.ByteSize() < 2048
         with capture_logs() as logs, pytest.raises(grpc.RpcError) as caught:
@@ -177,8 +167,6 @@ def test_a_batch_too_big_to_send_is_logged_as_what_the_client_got(evaluator: Eva
         assert "EARMARK_MAX_MESSAGE_BYTES=2048" in caught.value.details()
         statuses = [line["status"] for line in logs if line.get("event") == "rpc"]
         assert ["RESOURCE_EXHAUSTED"] == statuses  # it used to say OK
-    finally:
-        server.close()
 
 
 def _reflection_stream(
@@ -212,29 +200,28 @@ def test_open_streams_neither_hold_the_calls_threads_nor_grow_without_bound(eval
     """An open reflection stream holds a pool thread: with two threads, two streams used
     to leave none for anything else, and streams were never refused. Now each gets a
     thread of its own, and streams past the admission limit are refused like any call."""
-    server = start_server(LivePack(evaluator), threads=2, max_concurrent_rpcs=6)
-    release, opened = threading.Event(), threading.Semaphore(0)
-    outcomes: list[str] = []
-    streams = [
-        threading.Thread(target=_reflection_stream, args=(server.address, release, opened, outcomes))
-        for _ in range(8)
-    ]
-    try:
-        for stream in streams[:5]:
-            stream.start()
-        for _ in streams[:5]:
-            assert opened.acquire(timeout=10)
-        # Five streams are open on a two-thread server, and a call is still answered.
-        verdict = server.stub.Evaluate(evaluate_request("while-streams", BOOM_GAMING_HEADSET), timeout=3)
-        assert "headset" == verdict.verdict.category
-        for stream in streams[5:]:
-            stream.start()
-        for _ in streams[5:]:
-            assert opened.acquire(timeout=10)
-        assert ["held"] * 6 + ["RESOURCE_EXHAUSTED"] * 2 == sorted(outcomes, key=lambda o: o != "held")
-    finally:
-        release.set()
-        for stream in streams:
-            if stream.ident is not None:  # started
-                stream.join(timeout=10)
-        server.close()
+    with serving(LivePack(evaluator), threads=2, max_concurrent_rpcs=6) as server:
+        release, opened = threading.Event(), threading.Semaphore(0)
+        outcomes: list[str] = []
+        streams = [
+            threading.Thread(target=_reflection_stream, args=(server.address, release, opened, outcomes))
+            for _ in range(8)
+        ]
+        try:
+            for stream in streams[:5]:
+                stream.start()
+            for _ in streams[:5]:
+                assert opened.acquire(timeout=10)
+            # Five streams are open on a two-thread server, and a call is still answered.
+            verdict = server.stub.Evaluate(evaluate_request("while-streams", BOOM_GAMING_HEADSET), timeout=3)
+            assert "headset" == verdict.verdict.category
+            for stream in streams[5:]:
+                stream.start()
+            for _ in streams[5:]:
+                assert opened.acquire(timeout=10)
+            assert ["held"] * 6 + ["RESOURCE_EXHAUSTED"] * 2 == sorted(outcomes, key=lambda o: o != "held")
+        finally:
+            release.set()
+            for stream in streams:
+                if stream.ident is not None:  # started
+                    stream.join(timeout=10)

@@ -16,13 +16,11 @@ import time
 from pathlib import Path
 
 import grpc
-from test_cli import _free_port, _serve, _wait_serving
-from test_reload import _set_boom_meetings
 
 from earmark.v1 import earmark_pb2 as pb
 from earmark.v1 import earmark_pb2_grpc
 
-from helpers import evaluate_request, product
+from helpers import evaluate_request, free_port, product, serve_process, set_boom_meetings, wait_serving
 
 LOAD_SECONDS = 60
 THREADS = 8
@@ -103,8 +101,8 @@ class Load:
 
 
 def _start(pack: Path, workers: int = 2):  # type: ignore[no-untyped-def]
-    address = f"127.0.0.1:{_free_port()}"
-    supervisor = _serve(
+    address = f"127.0.0.1:{free_port()}"
+    supervisor = serve_process(
         {
             "EARMARK_WORKERS": str(workers),
             "EARMARK_ADDRESS": address,
@@ -114,7 +112,7 @@ def _start(pack: Path, workers: int = 2):  # type: ignore[no-untyped-def]
         }
     )
     with grpc.insecure_channel(address) as channel:
-        _wait_serving(channel, supervisor)
+        wait_serving(channel, supervisor)
     deadline = time.monotonic() + 30
     while len(_workers(supervisor.pid)) < workers:
         assert time.monotonic() < deadline
@@ -137,7 +135,7 @@ def test_a_minute_of_load_with_a_rule_change_midway(pack_copy: Path) -> None:
             workers = _workers(supervisor.pid)
             warm = {pid: _rss_mib(pid) for pid in workers}
             time.sleep(LOAD_SECONDS / 2 - 10)
-            _set_boom_meetings(pack_copy, 29)  # published midway; every worker reloads
+            set_boom_meetings(pack_copy, 29)  # published midway; every worker reloads
             time.sleep(LOAD_SECONDS / 2)
             end = {pid: _rss_mib(pid) for pid in workers}
         print(

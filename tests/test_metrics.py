@@ -12,13 +12,11 @@ from pathlib import Path
 
 import grpc
 from prometheus_client.parser import text_string_to_metric_families
-from test_cli import _free_port, _serve, _wait_serving
-from test_reload import _set_boom_meetings
 
 from earmark.v1 import earmark_pb2 as pb
 from earmark.v1 import earmark_pb2_grpc
 
-from helpers import evaluate_request, product
+from helpers import evaluate_request, free_port, product, serve_process, set_boom_meetings, wait_serving
 
 EVALUATE = "/earmark.v1.Earmark/Evaluate"
 
@@ -58,8 +56,8 @@ def _call_many(address: str, count: int) -> None:
 
 def _start(pack: Path, workers: int):  # type: ignore[no-untyped-def]
     """A real `earmark serve` with `workers` processes: (process, address, metrics port)."""
-    address, metrics_port = f"127.0.0.1:{_free_port()}", _free_port()
-    process = _serve(
+    address, metrics_port = f"127.0.0.1:{free_port()}", free_port()
+    process = serve_process(
         {
             "EARMARK_WORKERS": str(workers),
             "EARMARK_ADDRESS": address,
@@ -75,7 +73,7 @@ def test_a_single_server_exports_its_metrics(pack_copy: Path) -> None:
     server, address, metrics_port = _start(pack_copy, workers=1)
     try:
         with grpc.insecure_channel(address) as channel:
-            _wait_serving(channel, server)
+            wait_serving(channel, server)
             stub = earmark_pb2_grpc.EarmarkStub(channel)
             _call_many(address, 5)
             stub.EvaluateBatch(
@@ -83,9 +81,8 @@ def test_a_single_server_exports_its_metrics(pack_copy: Path) -> None:
             )
             with contextlib.suppress(grpc.RpcError):
                 stub.Evaluate(evaluate_request("bad", {"mic": "laser"}))
-            time.sleep(1.1)  # rule hits reach Prometheus at most once a second
             _call_many(address, 1)
-            _set_boom_meetings(pack_copy, 29)
+            set_boom_meetings(pack_copy, 29)
             server.send_signal(signal.SIGHUP)
             samples = _scrape_until(
                 metrics_port, lambda s: _value(s, "earmark_reloads_total", outcome="succeeded") >= 1
@@ -110,7 +107,7 @@ def test_metrics_are_summed_over_workers(pack_copy: Path) -> None:
     supervisor, address, metrics_port = _start(pack_copy, workers=2)
     try:
         with grpc.insecure_channel(address) as channel:
-            _wait_serving(channel, supervisor)
+            wait_serving(channel, supervisor)
         _scrape_until(metrics_port, lambda s: len(_live_versions(s)) == 2)  # both workers loaded
         _call_many(address, 30)
         samples = _scrape(metrics_port)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import grpc
 
-from conftest import RunningServer
+from helpers import RunningServer
 
 NODE_DIR = Path(__file__).resolve().parent / "node"
 

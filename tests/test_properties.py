@@ -10,8 +10,7 @@ from hypothesis import strategies as st
 from earmark.config import BUNDLED_RULES
 from earmark.rulepack.loader import load_pack
 
-from conftest import RunningServer
-from helpers import evaluate_request
+from helpers import RunningServer, evaluate_request
 
 PACK = load_pack(BUNDLED_RULES)
 SPEC_NAMES = [a.name for a in PACK.specs]

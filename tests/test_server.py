@@ -15,14 +15,15 @@ from earmark.evaluation.evaluator import Evaluator
 from earmark.server.live import LivePack
 from earmark.v1 import earmark_pb2 as pb
 
-from conftest import RunningServer, start_server
 from helpers import (
     ANC_HEADPHONES,
     BOOM_GAMING_HEADSET,
     FailingEvaluator,
+    RunningServer,
     SlowEvaluator,
     evaluate_request,
     product,
+    serving,
     struct,
 )
 
@@ -164,8 +165,7 @@ def test_health_is_serving_and_request_id_comes_back(running: RunningServer) -> 
 def test_engine_failures_become_internal_with_the_request_id_and_serving_goes_on(
     evaluator: Evaluator, error: Exception
 ) -> None:
-    server = start_server(LivePack(FailingEvaluator(evaluator, error)))  # type: ignore[arg-type]
-    try:
+    with serving(LivePack(FailingEvaluator(evaluator, error))) as server:  # type: ignore[arg-type]
         with pytest.raises(grpc.RpcError) as caught:
             server.stub.Evaluate(evaluate_request("p", {}), metadata=(("x-request-id", "trace-me"),))
         assert grpc.StatusCode.INTERNAL == caught.value.code()
@@ -178,13 +178,10 @@ def test_engine_failures_become_internal_with_the_request_id_and_serving_goes_on
             and "internal error (request id" in items[0].error.message
         )
         assert server.stub.DescribeRules(pb.DescribeRulesRequest()).ruleset_version
-    finally:
-        server.close()
 
 
 def test_calls_before_a_pack_is_loaded_are_unavailable_and_health_says_not_serving() -> None:
-    server = start_server(LivePack())
-    try:
+    with serving(LivePack()) as server:
         with pytest.raises(grpc.RpcError) as caught:
             server.stub.Evaluate(evaluate_request("p", {}))
         assert grpc.StatusCode.UNAVAILABLE == caught.value.code()
@@ -192,29 +189,27 @@ def test_calls_before_a_pack_is_loaded_are_unavailable_and_health_says_not_servi
         assert (
             health_pb2.HealthCheckResponse.NOT_SERVING == health.Check(health_pb2.HealthCheckRequest()).status
         )
-    finally:
-        server.close()
 
 
 def test_stopping_drains_in_flight_calls_and_turns_health_not_serving(evaluator: Evaluator) -> None:
     slow = SlowEvaluator(evaluator)
-    server = start_server(LivePack(slow))  # type: ignore[arg-type]
-    # A watcher connected before the stop sees the status change (new checks are refused).
-    watch = health_pb2_grpc.HealthStub(server.channel).Watch(health_pb2.HealthCheckRequest(service=""))
-    assert health_pb2.HealthCheckResponse.SERVING == next(watch).status
-    in_flight = server.stub.Evaluate.future(evaluate_request("slow", BOOM_GAMING_HEADSET))
-    assert slow.started.wait(5)
-    stopper = threading.Thread(target=server.server.stop, kwargs={"grace": 5})
-    stopper.start()
-    time.sleep(0.1)
-    with pytest.raises(grpc.RpcError):  # new calls are refused while draining
-        server.stub.Evaluate(evaluate_request("late", {}), timeout=2)
-    assert health_pb2.HealthCheckResponse.NOT_SERVING == next(watch).status
-    watch.cancel()  # a watch never ends by itself and would hold the drain to its grace
-    assert "headset" == in_flight.result(timeout=5).verdict.category  # the in-flight call finished
-    stopper.join(timeout=10)
-    assert not stopper.is_alive()
-    server.channel.close()
+    with serving(LivePack(slow)) as server:  # type: ignore[arg-type]
+        # A watcher connected before the stop sees the status change (new checks are refused).
+        watch = health_pb2_grpc.HealthStub(server.channel).Watch(health_pb2.HealthCheckRequest(service=""))
+        assert health_pb2.HealthCheckResponse.SERVING == next(watch).status
+        in_flight = server.stub.Evaluate.future(evaluate_request("slow", BOOM_GAMING_HEADSET))
+        assert slow.started.wait(5)
+        stopper = threading.Thread(target=server.server.stop, kwargs={"grace": 5})
+        stopper.start()
+        time.sleep(0.1)
+        with pytest.raises(grpc.RpcError):  # new calls are refused while draining
+            server.stub.Evaluate(evaluate_request("late", {}), timeout=2)
+        assert health_pb2.HealthCheckResponse.NOT_SERVING == next(watch).status
+        watch.cancel()  # a watch never ends by itself and would hold the drain to its grace
+        assert "headset" == in_flight.result(timeout=5).verdict.category  # the in-flight call finished
+        stopper.join(timeout=10)
+        assert not stopper.is_alive()
+        server.channel.close()
 
 
 def test_explanations_come_in_the_shoppers_language(running: RunningServer) -> None:

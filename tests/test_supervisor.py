@@ -11,13 +11,11 @@ import time
 from pathlib import Path
 
 import grpc
-from test_cli import _free_port, _serve, _wait_serving
-from test_reload import _set_boom_meetings
 
 from earmark.v1 import earmark_pb2 as pb
 from earmark.v1 import earmark_pb2_grpc
 
-from helpers import evaluate_request
+from helpers import evaluate_request, free_port, serve_process, set_boom_meetings, wait_serving
 
 
 def _workers(stderr: str, event: str) -> set[int]:
@@ -39,7 +37,7 @@ def _versions(address: str, connections: int = 12) -> set[str]:
 
 
 def test_workers_share_the_port_survive_a_kill_reload_together_and_drain(pack_copy: Path) -> None:
-    port = _free_port()
+    port = free_port()
     address = f"127.0.0.1:{port}"
     env = {
         "EARMARK_WORKERS": "2",
@@ -48,10 +46,10 @@ def test_workers_share_the_port_survive_a_kill_reload_together_and_drain(pack_co
         "EARMARK_WATCH": "false",
         "EARMARK_LOG_FORMAT": "json",
     }
-    supervisor = _serve(env)
+    supervisor = serve_process(env)
     try:
         with grpc.insecure_channel(address) as channel:
-            _wait_serving(channel, supervisor)
+            wait_serving(channel, supervisor)
         time.sleep(1)  # let the second worker finish loading too
         for i in range(40):
             with grpc.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)]) as channel:
@@ -78,7 +76,7 @@ def test_workers_share_the_port_survive_a_kill_reload_together_and_drain(pack_co
         time.sleep(2)  # the replacement loads the pack
 
         # SIGHUP to the supervisor reaches every worker: all converge on the new version.
-        _set_boom_meetings(pack_copy, 29)
+        set_boom_meetings(pack_copy, 29)
         supervisor.send_signal(signal.SIGHUP)
         deadline = time.monotonic() + 30
         while (versions := _versions(address)) & first:
@@ -99,10 +97,10 @@ def test_workers_share_the_port_survive_a_kill_reload_together_and_drain(pack_co
 
 def test_a_broken_pack_stops_the_supervisor_with_exit_1(pack_copy: Path) -> None:
     (pack_copy / "zz.yaml").write_text("rules: [\n")
-    supervisor = _serve(
+    supervisor = serve_process(
         {
             "EARMARK_WORKERS": "2",
-            "EARMARK_ADDRESS": f"127.0.0.1:{_free_port()}",
+            "EARMARK_ADDRESS": f"127.0.0.1:{free_port()}",
             "EARMARK_RULES": str(pack_copy),
         }
     )
@@ -113,8 +111,8 @@ def test_a_broken_pack_stops_the_supervisor_with_exit_1(pack_copy: Path) -> None
 
 
 def test_a_sighup_while_workers_start_reloads_them_instead_of_killing_them(pack_copy: Path) -> None:
-    address = f"127.0.0.1:{_free_port()}"
-    supervisor = _serve(
+    address = f"127.0.0.1:{free_port()}"
+    supervisor = serve_process(
         {
             "EARMARK_WORKERS": "2",
             "EARMARK_ADDRESS": address,
@@ -134,7 +132,7 @@ def test_a_sighup_while_workers_start_reloads_them_instead_of_killing_them(pack_
             supervisor.send_signal(signal.SIGHUP)
             time.sleep(0.05)
         with grpc.insecure_channel(address) as channel:
-            _wait_serving(channel, supervisor)
+            wait_serving(channel, supervisor)
         deadline = time.monotonic() + 30
         while len(_versions(address)) != 1 or len(os.popen(f"pgrep -P {supervisor.pid}").read().split()) != 2:
             assert time.monotonic() < deadline, "the workers never settled"
@@ -162,17 +160,17 @@ def _alive(pid: int) -> bool:
 
 def test_workers_exit_when_their_supervisor_is_killed(pack_copy: Path) -> None:
     """They used to keep serving an orphaned port under PID 1."""
-    address = f"127.0.0.1:{_free_port()}"
+    address = f"127.0.0.1:{free_port()}"
     env = {
         "EARMARK_WORKERS": "2",
         "EARMARK_ADDRESS": address,
         "EARMARK_RULES": str(pack_copy),
         "EARMARK_WATCH": "false",
     }
-    supervisor = _serve(env)
+    supervisor = serve_process(env)
     try:
         with grpc.insecure_channel(address) as channel:
-            _wait_serving(channel, supervisor)
+            wait_serving(channel, supervisor)
         pids = [int(p) for p in os.popen(f"pgrep -P {supervisor.pid}").read().split()]
         assert 2 == len(pids)
         supervisor.kill()
@@ -189,12 +187,14 @@ def test_workers_exit_when_their_supervisor_is_killed(pack_copy: Path) -> None:
 def test_a_supervisor_refuses_a_port_another_server_holds(pack_copy: Path) -> None:
     """A second `earmark serve` with several workers used to join the port silently, and
     DescribeRules calls were split between two different packs."""
-    address = f"127.0.0.1:{_free_port()}"
-    first = _serve({"EARMARK_WORKERS": "1", "EARMARK_ADDRESS": address, "EARMARK_WATCH": "false"})
+    address = f"127.0.0.1:{free_port()}"
+    first = serve_process({"EARMARK_WORKERS": "1", "EARMARK_ADDRESS": address, "EARMARK_WATCH": "false"})
     try:
         with grpc.insecure_channel(address) as channel:
-            _wait_serving(channel, first)
-        second = _serve({"EARMARK_WORKERS": "2", "EARMARK_ADDRESS": address, "EARMARK_RULES": str(pack_copy)})
+            wait_serving(channel, first)
+        second = serve_process(
+            {"EARMARK_WORKERS": "2", "EARMARK_ADDRESS": address, "EARMARK_RULES": str(pack_copy)}
+        )
         _, stderr = second.communicate(timeout=60)
         assert 1 == second.returncode
         assert f"cannot listen on {address}" in stderr and "another server" in stderr

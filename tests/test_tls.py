@@ -10,7 +10,6 @@ import pytest
 import trustme
 from click.testing import CliRunner
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from test_cli import _free_port
 
 from earmark.cli import main
 from earmark.config import load_settings
@@ -20,7 +19,7 @@ from earmark.server.grpc_server import EarmarkServer, check_health
 from earmark.server.live import LivePack
 from earmark.v1 import earmark_pb2_grpc
 
-from helpers import evaluate_request
+from helpers import evaluate_request, free_port
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +40,7 @@ def files(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
     return paths
 
 
-def _serve(evaluator: Evaluator, env: dict[str, str]) -> Iterator[int]:
+def _serve_tls(evaluator: Evaluator, env: dict[str, str]) -> Iterator[int]:
     settings = load_settings({"EARMARK_ADDRESS": "127.0.0.1:0", **env})
     server = EarmarkServer(settings, LivePack(evaluator))
     server.start()
@@ -58,7 +57,7 @@ def _call(port: int, credentials: grpc.ChannelCredentials) -> str:
 def test_tls_serves_a_client_that_trusts_the_ca(
     evaluator: Evaluator, ca: trustme.CA, files: dict[str, Path]
 ) -> None:
-    for port in _serve(
+    for port in _serve_tls(
         evaluator, {"EARMARK_TLS_CERT": str(files["cert"]), "EARMARK_TLS_KEY": str(files["key"])}
     ):
         assert "headset" == _call(port, grpc.ssl_channel_credentials(root_certificates=ca.cert_pem.bytes()))
@@ -76,7 +75,7 @@ def test_mutual_tls_refuses_a_client_without_a_certificate_and_serves_one_with(
     }
     trust = ca.cert_pem.bytes()
     client = ca.issue_cert("storefront@example.com")
-    for port in _serve(evaluator, env):
+    for port in _serve_tls(evaluator, env):
         with pytest.raises(grpc.RpcError) as caught:
             _call(port, grpc.ssl_channel_credentials(root_certificates=trust))
         assert grpc.StatusCode.UNAVAILABLE == caught.value.code()
@@ -97,7 +96,7 @@ def test_mutual_tls_refuses_a_client_without_a_certificate_and_serves_one_with(
 def test_with_mutual_tls_probes_use_a_plaintext_port_that_serves_health_only(
     evaluator: Evaluator, files: dict[str, Path]
 ) -> None:
-    health_address = f"127.0.0.1:{_free_port()}"
+    health_address = f"127.0.0.1:{free_port()}"
     env = {
         "EARMARK_TLS_CERT": str(files["cert"]),
         "EARMARK_TLS_KEY": str(files["key"]),

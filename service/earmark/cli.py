@@ -36,7 +36,10 @@ def main() -> None:
 
 
 @main.command("serve")
-def serve_command() -> None:
+# The supervisor's workers share its port and leave /metrics to it. Not a setting: set on a
+# lone server it would let a second server join the port and silently split its traffic.
+@click.option("--as-worker", is_flag=True, hidden=True)
+def serve_command(as_worker: bool) -> None:
     """Serve the rule pack over gRPC. Configured by EARMARK_* environment variables."""
     try:
         settings = load_settings()
@@ -46,7 +49,7 @@ def serve_command() -> None:
     configure_logging(settings.log_level, settings.log_format)
     if settings.workers > 1:
         sys.exit(Supervisor(settings).run())
-    sys.exit(serve(settings))
+    sys.exit(serve(settings, as_worker=as_worker))
 
 
 @main.command("health")

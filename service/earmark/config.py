@@ -39,9 +39,6 @@ class Settings(BaseModel):
     max_batch_size: int = Field(500, ge=1, le=100_000)
     # Processes sharing the port (SO_REUSEPORT) under a supervisor; 1 serves in-process.
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
-    # Set by the supervisor for its workers: share the port instead of owning it.
-    reuse_port: bool = False
-    worker_index: int = Field(0, ge=0)
     # durable_rules never releases the GIL, so more threads queue rather than add
     # throughput: 2 served ~40% more than 8 (bench runs with EARMARK_THREADS=2 and =8).
     # More cores need processes.

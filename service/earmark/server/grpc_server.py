@@ -14,10 +14,10 @@ from grpc_reflection.v1alpha import reflection
 
 from earmark.config import Settings
 from earmark.errors import ListenFailed, PackError, PackUnavailable
-from earmark.server import metrics
 from earmark.server.admission import AdmissionExecutor
-from earmark.server.interceptors import CallInterceptor, record_stalled_call
+from earmark.server.interceptors import CallInterceptor, stalled_call_recorder
 from earmark.server.live import LivePack
+from earmark.server.metrics import Metrics
 from earmark.server.reload import Reloader, load_checked
 from earmark.server.servicer import EarmarkServicer
 from earmark.v1 import earmark_pb2, earmark_pb2_grpc
@@ -42,30 +42,37 @@ def server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
 
 
 class EarmarkServer:
-    """A started server and the handles needed to report health and stop it."""
+    """A server bound to its ports, and the handles needed to report health and stop it.
+    As a context manager it is started on entry and stopped at once on exit.
 
-    def __init__(self, settings: Settings, live: LivePack) -> None:
+    `share_port` is for the supervisor's workers only: they share the port on purpose
+    (SO_REUSEPORT). A lone server owns its port, so that a second one on the same address
+    fails instead of silently taking half its traffic."""
+
+    def __init__(
+        self, settings: Settings, live: LivePack, metrics: Metrics | None = None, *, share_port: bool = False
+    ) -> None:
         self.settings = settings
         self.live = live
+        self.metrics = metrics = metrics if metrics is not None else Metrics()
+        self._share_port = share_port
         self.admission = admission = AdmissionExecutor(
             settings.threads,
             settings.max_concurrent_rpcs,
             settings.default_deadline_seconds,
-            record_stalled_call,
+            stalled_call_recorder(metrics),
         )
         self.grpc_server = grpc.server(
             admission,
-            interceptors=[CallInterceptor(admission, settings.max_message_bytes)],
+            interceptors=[CallInterceptor(admission, settings.max_message_bytes, metrics)],
             options=[
                 ("grpc.max_receive_message_length", settings.max_message_bytes),
                 ("grpc.max_send_message_length", settings.max_message_bytes),
-                # Workers share the port on purpose; a lone server owns it, so that a
-                # second one on the same address fails instead of silently sharing traffic.
-                ("grpc.so_reuseport", 1 if settings.reuse_port else 0),
+                ("grpc.so_reuseport", 1 if share_port else 0),
             ],
         )
         earmark_pb2_grpc.add_EarmarkServicer_to_server(
-            EarmarkServicer(live, settings.max_batch_size, settings.default_deadline_seconds),
+            EarmarkServicer(live, settings.max_batch_size, settings.default_deadline_seconds, metrics),
             self.grpc_server,
         )
         self.health = health.HealthServicer()
@@ -93,11 +100,13 @@ class EarmarkServer:
             return None, None
         # The same admission here: one probe that never sends its message must not hold
         # the port's only thread.
-        pool = AdmissionExecutor(1, HEALTH_PORT_CALLS, settings.default_deadline_seconds, record_stalled_call)
+        pool = AdmissionExecutor(
+            1, HEALTH_PORT_CALLS, settings.default_deadline_seconds, stalled_call_recorder(self.metrics)
+        )
         server = grpc.server(
             pool,
             maximum_concurrent_rpcs=HEALTH_PORT_CALLS,
-            options=[("grpc.so_reuseport", 1 if settings.reuse_port else 0)],
+            options=[("grpc.so_reuseport", 1 if self._share_port else 0)],
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         try:
@@ -127,6 +136,13 @@ class EarmarkServer:
         if self.health_server is not None:
             self.health_server.stop(0).wait()
 
+    def __enter__(self) -> EarmarkServer:
+        self.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop(0)
+
     def _has_pack(self) -> bool:
         try:
             self.live.current()
@@ -147,7 +163,7 @@ def check_health(address: str, timeout: float) -> str:
     return str(health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status))
 
 
-def serve(settings: Settings) -> int:
+def serve(settings: Settings, *, as_worker: bool = False) -> int:
     """Load the pack, serve until SIGTERM or SIGINT, drain, and return the exit code.
 
     SIGHUP, or any change under the rules directory, reloads the pack; a pack that fails
@@ -169,18 +185,18 @@ def serve(settings: Settings) -> int:
         return 1
     live = LivePack(evaluator)
     try:
-        server = EarmarkServer(settings, live)
+        server = EarmarkServer(settings, live, metrics := Metrics(worker=as_worker), share_port=as_worker)
     except ListenFailed as exc:
         print(f"earmark: {exc}", file=sys.stderr)
         return 1
-    reloader = Reloader(live, settings.rules)
+    reloader = Reloader(live, settings.rules, metrics)
     stop_watching = threading.Event()
     if settings.watch:
         reloader.watch(stop_watching)
     metrics.set_ruleset(evaluator.pack.version, None)
-    if settings.metrics_address and not settings.reuse_port:  # workers: the supervisor serves them
+    if settings.metrics_address and not as_worker:  # workers: the supervisor serves their sum
         try:
-            metrics.serve_metrics(settings.metrics_address)
+            metrics.serve(settings.metrics_address)
         except OSError as exc:
             print(f"earmark: cannot serve metrics on {settings.metrics_address}: {exc}", file=sys.stderr)
             return 1
@@ -208,6 +224,6 @@ def serve(settings: Settings) -> int:
         break
     stop_watching.set()
     server.stop()
-    metrics.RULE_HIT_BUFFER.flush()
+    metrics.rule_hits.flush()
     log.info("stopped")
     return 0

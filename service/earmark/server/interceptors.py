@@ -16,8 +16,8 @@ import grpc
 import structlog
 
 from earmark.errors import EngineFailure, InvalidArgument, Overloaded, ResponseTooLarge, public_error
-from earmark.server import metrics
 from earmark.server.admission import METHOD_ATTRIBUTE, AdmissionExecutor, exempt_from_permits, mark_refusal
+from earmark.server.metrics import Metrics
 
 REQUEST_ID_KEY = "x-request-id"
 MAX_REQUEST_ID = 128
@@ -25,35 +25,25 @@ MAX_REQUEST_ID = 128
 QUIET_METHODS = frozenset({"/grpc.health.v1.Health/Check"})
 
 log = structlog.get_logger("earmark.rpc")
-_children: dict[tuple[str, str], tuple[Any, Any]] = {}
 
 
-def _record(method: str, status: grpc.StatusCode, seconds: float) -> None:
-    """Count the call and its latency (labelled children are cached: labels() is slow)."""
-    key = (method, status.name)
-    children = _children.get(key)
-    if children is None:
-        children = _children[key] = (
-            metrics.RPCS.labels(method, status.name),
-            metrics.RPC_SECONDS.labels(method),
+def stalled_call_recorder(metrics: Metrics) -> Callable[[str, float], None]:
+    """What the admission watchdog calls for a call cancelled because its request message
+    never came: counted and logged like any call (no handler, so no interceptor, saw it)."""
+
+    def record(method: str, seconds: float) -> None:
+        metrics.record_call(method, grpc.StatusCode.DEADLINE_EXCEEDED.name, seconds)
+        log.warning(
+            "rpc",
+            method=method,
+            status=grpc.StatusCode.DEADLINE_EXCEEDED.name,
+            outcome="error",
+            duration_ms=round(seconds * 1000, 3),
+            error="no request message arrived within the read deadline",
+            request_id=None,
         )
-    children[0].inc()
-    children[1].observe(seconds)
 
-
-def record_stalled_call(method: str, seconds: float) -> None:
-    """A call cancelled because its request message never came: counted and logged like
-    any call (the interceptor never saw it, as no message reached a handler)."""
-    _record(method, grpc.StatusCode.DEADLINE_EXCEEDED, seconds)
-    log.warning(
-        "rpc",
-        method=method,
-        status=grpc.StatusCode.DEADLINE_EXCEEDED.name,
-        outcome="error",
-        duration_ms=round(seconds * 1000, 3),
-        error="no request message arrived within the read deadline",
-        request_id=None,
-    )
+    return record
 
 
 def request_id_from(metadata: Any) -> str:
@@ -121,8 +111,9 @@ class CallInterceptor(grpc.ServerInterceptor):
     refuses calls past the admission limit (see admission.py), and refuses a response too
     large to send."""
 
-    def __init__(self, admission: AdmissionExecutor, max_response_bytes: int) -> None:
+    def __init__(self, admission: AdmissionExecutor, max_response_bytes: int, metrics: Metrics) -> None:
         self._admission = admission
+        self._metrics = metrics
         self._max_response_bytes = max_response_bytes
         self._deserializers: dict[str, Callable[[bytes], Any]] = {}
 
@@ -177,7 +168,7 @@ class CallInterceptor(grpc.ServerInterceptor):
                 context.abort(status, detail)
             finally:
                 elapsed = time.perf_counter() - started
-                _record(method, status, elapsed)
+                self._metrics.record_call(method, status.name, elapsed)
                 fields = {
                     "method": method,
                     "status": status.name,

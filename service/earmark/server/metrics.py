@@ -1,49 +1,107 @@
-"""Prometheus metrics, correct across worker processes.
+"""Prometheus metrics, as an object each server is handed, correct across worker processes.
 
-With several workers the supervisor points PROMETHEUS_MULTIPROC_DIR at a fresh directory
-before starting them; prometheus_client then keeps each worker's samples in files there,
-and the supervisor's /metrics endpoint adds them up (MultiProcessCollector). A lone
-server serves its own registry. Metrics are process-wide by prometheus_client's design.
+A lone server serves its own registry. With several workers the supervisor points
+PROMETHEUS_MULTIPROC_DIR at a fresh directory before starting them; prometheus_client
+then keeps each worker's samples in files there, and the supervisor's /metrics endpoint
+adds them up (MultiProcessCollector).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess, start_http_server
+from prometheus_client.registry import Collector
 
-RPCS = Counter("earmark_rpcs_total", "RPCs handled, by method and status code.", ["method", "code"])
-RPC_SECONDS = Histogram(
-    "earmark_rpc_duration_seconds",
-    "RPC latency in seconds, by method.",
-    ["method"],
-    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
-)
-PRODUCTS = Counter("earmark_products_evaluated_total", "Products evaluated (batch items count one each).")
-RULE_HITS = Counter(
-    "earmark_rule_hits_total",
-    "Times each rule fired for a product; rules absent here never fired.",
-    ["rule_id"],
-)
-RELOADS = Counter("earmark_reloads_total", "Rule pack reloads, by outcome.", ["outcome"])
-# An "info" metric: 1 for the live version. Per process in multiprocess mode, so a
-# dashboard can see every worker converge on the same version.
-RULESET = Gauge(
-    "earmark_ruleset_info", "The live ruleset version (value 1).", ["version"], multiprocess_mode="liveall"
-)
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+WORKER_FLUSH_SECONDS = 1.0
 
 
-class RuleHits:
-    """Counts rule hits in a plain dict and hands them to Prometheus at most once a second:
-    an increment costs about 1.3 µs in multiprocess mode, and a product fires ~10 rules."""
+class Metrics:
+    """Every metric one server records, in a registry of its own: two servers in one
+    process (as in tests) never share counts."""
 
-    def __init__(self, interval_seconds: float = 1.0) -> None:
-        self._interval = interval_seconds
+    def __init__(self, *, worker: bool = False) -> None:
+        self.registry = CollectorRegistry()
+        # Before the counters: a scrape collects in registration order, so buffered rule
+        # hits land in their counter just before it is read.
+        self.rule_hits = RuleHits(self, flush_every=WORKER_FLUSH_SECONDS if worker else None)
+        self.registry.register(self.rule_hits)
+        registry = self.registry
+        self.rpcs = Counter(
+            "earmark_rpcs_total",
+            "RPCs handled, by method and status code.",
+            ["method", "code"],
+            registry=registry,
+        )
+        self.rpc_seconds = Histogram(
+            "earmark_rpc_duration_seconds",
+            "RPC latency in seconds, by method.",
+            ["method"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.products = Counter(
+            "earmark_products_evaluated_total",
+            "Products evaluated (batch items count one each).",
+            registry=registry,
+        )
+        self.rule_hit_counts = Counter(
+            "earmark_rule_hits_total",
+            "Times each rule fired for a product; rules absent here never fired.",
+            ["rule_id"],
+            registry=registry,
+        )
+        self.reloads = Counter(
+            "earmark_reloads_total", "Rule pack reloads, by outcome.", ["outcome"], registry=registry
+        )
+        # An "info" metric: 1 for the live version. Per process in multiprocess mode, so a
+        # dashboard can see every worker converge on the same version.
+        self.ruleset = Gauge(
+            "earmark_ruleset_info",
+            "The live ruleset version (value 1).",
+            ["version"],
+            multiprocess_mode="liveall",
+            registry=registry,
+        )
+        self._calls: dict[tuple[str, str], tuple[Any, Any]] = {}
+
+    def record_call(self, method: str, code: str, seconds: float) -> None:
+        """Count one call and its latency (labelled children are cached: labels() is slow)."""
+        key = (method, code)
+        children = self._calls.get(key)
+        if children is None:
+            children = self._calls[key] = (self.rpcs.labels(method, code), self.rpc_seconds.labels(method))
+        children[0].inc()
+        children[1].observe(seconds)
+
+    def set_ruleset(self, version: str, previous: str | None) -> None:
+        if previous and previous != version:
+            self.ruleset.labels(previous).set(0)
+        self.ruleset.labels(version).set(1)
+
+    def serve(self, address: str) -> None:
+        """Serve this registry's /metrics on `address` (HOST:PORT) from a daemon thread."""
+        host, _, port = address.rpartition(":")
+        start_http_server(int(port), addr=host, registry=self.registry)
+
+
+class RuleHits(Collector):
+    """Counts rule hits in a plain dict and hands them to Prometheus when it scrapes: an
+    increment costs about 1.3 µs in multiprocess mode, and a product fires ~10 rules.
+
+    A worker's scrape happens in the supervisor, which cannot reach into the worker, so a
+    worker flushes at most every `flush_every` seconds instead, as calls come in."""
+
+    def __init__(self, metrics: Metrics, flush_every: float | None) -> None:
+        self._metrics = metrics
+        self._flush_every = flush_every
         self._lock = threading.Lock()
         self._counts: dict[str, int] = {}
-        self._children: dict[str, object] = {}
+        self._children: dict[str, Any] = {}
         self._flushed_at = time.monotonic()
 
     def add(self, rule_ids: Iterable[str]) -> None:
@@ -51,7 +109,7 @@ class RuleHits:
             counts = self._counts
             for rule_id in rule_ids:
                 counts[rule_id] = counts.get(rule_id, 0) + 1
-            due = time.monotonic() - self._flushed_at >= self._interval
+            due = self._flush_every is not None and time.monotonic() - self._flushed_at >= self._flush_every
         if due:
             self.flush()
 
@@ -62,31 +120,24 @@ class RuleHits:
         for rule_id, count in counts.items():
             child = self._children.get(rule_id)
             if child is None:
-                child = self._children[rule_id] = RULE_HITS.labels(rule_id)
-            child.inc(count)  # type: ignore[attr-defined]
+                child = self._children[rule_id] = self._metrics.rule_hit_counts.labels(rule_id)
+            child.inc(count)
+
+    def collect(self) -> Iterator[Any]:
+        """Called by the registry on every scrape: yields nothing of its own."""
+        self.flush()
+        return iter(())
 
 
-RULE_HIT_BUFFER = RuleHits()
-
-
-def set_ruleset(version: str, previous: str | None) -> None:
-    if previous and previous != version:
-        RULESET.labels(previous).set(0)
-    RULESET.labels(version).set(1)
-
-
-def serve_metrics(address: str, multiprocess_dir: str | None = None) -> None:
-    """Serve /metrics on `address` (HOST:PORT) from a daemon thread. With a directory,
-    serve the sum over the worker processes that write there."""
+def serve_worker_sum(address: str, multiprocess_dir: str) -> None:
+    """Serve /metrics on `address` as the sum over the worker processes writing to
+    `multiprocess_dir` (the supervisor's endpoint)."""
     host, _, port = address.rpartition(":")
-    if multiprocess_dir is None:
-        start_http_server(int(port), addr=host)
-        return
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry, path=multiprocess_dir)
+    multiprocess.MultiProcessCollector(registry, path=multiprocess_dir)  # type: ignore[no-untyped-call]
     start_http_server(int(port), addr=host, registry=registry)
 
 
 def forget_process(pid: int, multiprocess_dir: str) -> None:
     """Drop a dead worker's live gauges (its counters keep counting in the sum)."""
-    multiprocess.mark_process_dead(pid, multiprocess_dir)
+    multiprocess.mark_process_dead(pid, multiprocess_dir)  # type: ignore[no-untyped-call]

@@ -17,8 +17,8 @@ import watchfiles
 from earmark.errors import MAX_REPORTED_PROBLEMS, PackError, PackUnavailable, Problem, clip
 from earmark.evaluation.evaluator import Evaluator
 from earmark.evaluation.examples import run_examples
-from earmark.server import metrics
 from earmark.server.live import LivePack
+from earmark.server.metrics import Metrics
 
 log = structlog.get_logger("earmark.server.reload")
 WATCH_CHECK_MS = 1000  # how often the watcher checks that the directory is still the same
@@ -50,9 +50,10 @@ def load_checked(directory: Path) -> Evaluator:
 class Reloader:
     """Reloads one pack directory into a LivePack, one reload at a time."""
 
-    def __init__(self, live: LivePack, directory: Path) -> None:
+    def __init__(self, live: LivePack, directory: Path, metrics: Metrics | None = None) -> None:
         self.live = live
         self.directory = directory
+        self.metrics = metrics if metrics is not None else Metrics()
         self._lock = threading.Lock()
 
     def reload(self, reason: str) -> bool:
@@ -61,7 +62,7 @@ class Reloader:
             try:
                 evaluator = load_checked(self.directory)
             except PackError as exc:
-                metrics.RELOADS.labels("failed").inc()
+                self.metrics.reloads.labels("failed").inc()
                 self.live.record_reload(error=str(exc))
                 log.error(
                     "reload_refused",
@@ -72,7 +73,7 @@ class Reloader:
                 )
                 return False
             except Exception as exc:  # a bug or an OS error: keep serving, keep watching
-                metrics.RELOADS.labels("failed").inc()
+                self.metrics.reloads.labels("failed").inc()
                 self.live.record_reload(error=f"reload failed: {exc}")
                 log.exception("reload_failed", reason=reason, active_version=self._active_version())
                 return False
@@ -80,13 +81,13 @@ class Reloader:
             if evaluator.pack.version == previous:
                 evaluator.close()  # same files: nothing to publish
                 self.live.record_reload()
-                metrics.RELOADS.labels("unchanged").inc()
+                self.metrics.reloads.labels("unchanged").inc()
                 return False
             self.live.swap(evaluator)
             self.live.record_reload()
             # The version first: a scrape that sees the success also sees what went live.
-            metrics.set_ruleset(evaluator.pack.version, previous)
-            metrics.RELOADS.labels("succeeded").inc()
+            self.metrics.set_ruleset(evaluator.pack.version, previous)
+            self.metrics.reloads.labels("succeeded").inc()
             log.info(
                 "reloaded",
                 reason=reason,

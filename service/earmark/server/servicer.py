@@ -18,8 +18,8 @@ from earmark.errors import (
     public_error,
 )
 from earmark.evaluation.evaluator import Evaluator
-from earmark.server import metrics
 from earmark.server.live import LivePack
+from earmark.server.metrics import Metrics
 from earmark.server.wire import describe_message, error_message, fill_verdict, struct_values, verdict_message
 from earmark.v1 import earmark_pb2 as pb
 from earmark.v1 import earmark_pb2_grpc
@@ -30,8 +30,11 @@ CHECK_CLIENT_EVERY = 20  # products between checks that a batch's client is stil
 
 
 class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
-    def __init__(self, live: LivePack, max_batch_size: int, default_deadline_seconds: float) -> None:
+    def __init__(
+        self, live: LivePack, max_batch_size: int, default_deadline_seconds: float, metrics: Metrics
+    ) -> None:
         self._live = live
+        self._metrics = metrics
         self._max_batch_size = max_batch_size
         self._default_deadline = default_deadline_seconds
 
@@ -48,8 +51,8 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         specs = struct_values(request.product.specs, evaluator.validator.spec_names)
         subject = evaluator.validator.subject(request.product.id, specs, shopper, locale)
         verdict = evaluator.evaluate(subject)
-        metrics.PRODUCTS.inc()
-        metrics.RULE_HIT_BUFFER.add(rule.id for rule in verdict.fired)
+        self._metrics.products.inc()
+        self._metrics.rule_hits.add(rule.id for rule in verdict.fired)
         return pb.EvaluateResponse(verdict=verdict_message(verdict, trace=request.trace))
 
     def EvaluateBatch(
@@ -105,8 +108,8 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
                 failed += 1
                 item.ClearField("verdict")
                 item.error.CopyFrom(_batch_error(product.id, exc))
-        metrics.PRODUCTS.inc(count - failed)
-        metrics.RULE_HIT_BUFFER.add(fired)
+        self._metrics.products.inc(count - failed)
+        self._metrics.rule_hits.add(fired)
         structlog.contextvars.bind_contextvars(failed_products=failed)
         return response
 

@@ -105,7 +105,7 @@ class Supervisor:
             self.environ["PROMETHEUS_MULTIPROC_DIR"] = shared
             if self.settings.metrics_address:
                 try:
-                    metrics.serve_metrics(self.settings.metrics_address, shared)
+                    metrics.serve_worker_sum(self.settings.metrics_address, shared)
                 except OSError as exc:
                     print(
                         f"earmark: cannot serve metrics on {self.settings.metrics_address}: {exc}",
@@ -143,19 +143,16 @@ class Supervisor:
         return 0
 
     def _start(self, index: int) -> subprocess.Popen[bytes]:
-        env = {
-            **self.environ,
-            "EARMARK_WORKERS": "1",  # a worker serves; it never supervises
-            "EARMARK_REUSE_PORT": "true",
-            "EARMARK_WORKER_INDEX": str(index),
-        }
+        env = {**self.environ, "EARMARK_WORKERS": "1"}  # a worker serves; it never supervises
         # The worker starts with SIGHUP blocked (a signal mask survives exec), so a reload
         # forwarded while it is still importing waits for its handler instead of killing
         # it; serve() unblocks it once the handler is in place.
         previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
         try:
             return subprocess.Popen(
-                [sys.executable, "-m", "earmark", "serve"], env=env, preexec_fn=_die_with_parent(os.getpid())
+                [sys.executable, "-m", "earmark", "serve", "--as-worker"],
+                env=env,
+                preexec_fn=_die_with_parent(os.getpid()),
             )
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, previous)

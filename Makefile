@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test bench proto lint clean container-test configmap fuzz
+.PHONY: install run test test-fast bench proto lint clean container-test configmap fuzz
 
 install: $(STAMP)
 
@@ -20,10 +20,17 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/earmark serve
 
+# The layers contract and the types first: they fail in seconds, the tests in minutes.
 test: install
 	$(BIN)/ruff check service tests benchmarks scripts container_tests
 	$(BIN)/ruff format --check --quiet service tests benchmarks scripts container_tests
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
+
+# The quick loop while editing: everything but the end-to-end, load and soak tests.
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow"
 
 # The fuzz targets of `make test`, run far longer (FUZZ_EXAMPLES cases each).
 fuzz: install
@@ -40,7 +47,7 @@ lint: install
 	$(BIN)/ruff format --check service tests benchmarks scripts container_tests
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache
+	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache .mypy_cache
 
 # Builds and runs the real image with podman (installs podman and makes a local Debian base
 # on first use; about a minute and a half after that).

@@ -75,7 +75,7 @@ class Settings(BaseModel):
 
     @model_validator(mode="after")
     def _ports_differ(self) -> Settings:
-        ports = {}
+        ports: dict[str, str] = {}
         for name in ("address", "metrics_address", "health_address"):
             value = getattr(self, name)
             port = value.rpartition(":")[2] if value else "0"

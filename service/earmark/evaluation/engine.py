@@ -55,7 +55,7 @@ class CompiledRules:
             definition[name] = {"all": [{"m": translate(rule.condition)}]}
         self._name = f"{pack.name}_{next(_ruleset_counter)}"
         try:
-            self._handle = durable_rules_engine.create_ruleset(self._name, json.dumps(definition))
+            self._handle: int = durable_rules_engine.create_ruleset(self._name, json.dumps(definition))
         except Exception as exc:  # the engine reports limits and bad input as bare errors
             raise EngineFailure(f"durable_rules refused the ruleset: {exc}") from exc
         self._sids = _SidPool()

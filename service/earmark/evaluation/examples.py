@@ -98,7 +98,7 @@ def _check(
         other = others.get(expectation.other_case)
         if other is None:
             return f"cannot check {expectation.text}: case {expectation.other_case} has no verdict"
-        right = other.get(str(expectation.right))
+        right: float | None = other.get(str(expectation.right))
         shown += f", {expectation.other_case}.{expectation.right} = {right}"
     elif isinstance(expectation.right, str):
         right = values.get(expectation.right)

@@ -213,7 +213,7 @@ def _candidates(attribute: Attribute, condition: Condition, numbers: list[float]
     elif kind is AttrType.TEXT:
         candidates += [*sorted({v for v in items if isinstance(v, str)}), OTHER_TEXT]
     elif kind is AttrType.NUMBER:
-        points = set()
+        points: set[float] = set()
         for n in numbers or [0.0]:
             points.update((n - 0.5, n, n + 0.5))
         low = attribute.minimum if attribute.minimum is not None else float("-inf")

@@ -56,10 +56,12 @@ class ConditionParser:
         """The condition at `loc`, or None if it has problems (which are recorded)."""
         if isinstance(node, CommentedSeq):
             if not node:
-                return self._fail(loc, "empty-condition", "this list of conditions is empty")
+                self._fail(loc, "empty-condition", "this list of conditions is empty")
+                return None
             return self._combine(AllOf, [self.parse(item, (*loc, i)) for i, item in enumerate(node)])
         if not isinstance(node, CommentedMap) or not node:
-            return self._fail(loc, "bad-condition", "a condition is a mapping such as `mic: boom`")
+            self._fail(loc, "bad-condition", "a condition is a mapping such as `mic: boom`")
+            return None
         children = [self._parse_entry(str(key), value, (*loc, key)) for key, value in node.items()]
         return self._combine(AllOf, children)
 
@@ -68,7 +70,8 @@ class ConditionParser:
     def _parse_entry(self, key: str, value: Any, loc: tuple[Any, ...]) -> Condition | None:
         if key in ("all", "any"):
             if not isinstance(value, CommentedSeq) or not value:
-                return self._fail(loc, "bad-condition", f"'{key}' takes a list of conditions")
+                self._fail(loc, "bad-condition", f"'{key}' takes a list of conditions")
+                return None
             kind = AllOf if key == "all" else AnyOf
             return self._combine(kind, [self.parse(item, (*loc, i)) for i, item in enumerate(value)])
         if key == "not":
@@ -79,7 +82,8 @@ class ConditionParser:
             return None
         if isinstance(value, CommentedMap):
             if not value:
-                return self._fail(loc, "bad-condition", f"no test given for '{key}'")
+                self._fail(loc, "bad-condition", f"no test given for '{key}'")
+                return None
             tests = [self._test(attribute, str(op), v, (*loc, op)) for op, v in value.items()]
             return self._combine(AllOf, tests)
         if isinstance(value, CommentedSeq):
@@ -99,39 +103,43 @@ class ConditionParser:
     def _test(self, attribute: Attribute, op: str, value: Any, loc: tuple[Any, ...]) -> Condition | None:
         if op not in ALL_OPS:
             hint = did_you_mean(op, ALL_OPS, otherwise=f"; known: {', '.join(ALL_OPS)}")
-            return self._fail(loc, "unknown-operator", f"unknown test '{op}'{hint}")
+            self._fail(loc, "unknown-operator", f"unknown test '{op}'{hint}")
+            return None
         kind = attribute.type
         name = attribute.ref
         if op in PRESENCE_OPS:
             if not isinstance(value, bool):
-                return self._fail(loc, "type-mismatch", f"'{op}' takes true or false")
+                self._fail(loc, "type-mismatch", f"'{op}' takes true or false")
+                return None
             present = value if op == "present" else not value
             return AttributeTest(attribute, "present" if present else "missing", True)
         if op in EQUALITY_OPS:
             if kind.is_list:
-                return self._fail(loc, "type-mismatch", f"{name} is a list: use 'contains'")
+                self._fail(loc, "type-mismatch", f"{name} is a list: use 'contains'")
+                return None
             operand = self._operand(attribute, value, loc, allow_reference=True)
         elif op in SET_OPS:
             if kind.is_list:
-                return self._fail(loc, "type-mismatch", f"{name} is a list: use 'contains_any'")
+                self._fail(loc, "type-mismatch", f"{name} is a list: use 'contains_any'")
+                return None
             operand = self._constants(attribute, value, loc)
         elif op in NUMBER_OPS:
             if kind is not AttrType.NUMBER:
-                return self._fail(
-                    loc, "type-mismatch", f"'{op}' compares numbers, but {name} is {kind.value}"
-                )
+                self._fail(loc, "type-mismatch", f"'{op}' compares numbers, but {name} is {kind.value}")
+                return None
             operand = self._operand(attribute, value, loc, allow_reference=True)
         elif op in RANGE_OPS:
             if kind is not AttrType.NUMBER:
-                return self._fail(
-                    loc, "type-mismatch", f"'between' compares numbers, but {name} is {kind.value}"
-                )
+                self._fail(loc, "type-mismatch", f"'between' compares numbers, but {name} is {kind.value}")
+                return None
             operand = self._constants(attribute, value, loc)
             if operand is not None and (len(operand) != 2 or operand[0] > operand[1]):
-                return self._fail(loc, "bad-range", "'between' takes [low, high] with low <= high")
+                self._fail(loc, "bad-range", "'between' takes [low, high] with low <= high")
+                return None
         else:  # LIST_OPS
             if not kind.is_list:
-                return self._fail(loc, "type-mismatch", f"'{op}' is for lists, but {name} is {kind.value}")
+                self._fail(loc, "type-mismatch", f"'{op}' is for lists, but {name} is {kind.value}")
+                return None
             if op == "contains":
                 operand = self._operand(attribute, value, loc, allow_reference=False)
             else:
@@ -142,7 +150,8 @@ class ConditionParser:
 
     def _constants(self, attribute: Attribute, value: Any, loc: tuple[Any, ...]) -> tuple[Any, ...] | None:
         if not isinstance(value, CommentedSeq) or not value:
-            return self._fail(loc, "type-mismatch", "expected a list such as [a, b]")
+            self._fail(loc, "type-mismatch", "expected a list such as [a, b]")
+            return None
         items = [self._operand(attribute, v, (*loc, i), allow_reference=False) for i, v in enumerate(value)]
         if any(item is None for item in items):
             return None
@@ -160,50 +169,56 @@ class ConditionParser:
                 if other is None:
                     return None
                 if other.type is not AttrType.NUMBER or other is attribute:
-                    return self._fail(
+                    self._fail(
                         loc,
                         "bad-reference",
                         f"{name} can only be compared with another number attribute, not {shown(value)}",
                     )
+                    return None
                 return other
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-                return self._fail(
+                self._fail(
                     loc,
                     "type-mismatch",
                     f"{name} is a number, so compare it with a number (got {shown(value)})",
                 )
+                return None
             # json.dumps prints 1e+16 and 1e-05, which durable_rules refuses (error 204).
             if abs(value) > MAX_NUMBER or (value and abs(value) < 10**-MAX_DECIMALS):
-                return self._fail(
+                self._fail(
                     loc,
                     "bad-number",
                     f"{shown(value)} is too big or too small; use a number from "
                     f"{10**-MAX_DECIMALS:g} to {MAX_NUMBER:,.0f}",
                 )
+                return None
             if round(float(value), MAX_DECIMALS) != value:
-                return self._fail(
-                    loc, "bad-number", f"{shown(value)} has more than {MAX_DECIMALS} decimal places"
-                )
+                self._fail(loc, "bad-number", f"{shown(value)} has more than {MAX_DECIMALS} decimal places")
+                return None
             return int(value) if float(value).is_integer() else float(value)
         if kind is AttrType.BOOL:
             if not isinstance(value, bool):
-                return self._fail(loc, "type-mismatch", f"{name} is true or false (got {shown(value)})")
+                self._fail(loc, "type-mismatch", f"{name} is true or false (got {shown(value)})")
+                return None
             return bool(value)
         if not isinstance(value, str):
-            return self._fail(
+            self._fail(
                 loc, "type-mismatch", f"{name} holds text, so compare it with text (got {shown(value)})"
             )
+            return None
         if len(value) > MAX_TEXT_VALUE:
-            return self._fail(
+            self._fail(
                 loc,
                 "value-too-long",
                 f"{len(value)} characters; a value in a rule may have at most {MAX_TEXT_VALUE}",
             )
+            return None
         if kind is AttrType.ENUM and value not in attribute.values:
             hint = did_you_mean(
                 value, attribute.values, otherwise=f"; allowed: {', '.join(attribute.values)}"
             )
-            return self._fail(loc, "unknown-value", f"{shown(value)} is not a value of {name}{hint}")
+            self._fail(loc, "unknown-value", f"{shown(value)} is not a value of {name}{hint}")
+            return None
         # Free text is compared lower-cased on both sides (requests are normalised the same way).
         return str(value).lower() if kind is AttrType.TEXT else str(value)
 
@@ -211,9 +226,8 @@ class ConditionParser:
         attribute = self.attributes.get(ref)
         if attribute is None:
             hint = did_you_mean(ref, [*self.attributes, *GROUPS])
-            return self._fail(
-                loc, "unknown-attribute", f"'{ref}' is not an attribute declared in pack.yaml{hint}"
-            )
+            self._fail(loc, "unknown-attribute", f"'{ref}' is not an attribute declared in pack.yaml{hint}")
+            return None
         return attribute
 
     def _fail(self, loc: tuple[Any, ...], code: str, message: str) -> None:

@@ -130,9 +130,9 @@ class _Network:
             return node
         if key == "$nex":
             ((name, _),) = body.items()
-            for existing in parent.next_list:
-                if existing.op == "$nex" and existing.prop == name:
-                    return existing
+            for sibling in parent.next_list:
+                if sibling.op == "$nex" and sibling.prop == name:
+                    return sibling
             node = _Node(op="$nex", prop=name)
             self._link_next(parent, node)
             return node
@@ -144,10 +144,11 @@ class _Network:
         if isinstance(value, dict) and "$m" in value:
             self.steps += 1
         identity = (op, name, json.dumps(value, sort_keys=True))
-        node = parent.children.get(identity)
-        if node is None:
-            node = _Node(op=op, prop=name, value=value)
-            self._link_child(parent, identity, node)
+        existing = parent.children.get(identity)
+        if existing is not None:
+            return existing
+        node = _Node(op=op, prop=name, value=value)
+        self._link_child(parent, identity, node)
         return node
 
     def _link_child(self, parent: _Node, identity: Any, node: _Node) -> None:
@@ -214,11 +215,11 @@ def check_limits(rules: Sequence[Rule]) -> list[LimitProblem]:
                 )
             )
     for node in network.nodes():
-        rule = node.blame.get("siblings")
-        if rule is not None:
-            problems.append(LimitProblem(rule, "too-many-alternatives", _side_by_side(node, rule)))
-        rule = node.blame.get("groups")
-        if rule is not None:
+        crossed = node.blame.get("siblings")
+        if crossed is not None:
+            problems.append(LimitProblem(crossed, "too-many-alternatives", _side_by_side(node, crossed)))
+        crossed = node.blame.get("groups")
+        if crossed is not None:
             problems.append(
                 LimitProblem(
                     rule,

@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from earmark.errors import Findings
+from earmark.errors import Findings, Location
 from earmark.rulepack.conditions import ConditionParser
 from earmark.rulepack.manifest import Vocabulary
-from earmark.rulepack.model import Location, Rule, Texts
+from earmark.rulepack.model import Rule, Texts
 from earmark.rulepack.schema import RuleDoc, RuleFileDoc, parse_doc
 from earmark.rulepack.source import SourceFile
 from earmark.rulepack.texts import TextReader

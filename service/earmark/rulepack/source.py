@@ -71,7 +71,7 @@ class _TagRefused(_RefusedYaml):
     code = "yaml-tag"
 
 
-class _PlainDataComposer(Composer):  # type: ignore[misc]
+class _PlainDataComposer(Composer):
     """Refuses anchors, aliases and explicit tags as they are met, before anything is
     built: an alias can expand a 500-byte file into billions of nodes, and a tag asks for
     something other than plain data. Keys are nodes too, so a tag on a key is refused."""

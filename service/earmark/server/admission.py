@@ -39,7 +39,7 @@ from concurrent import futures
 from typing import Any
 
 from grpc import _server as grpc_server  # the reader functions the guard recognises
-from grpc._cython import cygrpc
+from grpc._cython import cygrpc  # type: ignore[attr-defined]  # the stubs omit the Cython core
 
 _REFUSAL = "_earmark_refusal"
 _EXEMPT = "_earmark_exempt_from_permits"

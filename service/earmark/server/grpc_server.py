@@ -63,7 +63,7 @@ class EarmarkServer:
             stalled_call_recorder(metrics),
         )
         self.grpc_server = grpc.server(
-            admission,
+            admission,  # type: ignore[arg-type]  # grpc takes any Executor; the stubs say ThreadPoolExecutor
             interceptors=[CallInterceptor(admission, settings.max_message_bytes, metrics)],
             options=[
                 ("grpc.max_receive_message_length", settings.max_message_bytes),
@@ -71,7 +71,7 @@ class EarmarkServer:
                 ("grpc.so_reuseport", 1 if share_port else 0),
             ],
         )
-        earmark_pb2_grpc.add_EarmarkServicer_to_server(
+        earmark_pb2_grpc.add_EarmarkServicer_to_server(  # type: ignore[no-untyped-call]  # generated, untyped
             EarmarkServicer(live, settings.max_batch_size, settings.default_deadline_seconds, metrics),
             self.grpc_server,
         )
@@ -104,7 +104,7 @@ class EarmarkServer:
             1, HEALTH_PORT_CALLS, settings.default_deadline_seconds, stalled_call_recorder(self.metrics)
         )
         server = grpc.server(
-            pool,
+            pool,  # type: ignore[arg-type]  # as above
             maximum_concurrent_rpcs=HEALTH_PORT_CALLS,
             options=[("grpc.so_reuseport", 1 if self._share_port else 0)],
         )

@@ -88,7 +88,9 @@ def _tolerant(deserialize: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
     return tolerant
 
 
-def _refused_stream(handler: grpc.RpcMethodHandler, message: str) -> grpc.RpcMethodHandler:
+def _refused_stream(
+    handler: grpc.RpcMethodHandler[Any, Any], message: str
+) -> grpc.RpcMethodHandler[Any, Any]:
     """A streaming handler of the same shape that answers RESOURCE_EXHAUSTED at once: an
     open stream holds a thread, so streams count against the limit like any call."""
 
@@ -106,7 +108,7 @@ def _refused_stream(handler: grpc.RpcMethodHandler, message: str) -> grpc.RpcMet
     return grpc.stream_unary_rpc_method_handler(mark_refusal(refuse), **codecs)
 
 
-class CallInterceptor(grpc.ServerInterceptor):
+class CallInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]  # generic in the stubs only
     """Wraps unary RPCs: binds the request id, logs one line, maps errors to statuses,
     refuses calls past the admission limit (see admission.py), and refuses a response too
     large to send."""

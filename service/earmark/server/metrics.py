@@ -134,10 +134,10 @@ def serve_worker_sum(address: str, multiprocess_dir: str) -> None:
     `multiprocess_dir` (the supervisor's endpoint)."""
     host, _, port = address.rpartition(":")
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry, path=multiprocess_dir)  # type: ignore[no-untyped-call]
+    multiprocess.MultiProcessCollector(registry, path=multiprocess_dir)  # type: ignore[no-untyped-call]  # untyped upstream
     start_http_server(int(port), addr=host, registry=registry)
 
 
 def forget_process(pid: int, multiprocess_dir: str) -> None:
     """Drop a dead worker's live gauges (its counters keep counting in the sum)."""
-    multiprocess.mark_process_dead(pid, multiprocess_dir)  # type: ignore[no-untyped-call]
+    multiprocess.mark_process_dead(pid, multiprocess_dir)  # type: ignore[no-untyped-call]  # untyped upstream

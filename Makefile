@@ -34,7 +34,7 @@ test-fast: install
 
 # The fuzz targets of `make test`, run far longer (FUZZ_EXAMPLES cases each).
 fuzz: install
-	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-2000} $(BIN)/python -m pytest -q tests/test_fuzz.py
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-2000} $(BIN)/python -m pytest -q tests/e2e/test_fuzz.py
 
 bench: install
 	$(BIN)/python benchmarks/run.py

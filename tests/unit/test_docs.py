@@ -10,7 +10,8 @@ from pathlib import Path
 from earmark.evaluation.evaluator import Evaluator
 from earmark.evaluation.examples import run_examples
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT
+
 GUIDE = ROOT / "docs" / "rules.md"
 EXAMPLES = ROOT / "docs" / "examples"
 # The modules that report pack problems.

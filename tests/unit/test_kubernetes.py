@@ -16,7 +16,8 @@ from earmark.config import BUNDLED_RULES
 from earmark.server.live import LivePack
 from earmark.server.reload import Reloader, load_checked
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT
+
 MANIFESTS = ROOT / "deploy" / "kubernetes"
 VALIDATE = shutil.which("kubernetes-validate", path=str(Path(sys.executable).parent)) or shutil.which(
     "kubernetes-validate"

@@ -24,7 +24,7 @@ from earmark.rulepack.loader import load_pack
 from earmark.rulepack.model import AnyOf, Attribute, AttributeTest, AttrType, Condition, Rule
 from earmark.rulepack.patterns import MARK, MARK_FIELD, SENTINEL, field_name, translate
 
-from helpers import LONG_ONE_OF, MANY_CERTIFICATIONS, WIDE_ANY, make_pack, probe_rule
+from helpers import LONG_ONE_OF, MANY_CERTIFICATIONS, TESTS, WIDE_ANY, make_pack, probe_rule
 
 CHECK_SECONDS = 60  # a regression would hang forever; this turns it into a failure
 
@@ -157,7 +157,7 @@ def test_the_bundled_pack_is_within_every_limit(evaluator: Evaluator) -> None:
 
 # ---- a property: nothing the checker accepts can hang or fail the engine ---------------
 
-PROBE = Path(__file__).with_name("engine_probe.py")
+PROBE = TESTS / "engine_probe.py"
 PROBE_SECONDS = 20
 
 

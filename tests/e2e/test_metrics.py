@@ -11,12 +11,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import grpc
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from earmark.v1 import earmark_pb2 as pb
 from earmark.v1 import earmark_pb2_grpc
 
 from helpers import evaluate_request, free_port, product, serve_process, set_boom_meetings, wait_serving
+
+# Real processes, load or long runs: `pytest -m "not slow"` skips these for a fast loop.
+pytestmark = pytest.mark.slow
 
 EVALUATE = "/earmark.v1.Earmark/Evaluate"
 

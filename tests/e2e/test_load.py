@@ -16,11 +16,23 @@ import time
 from pathlib import Path
 
 import grpc
+import pytest
 
 from earmark.v1 import earmark_pb2 as pb
 from earmark.v1 import earmark_pb2_grpc
 
-from helpers import evaluate_request, free_port, product, serve_process, set_boom_meetings, wait_serving
+from helpers import (
+    EXAMPLES,
+    evaluate_request,
+    free_port,
+    product,
+    serve_process,
+    set_boom_meetings,
+    wait_serving,
+)
+
+# Real processes, load or long runs: `pytest -m "not slow"` skips these for a fast loop.
+pytestmark = pytest.mark.slow
 
 LOAD_SECONDS = 60
 THREADS = 8
@@ -28,7 +40,7 @@ THREADS = 8
 # ready connection instead of failing fast while a reconnect backs off. Without waitForReady
 # a connection the kernel queued on the killed worker is reset, the channel backs off for
 # about a second, and every retry inside that second fails at once.
-CLIENT_CONFIG = (Path(__file__).parents[1] / "examples" / "client-service-config.json").read_text()
+CLIENT_CONFIG = (EXAMPLES / "client-service-config.json").read_text()
 
 
 def _workers(pid: int) -> list[int]:

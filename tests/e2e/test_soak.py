@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import grpc
+import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from earmark.config import Settings
@@ -29,6 +30,9 @@ from helpers import (
     probe_rule,
     rss_bytes,
 )
+
+# Real processes, load or long runs: `pytest -m "not slow"` skips these for a fast loop.
+pytestmark = pytest.mark.slow
 
 ROUNDS = 2
 RSS_GROWTH_BOUND = 80 * 1024**2

@@ -11,11 +11,15 @@ import time
 from pathlib import Path
 
 import grpc
+import pytest
 
 from earmark.v1 import earmark_pb2 as pb
 from earmark.v1 import earmark_pb2_grpc
 
 from helpers import evaluate_request, free_port, serve_process, set_boom_meetings, wait_serving
+
+# Real processes, load or long runs: `pytest -m "not slow"` skips these for a fast loop.
+pytestmark = pytest.mark.slow
 
 
 def _workers(stderr: str, event: str) -> set[int]:

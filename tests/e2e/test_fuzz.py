@@ -17,9 +17,12 @@ from hypothesis import strategies as st
 from earmark.errors import PackError
 from earmark.evaluation.evaluator import Evaluator
 
-from helpers import RunningServer, rss_bytes
+from helpers import TESTS, RunningServer, rss_bytes
 
-CORPUS = Path(__file__).with_name("fuzz") / "corpus"
+# Real processes, load or long runs: `pytest -m "not slow"` skips these for a fast loop.
+pytestmark = pytest.mark.slow
+
+CORPUS = TESTS / "fuzz" / "corpus"
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "30"))
 LOAD_SECONDS = 15  # the bundled pack loads in well under a second
 MEMORY_BOUND = 300 * 1024**2

@@ -9,10 +9,14 @@ import subprocess
 from pathlib import Path
 
 import grpc
+import pytest
 
-from helpers import RunningServer
+from helpers import TESTS, RunningServer
 
-NODE_DIR = Path(__file__).resolve().parent / "node"
+# Real processes, load or long runs: `pytest -m "not slow"` skips these for a fast loop.
+pytestmark = pytest.mark.slow
+
+NODE_DIR = TESTS / "node"
 
 
 def test_a_node_client_gets_the_same_answers(running: RunningServer, tmp_path: Path) -> None:

@@ -1,0 +1,70 @@
+"""`earmark serve` as a real process: it answers, drains on a signal, and refuses a broken pack, bad settings or a taken port with a clear message."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+from pathlib import Path
+
+import grpc
+import pytest
+
+from earmark.v1 import earmark_pb2_grpc
+
+from helpers import BOOM_GAMING_HEADSET, evaluate_request, free_port, serve_process, wait_serving
+
+# Real processes, load or long runs: `pytest -m "not slow"` skips these for a fast loop.
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_serve_answers_then_drains_on_a_signal_and_exits_0(stop_signal: signal.Signals) -> None:
+    port = free_port()
+    process = serve_process({"EARMARK_ADDRESS": f"127.0.0.1:{port}", "EARMARK_LOG_FORMAT": "json"})
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            wait_serving(channel, process)
+            stub = earmark_pb2_grpc.EarmarkStub(channel)
+            assert "headset" == stub.Evaluate(evaluate_request("p", BOOM_GAMING_HEADSET)).verdict.category
+        process.send_signal(stop_signal)
+        _, stderr = process.communicate(timeout=30)
+        assert 0 == process.returncode, stderr
+    finally:
+        process.kill()
+    lines = [json.loads(line) for line in stderr.splitlines()]
+    events = [line["event"] for line in lines]
+    assert ["serving", "stopping", "stopped"] == [e for e in events if e != "rpc"]
+    rpc = next(line for line in lines if line["event"] == "rpc" and line["method"].endswith("/Evaluate"))
+    assert {"method", "request_id", "products", "status", "outcome", "duration_ms", "ruleset_version"} <= set(
+        rpc
+    )
+    assert ("OK", 1) == (rpc["status"], rpc["products"])
+
+
+def test_serve_refuses_a_broken_pack_and_lists_every_problem(pack_copy: Path) -> None:
+    (pack_copy / "zz.yaml").write_text(
+        "rules:\n  - id: x\n    description: d\n    when: {mic: boom_arm, weight_g: {at_least: heavy}}\n    then: {fit: 1}\n"
+    )
+    process = serve_process({"EARMARK_ADDRESS": f"127.0.0.1:{free_port()}", "EARMARK_RULES": str(pack_copy)})
+    _, stderr = process.communicate(timeout=30)
+    assert 1 == process.returncode
+    assert "not serving" in stderr
+    assert 2 == stderr.count("zz.yaml:4:")
+
+
+def test_serve_with_invalid_config_exits_2_naming_the_variable() -> None:
+    process = serve_process({"EARMARK_THREADS": "lots"})
+    _, stderr = process.communicate(timeout=30)
+    assert 2 == process.returncode
+    assert "EARMARK_THREADS='lots'" in stderr
+
+
+def test_serve_on_a_taken_port_says_so_and_exits_1() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        process = serve_process({"EARMARK_ADDRESS": f"127.0.0.1:{sock.getsockname()[1]}"})
+        _, stderr = process.communicate(timeout=30)
+    assert 1 == process.returncode
+    assert "cannot listen on" in stderr

@@ -1,0 +1,69 @@
+"""`earmark explain`: the deciding rules and each score as a waterfall, as text and as JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from earmark.cli import main
+
+from helpers import EXAMPLES
+
+
+def test_explain_shows_the_deciding_rule_and_each_waterfall() -> None:
+    result = CliRunner().invoke(
+        main,
+        ["explain", str(EXAMPLES / "arctis-nova-7.yaml"), "--shopper", str(EXAMPLES / "shopper-gamer.json")],
+    )
+    assert 0 == result.exit_code, result.output
+    assert result.output.startswith("arctis-nova-7: headset — Wireless gaming headset")
+    assert "category from boom-mic-makes-a-headset (rules/audio/category.yaml:" in result.output
+    assert "Gaming with friends: " in result.output and "  +35  boom-mic-for-talking" in result.output
+    assert "Fit for this shopper: " in result.output and "mean of gaming_social, gaming_solo" in result.output
+
+
+def test_explain_as_json_adds_up() -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "explain",
+            str(EXAMPLES / "arctis-nova-7.yaml"),
+            "--shopper",
+            str(EXAMPLES / "shopper-gamer.json"),
+            "--format",
+            "json",
+        ],
+    )
+    assert 0 == result.exit_code, result.output
+    data = json.loads(result.output)
+    assert "headset" == data["category"]["id"]
+    for part in [*data["scores"], data["fit"]]:
+        start = part.get("default", part.get("start"))
+        assert start + sum(step["amount"] for step in part["steps"]) == part["total"]
+        low, high = part["clamped_to"]
+        assert max(low, min(high, part["total"])) == part["score"]
+    assert any(s["total"] != s["score"] for s in data["scores"])  # this product hits the 100 ceiling
+
+
+def test_explain_reports_a_bad_product_and_a_bad_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"mic": "boom_arm"}')
+    result = CliRunner().invoke(main, ["explain", str(bad)])
+    assert 1 == result.exit_code and "specs.mic='boom_arm'" in result.output
+    listing = tmp_path / "list.yaml"
+    listing.write_text("- mic: boom\n")
+    assert 2 == CliRunner().invoke(main, ["explain", str(listing)]).exit_code
+
+
+def test_check_shows_missing_translations_and_explain_speaks_german(pack_copy: Path) -> None:
+    (pack_copy / "zz.yaml").write_text(
+        "rules:\n  - id: lonely\n    description: d\n    when: {weight_g: {at_least: 9000}}\n    then: {fit: 1, say: english only}\n"
+    )
+    result = CliRunner().invoke(main, ["check", "--strict", str(pack_copy)])
+    assert 1 == result.exit_code
+    assert "zz.yaml:5:" in result.output and "warning[missing-translation]" in result.output
+    german = CliRunner().invoke(main, ["explain", str(EXAMPLES / "arctis-nova-7.yaml"), "--locale", "de-AT"])
+    assert 0 == german.exit_code, german.output
+    assert "Kabelloses Gaming-Headset" in german.output and "Spielen mit Freunden: " in german.output

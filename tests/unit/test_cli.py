@@ -1,0 +1,92 @@
+"""The `earmark` command: check and test in-process, serve as a real process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from earmark.cli import main
+
+from helpers import free_port
+
+
+def test_check_prints_one_summary_line_for_a_good_pack() -> None:
+    result = CliRunner().invoke(main, ["check"])
+    assert 0 == result.exit_code, result.output
+    assert 1 == len(result.output.strip().splitlines())
+    assert result.output.startswith("audio: ")
+
+
+def test_check_lists_problems_as_file_line_and_exits_1(pack_copy: Path) -> None:
+    (pack_copy / "zz.yaml").write_text(
+        "rules:\n  - id: x\n    description: d\n    when: {mic: boom_arm}\n    then: {fit: 1}\n"
+    )
+    result = CliRunner().invoke(main, ["check", str(pack_copy)])
+    assert 1 == result.exit_code
+    assert "zz.yaml:4:" in result.output and "error[unknown-value]" in result.output
+
+
+def test_check_of_a_missing_directory_is_reported(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["check", str(tmp_path / "nope")])
+    assert 1 == result.exit_code and "no-pack" in result.output
+
+
+def test_test_runs_the_examples_and_reports_coverage() -> None:
+    result = CliRunner().invoke(main, ["test"])
+    assert 0 == result.exit_code, result.output
+    assert "coverage:" in result.output
+    assert result.output.strip().endswith("0 failed")
+
+
+def test_test_shows_a_failing_case_with_its_line(pack_copy: Path) -> None:
+    listening = pack_copy / "examples" / "listening.yaml"
+    listening.write_text(
+        listening.read_text().replace(
+            'scores: ["music >= 85", "commute <= 30", "calls <= 15"]', 'scores: ["music <= 10"]'
+        )
+    )
+    result = CliRunner().invoke(main, ["test", str(pack_copy)])
+    assert 1 == result.exit_code
+    assert "examples/listening.yaml:" in result.output
+    assert "expected music <= 10, got music = " in result.output
+    assert "rules that fired:" in result.output
+
+
+def test_check_warns_about_rules_no_example_exercises_and_strict_fails_on_it(pack_copy: Path) -> None:
+    (pack_copy / "zz.yaml").write_text(
+        "rules:\n  - id: lonely\n    description: d\n    when: {weight_g: {at_least: 9000}}\n    then: {fit: 1}\n"
+    )
+    relaxed = CliRunner().invoke(main, ["check", str(pack_copy)])
+    assert 0 == relaxed.exit_code
+    assert "zz.yaml:2:5: warning[unexercised-rule]: no example case makes 'lonely' fire" in relaxed.output
+    assert "1 warning(s)" in relaxed.output
+    strict = CliRunner().invoke(main, ["check", "--strict", str(pack_copy)])
+    assert 1 == strict.exit_code
+
+
+def test_check_with_an_unknown_option_is_a_usage_error() -> None:
+    assert 2 == CliRunner().invoke(main, ["check", "--stirct"]).exit_code
+
+
+def test_a_case_can_compare_with_another_products_score(pack_copy: Path) -> None:
+    talking = pack_copy / "examples" / "talking.yaml"
+    talking.write_text(
+        talking.read_text().replace('"music < sennheiser-hd-600.music"', '"music > sennheiser-hd-600.music"')
+    )
+    result = CliRunner().invoke(main, ["test", str(pack_copy)])
+    assert 1 == result.exit_code
+    assert "expected music > sennheiser-hd-600.music, got music = " in result.output
+    assert ", sennheiser-hd-600.music = " in result.output
+
+
+def test_health_reports_serving_and_exits_0(running) -> None:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(main, ["health", "--address", running.address])
+    assert 0 == result.exit_code, result.output
+    assert f"{running.address}: SERVING" in result.output.splitlines()
+
+
+def test_health_of_nothing_listening_exits_1() -> None:
+    result = CliRunner().invoke(main, ["health", "--address", f"127.0.0.1:{free_port()}", "--timeout", "0.5"])
+    assert 1 == result.exit_code
+    assert "UNREACHABLE" in result.output

@@ -247,3 +247,73 @@ def set_boom_meetings(pack: Path, amount: int) -> None:
     start = text.index("scores: {meetings: ")
     end = text.index(",", start)
     talking.write_text(text[:start] + f"scores: {{meetings: {amount}" + text[end:])
+
+
+# ---- an oracle: the bundled pack as written, read without Earmark's loader ---------------
+
+
+def written_pack() -> tuple[dict[str, tuple[int, int]], dict[str, dict[str, int]]]:
+    """From the YAML itself: each use case's (default, floor), and each rule's amounts by
+    use case (and "fit"). Tests check Earmark's arithmetic against this, not against
+    numbers Earmark derived itself."""
+    from ruamel.yaml import YAML
+
+    from earmark.config import BUNDLED_RULES
+
+    yaml = YAML(typ="safe", pure=True)
+    manifest = yaml.load((BUNDLED_RULES / "pack.yaml").read_text())
+    defaults = {
+        u["id"]: (u["default"], u.get("floor", 0)) for u in manifest["use_cases"]
+    }  # floor: 0 unless written
+    amounts: dict[str, dict[str, int]] = {}
+    for path in sorted(BUNDLED_RULES.glob("*.yaml")):
+        if path.name == "pack.yaml":
+            continue
+        for rule in yaml.load(path.read_text())["rules"]:
+            then = rule["then"]
+            amounts[rule["id"]] = {
+                **then.get("scores", {}),
+                **({"fit": then["fit"]} if "fit" in then else {}),
+            }
+    return defaults, amounts
+
+
+# ---- /metrics of a running process ------------------------------------------------------
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+def scrape(port: int) -> Samples:
+    """Every sample on http://127.0.0.1:<port>/metrics, by name and labels."""
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    samples = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            samples[(sample.name, frozenset(sample.labels.items()))] = sample.value
+    return samples
+
+
+def sample_value(samples: Samples, name: str, **labels: str) -> float:
+    """The sum of the samples called `name` that carry `labels`."""
+    return sum(v for (n, ls), v in samples.items() if n == name and set(labels.items()) <= set(ls))
+
+
+def scrape_until(port: int, ready: Callable[[Samples], bool], seconds: float = 30) -> Samples:
+    """Scrape until `ready` holds: reloads and worker start-ups take longer on a busy machine."""
+    found: list[Samples] = []
+
+    def check() -> bool:
+        found[:] = [scrape(port)]
+        return ready(found[0])
+
+    assert wait_for(check, seconds), "the metrics never showed the expected state"
+    return found[0]
+
+
+def live_versions(samples: Samples) -> list[frozenset[tuple[str, str]]]:
+    """One entry per process serving a pack (earmark_ruleset_info is 1 for its version)."""
+    return [ls for (n, ls), v in samples.items() if n == "earmark_ruleset_info" and v == 1]

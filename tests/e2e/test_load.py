@@ -25,9 +25,12 @@ from helpers import (
     EXAMPLES,
     evaluate_request,
     free_port,
+    live_versions,
     product,
+    scrape_until,
     serve_process,
     set_boom_meetings,
+    wait_for,
     wait_serving,
 )
 
@@ -113,11 +116,12 @@ class Load:
 
 
 def _start(pack: Path, workers: int = 2):  # type: ignore[no-untyped-def]
-    address = f"127.0.0.1:{free_port()}"
+    address, metrics_port = f"127.0.0.1:{free_port()}", free_port()
     supervisor = serve_process(
         {
             "EARMARK_WORKERS": str(workers),
             "EARMARK_ADDRESS": address,
+            "EARMARK_METRICS_ADDRESS": f"127.0.0.1:{metrics_port}",
             "EARMARK_RULES": str(pack),
             "EARMARK_LOG_LEVEL": "warning",
             "EARMARK_LOG_FORMAT": "json",
@@ -125,11 +129,8 @@ def _start(pack: Path, workers: int = 2):  # type: ignore[no-untyped-def]
     )
     with grpc.insecure_channel(address) as channel:
         wait_serving(channel, supervisor)
-    deadline = time.monotonic() + 30
-    while len(_workers(supervisor.pid)) < workers:
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
-    time.sleep(1.5)  # every worker has loaded the pack
+    scrape_until(metrics_port, lambda samples: workers == len(live_versions(samples)))  # all loaded
+    supervisor.metrics_port = metrics_port
     return supervisor, address
 
 
@@ -171,14 +172,14 @@ def test_a_killed_worker_costs_retrying_clients_nothing(pack_copy: Path) -> None
     supervisor, address = _start(pack_copy)
     try:
         with Load(address) as load:
-            time.sleep(3)
+            assert wait_for(lambda: len(load.answers) >= 100, 30)  # under load before the kill
             victim = _workers(supervisor.pid)[0]
             os.kill(victim, signal.SIGKILL)
-            deadline = time.monotonic() + 30
-            while len(_workers(supervisor.pid)) < 2 or victim in _workers(supervisor.pid):
-                assert time.monotonic() < deadline, "the killed worker was not replaced"
-                time.sleep(0.1)
-            time.sleep(3)
+            replaced = lambda: len(_workers(supervisor.pid)) == 2 and victim not in _workers(supervisor.pid)  # noqa: E731
+            assert wait_for(replaced, 30), "the killed worker was not replaced"
+            scrape_until(supervisor.metrics_port, lambda samples: 2 == len(live_versions(samples)))
+            answered = len(load.answers)
+            assert wait_for(lambda: len(load.answers) >= answered + 100, 30)  # and after it
         assert load.calls > 100
     finally:
         _stop(supervisor)
@@ -195,10 +196,12 @@ def test_a_corrupt_file_mid_reload_leaves_the_last_good_pack_serving(pack_copy: 
                 talking = pack_copy / "talking.yaml"
                 text = talking.read_text()
                 talking.write_text(text[: len(text) // 2])  # a copy cut off halfway, as a failed upload
-                time.sleep(4)
-                described = stub.DescribeRules(pb.DescribeRulesRequest())
-                talking.write_text(text)
-                time.sleep(2)
+                describe = lambda: stub.DescribeRules(pb.DescribeRulesRequest())  # noqa: E731
+                assert wait_for(lambda: describe().reloads_failed > 0, 30), "the cut-off file was not tried"
+                described = describe()
+                restored_at = described.reloads_succeeded
+                talking.write_text(text)  # the same files as before: an unchanged reload
+                assert wait_for(lambda: describe().reloads_succeeded > restored_at, 30)
     finally:
         _stop(supervisor)
     assert [] == load.failures[:5]

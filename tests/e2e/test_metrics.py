@@ -5,50 +5,31 @@ from __future__ import annotations
 
 import contextlib
 import signal
-import time
-import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 
 import grpc
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from earmark.v1 import earmark_pb2 as pb
 from earmark.v1 import earmark_pb2_grpc
 
-from helpers import evaluate_request, free_port, product, serve_process, set_boom_meetings, wait_serving
+from helpers import (
+    evaluate_request,
+    free_port,
+    live_versions,
+    product,
+    sample_value,
+    scrape,
+    scrape_until,
+    serve_process,
+    set_boom_meetings,
+    wait_serving,
+)
 
 # Real processes, load or long runs: `pytest -m "not slow"` skips these for a fast loop.
 pytestmark = pytest.mark.slow
 
 EVALUATE = "/earmark.v1.Earmark/Evaluate"
-
-
-def _scrape(port: int) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
-    samples = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            samples[(sample.name, frozenset(sample.labels.items()))] = sample.value
-    return samples
-
-
-def _value(samples: dict, name: str, **labels: str) -> float:
-    return sum(v for (n, ls), v in samples.items() if n == name and set(labels.items()) <= set(ls))
-
-
-def _scrape_until(port: int, ready: Callable[[dict], bool]) -> dict:
-    """Scrape until `ready` holds: reloads and worker start-ups take longer on a busy machine."""
-    deadline = time.monotonic() + 30
-    while not ready(samples := _scrape(port)):
-        assert time.monotonic() < deadline, "the metrics never showed the expected state"
-        time.sleep(0.2)
-    return samples
-
-
-def _live_versions(samples: dict) -> list[frozenset]:
-    return [ls for (n, ls), v in samples.items() if n == "earmark_ruleset_info" and v == 1]
 
 
 def _call_many(address: str, count: int) -> None:
@@ -88,23 +69,23 @@ def test_a_single_server_exports_its_metrics(pack_copy: Path) -> None:
             _call_many(address, 1)
             set_boom_meetings(pack_copy, 29)
             server.send_signal(signal.SIGHUP)
-            samples = _scrape_until(
-                metrics_port, lambda s: _value(s, "earmark_reloads_total", outcome="succeeded") >= 1
+            samples = scrape_until(
+                metrics_port, lambda s: sample_value(s, "earmark_reloads_total", outcome="succeeded") >= 1
             )
             reloaded = stub.DescribeRules(pb.DescribeRulesRequest()).ruleset_version
     finally:
         server.send_signal(signal.SIGTERM)
         server.communicate(timeout=30)
-    assert 6 == _value(samples, "earmark_rpcs_total", method=EVALUATE, code="OK")
-    assert 1 == _value(samples, "earmark_rpcs_total", method=EVALUATE, code="INVALID_ARGUMENT")
-    assert 7 == _value(samples, "earmark_rpc_duration_seconds_count", method=EVALUATE)
-    assert 7 == _value(samples, "earmark_products_evaluated_total")  # 6 single + 1 good batch item
-    assert _value(samples, "earmark_rule_hits_total", rule_id="boom-mic-for-talking") >= 5
-    assert 1 == _value(samples, "earmark_rule_hits_total", rule_id="no-mic-cannot-talk")
-    assert 0 == _value(samples, "earmark_rule_hits_total", rule_id="short-battery")  # never fired
-    assert 1 == _value(samples, "earmark_reloads_total", outcome="succeeded")
+    assert 6 == sample_value(samples, "earmark_rpcs_total", method=EVALUATE, code="OK")
+    assert 1 == sample_value(samples, "earmark_rpcs_total", method=EVALUATE, code="INVALID_ARGUMENT")
+    assert 7 == sample_value(samples, "earmark_rpc_duration_seconds_count", method=EVALUATE)
+    assert 7 == sample_value(samples, "earmark_products_evaluated_total")  # 6 single + 1 good batch item
+    assert sample_value(samples, "earmark_rule_hits_total", rule_id="boom-mic-for-talking") >= 5
+    assert 1 == sample_value(samples, "earmark_rule_hits_total", rule_id="no-mic-cannot-talk")
+    assert 0 == sample_value(samples, "earmark_rule_hits_total", rule_id="short-battery")  # never fired
+    assert 1 == sample_value(samples, "earmark_reloads_total", outcome="succeeded")
     # The new version only; the old one reads 0.
-    assert [reloaded] == [dict(labels)["version"] for labels in _live_versions(samples)]
+    assert [reloaded] == [dict(labels)["version"] for labels in live_versions(samples)]
 
 
 def test_metrics_are_summed_over_workers(pack_copy: Path) -> None:
@@ -112,17 +93,17 @@ def test_metrics_are_summed_over_workers(pack_copy: Path) -> None:
     try:
         with grpc.insecure_channel(address) as channel:
             wait_serving(channel, supervisor)
-        _scrape_until(metrics_port, lambda s: len(_live_versions(s)) == 2)  # both workers loaded
+        scrape_until(metrics_port, lambda s: len(live_versions(s)) == 2)  # both workers loaded
         _call_many(address, 30)
-        samples = _scrape(metrics_port)
+        samples = scrape(metrics_port)
     finally:
         supervisor.send_signal(signal.SIGTERM)
         supervisor.communicate(timeout=60)
-    assert 30 == _value(samples, "earmark_rpcs_total", method=EVALUATE, code="OK")
+    assert 30 == sample_value(samples, "earmark_rpcs_total", method=EVALUATE, code="OK")
     per_worker = [
         v for (n, ls), v in samples.items() if n == "earmark_rpcs_total" and ("method", EVALUATE) in ls
     ]
     assert 30 == sum(per_worker)
-    versions = _live_versions(samples)
+    versions = live_versions(samples)
     assert 2 == len(versions)  # one live series per worker
     assert 1 == len({dict(ls)["version"] for ls in versions})  # both on the same version

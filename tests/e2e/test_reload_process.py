@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from pathlib import Path
 
 import grpc
@@ -18,6 +17,7 @@ from helpers import (
     free_port,
     serve_process,
     set_boom_meetings,
+    wait_for,
     wait_serving,
 )
 
@@ -42,42 +42,28 @@ def test_sighup_and_file_changes_reload_a_running_server(pack_copy: Path) -> Non
             stub = earmark_pb2_grpc.EarmarkStub(channel)
             first = stub.DescribeRules(pb.DescribeRulesRequest()).ruleset_version
 
-            def reloaded_after(change: str) -> pb.DescribeRulesResponse:
-                deadline = time.monotonic() + 15
-                while time.monotonic() < deadline:
-                    described = stub.DescribeRules(pb.DescribeRulesRequest())
-                    reloaded = described.reloads_succeeded + described.reloads_failed > 0
-                    if reloaded and described.ruleset_version != first:
-                        return described
-                    time.sleep(0.1)
-                raise AssertionError(f"no reload after {change}")
+            def describe() -> pb.DescribeRulesResponse:
+                return stub.DescribeRules(pb.DescribeRulesRequest())
 
             set_boom_meetings(pack_copy, 28)  # the watcher sees this
-            watched = reloaded_after("an edit")
+            assert wait_for(lambda: describe().ruleset_version != first, 15), "no reload after an edit"
+            watched = describe()
             assert watched.ruleset_version != first
 
             (pack_copy / "zz.yaml").write_text(
                 "rules:\n  - id: x\n    description: d\n    when: {mic: boom_arm}\n    then: {fit: 1}\n"
             )
-            deadline = time.monotonic() + 15
-            while time.monotonic() < deadline:
-                described = stub.DescribeRules(pb.DescribeRulesRequest())
-                if described.reloads_failed:
-                    break
-                time.sleep(0.1)
+            assert wait_for(lambda: describe().reloads_failed > 0, 15), "the broken edit was not tried"
+            described = describe()
             assert watched.ruleset_version == described.ruleset_version  # the last good pack serves
             assert "zz.yaml:4:" in described.last_reload_error
 
             (pack_copy / "zz.yaml").unlink()
             set_boom_meetings(pack_copy, 29)
             os.kill(process.pid, signal.SIGHUP)  # SIGHUP also forces a reload
-            deadline = time.monotonic() + 15
-            while stub.DescribeRules(pb.DescribeRulesRequest()).ruleset_version in (
-                first,
-                watched.ruleset_version,
-            ):
-                assert time.monotonic() < deadline, "no reload after SIGHUP"
-                time.sleep(0.1)
+            assert wait_for(lambda: describe().ruleset_version not in (first, watched.ruleset_version), 15), (
+                "no reload after SIGHUP"
+            )
             assert "headset" == stub.Evaluate(evaluate_request("p", BOOM_ONLY)).verdict.category
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=30)

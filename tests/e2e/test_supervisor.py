@@ -16,7 +16,16 @@ import pytest
 from earmark.v1 import earmark_pb2 as pb
 from earmark.v1 import earmark_pb2_grpc
 
-from helpers import evaluate_request, free_port, serve_process, set_boom_meetings, wait_serving
+from helpers import (
+    evaluate_request,
+    free_port,
+    live_versions,
+    scrape_until,
+    serve_process,
+    set_boom_meetings,
+    wait_for,
+    wait_serving,
+)
 
 # Real processes, load or long runs: `pytest -m "not slow"` skips these for a fast loop.
 pytestmark = pytest.mark.slow
@@ -41,20 +50,22 @@ def _versions(address: str, connections: int = 12) -> set[str]:
 
 
 def test_workers_share_the_port_survive_a_kill_reload_together_and_drain(pack_copy: Path) -> None:
-    port = free_port()
+    port, metrics_port = free_port(), free_port()
     address = f"127.0.0.1:{port}"
     env = {
         "EARMARK_WORKERS": "2",
         "EARMARK_ADDRESS": address,
+        "EARMARK_METRICS_ADDRESS": f"127.0.0.1:{metrics_port}",
         "EARMARK_RULES": str(pack_copy),
         "EARMARK_WATCH": "false",
         "EARMARK_LOG_FORMAT": "json",
     }
     supervisor = serve_process(env)
+    both_serving = lambda samples: 2 == len(live_versions(samples))  # noqa: E731
     try:
         with grpc.insecure_channel(address) as channel:
             wait_serving(channel, supervisor)
-        time.sleep(1)  # let the second worker finish loading too
+        scrape_until(metrics_port, both_serving)  # each worker reports its pack once loaded
         for i in range(40):
             with grpc.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)]) as channel:
                 verdict = (
@@ -70,22 +81,19 @@ def test_workers_share_the_port_survive_a_kill_reload_together_and_drain(pack_co
         pids = [int(p) for p in os.popen(f"pgrep -P {supervisor.pid}").read().split()]
         assert 2 == len(pids)
         os.kill(pids[0], signal.SIGKILL)
-        deadline = time.monotonic() + 30
-        while True:
+
+        def replaced() -> bool:
             now = [int(p) for p in os.popen(f"pgrep -P {supervisor.pid}").read().split()]
-            if len(now) == 2 and pids[0] not in now:
-                break
-            assert time.monotonic() < deadline, "the killed worker was not replaced"
-            time.sleep(0.2)
-        time.sleep(2)  # the replacement loads the pack
+            return len(now) == 2 and pids[0] not in now
+
+        assert wait_for(replaced, 30), "the killed worker was not replaced"
+        scrape_until(metrics_port, both_serving)  # the replacement has loaded the pack
 
         # SIGHUP to the supervisor reaches every worker: all converge on the new version.
         set_boom_meetings(pack_copy, 29)
         supervisor.send_signal(signal.SIGHUP)
-        deadline = time.monotonic() + 30
-        while (versions := _versions(address)) & first:
-            assert time.monotonic() < deadline, f"workers still on the old pack: {versions}"
-            time.sleep(0.3)
+        assert wait_for(lambda: not _versions(address) & first, 30), "workers still on the old pack"
+        versions = _versions(address)
         assert 1 == len(versions)
 
         supervisor.send_signal(signal.SIGTERM)
@@ -134,14 +142,19 @@ def test_a_sighup_while_workers_start_reloads_them_instead_of_killing_them(pack_
                 break
         for _ in range(3):  # its workers are still importing: SIGHUP's default would kill them
             supervisor.send_signal(signal.SIGHUP)
-            time.sleep(0.05)
+            time.sleep(0.05)  # spaced out on purpose: three signals while the workers import
         with grpc.insecure_channel(address) as channel:
             wait_serving(channel, supervisor)
-        deadline = time.monotonic() + 30
-        while len(_versions(address)) != 1 or len(os.popen(f"pgrep -P {supervisor.pid}").read().split()) != 2:
-            assert time.monotonic() < deadline, "the workers never settled"
-            time.sleep(0.2)
-        time.sleep(1)  # a worker the signal had killed would be noticed and restarted by now
+        assert wait_for(
+            lambda: (
+                len(_versions(address)) == 1
+                and len(os.popen(f"pgrep -P {supervisor.pid}").read().split()) == 2
+            ),
+            30,
+        ), "the workers never settled"
+        # Not a wait for a state but a window to watch: a worker the signals had killed
+        # would be reaped and restarted within it, and show up as worker_died below.
+        time.sleep(1)
         supervisor.send_signal(signal.SIGTERM)
         _, rest = supervisor.communicate(timeout=60)
     finally:
@@ -179,9 +192,7 @@ def test_workers_exit_when_their_supervisor_is_killed(pack_copy: Path) -> None:
         assert 2 == len(pids)
         supervisor.kill()
         supervisor.wait()
-        deadline = time.monotonic() + 20
-        while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_for(lambda: not any(_alive(pid) for pid in pids), 20)
         assert [] == [pid for pid in pids if _alive(pid)]
     finally:
         for pid in [int(p) for p in os.popen(f"pgrep -P {supervisor.pid}").read().split()]:

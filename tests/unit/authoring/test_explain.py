@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from earmark.cli import main
 
-from helpers import EXAMPLES
+from helpers import EXAMPLES, written_pack
 
 
 def test_explain_shows_the_deciding_rule_and_each_waterfall() -> None:
@@ -39,9 +39,17 @@ def test_explain_as_json_adds_up() -> None:
     assert 0 == result.exit_code, result.output
     data = json.loads(result.output)
     assert "headset" == data["category"]["id"]
+    # Each waterfall lists, in pack order, every fired rule that moves it, with the amount
+    # its rule file gives; and its end, clamped, is the score the verdict reports.
+    defaults, amounts = written_pack()
     for part in [*data["scores"], data["fit"]]:
-        start = part.get("default", part.get("start"))
-        assert start + sum(step["amount"] for step in part["steps"]) == part["total"]
+        target = part.get("use_case", "fit")
+        written = [
+            (rule_id, amounts[rule_id][target]) for rule_id in data["fired"] if target in amounts[rule_id]
+        ]
+        assert written == [(step["rule"], step["amount"]) for step in part["steps"]], target
+        start = defaults[target][0] if target != "fit" else part["start"]
+        assert start + sum(amount for _, amount in written) == part["total"], target
         low, high = part["clamped_to"]
         assert max(low, min(high, part["total"])) == part["score"]
     assert any(s["total"] != s["score"] for s in data["scores"])  # this product hits the 100 ceiling

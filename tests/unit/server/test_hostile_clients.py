@@ -19,7 +19,7 @@ from earmark.evaluation.evaluator import Evaluator
 from earmark.server.live import LivePack
 from earmark.v1 import earmark_pb2 as pb
 
-from helpers import BOOM_GAMING_HEADSET, RunningServer, evaluate_request, product, serving
+from helpers import BOOM_GAMING_HEADSET, RunningServer, evaluate_request, product, serving, wait_for
 
 STALLED = 40
 
@@ -65,7 +65,8 @@ def test_calls_that_never_send_their_message_hold_no_evaluation_and_time_out(eva
         try:
             for thread in stalled:
                 thread.start()
-            time.sleep(0.5)  # let them all reach the server
+            # Each stuck call gets a spare thread once it has reached the server.
+            assert wait_for(lambda: server.server.admission.workers >= STALLED, 10)
             latencies = []
             with grpc.insecure_channel(health_address) as health_channel:
                 probe = health_pb2_grpc.HealthStub(health_channel)
@@ -84,9 +85,7 @@ def test_calls_that_never_send_their_message_hold_no_evaluation_and_time_out(eva
                 thread.join(timeout=15)
             assert ["DEADLINE_EXCEEDED"] * len(stalled) == outcomes
             # The spare threads leave once idle.
-            deadline = time.monotonic() + 10
-            while server.server.admission.workers > 2 and time.monotonic() < deadline:
-                time.sleep(0.1)
+            assert wait_for(lambda: server.server.admission.workers <= 2, 10)
             assert 2 == server.server.admission.workers
         finally:
             release.set()

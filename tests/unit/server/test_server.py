@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 
 import grpc
 import pytest
@@ -25,6 +24,7 @@ from helpers import (
     product,
     serving,
     struct,
+    wait_for,
 )
 
 
@@ -201,10 +201,16 @@ def test_stopping_drains_in_flight_calls_and_turns_health_not_serving(evaluator:
         assert slow.started.wait(5)
         stopper = threading.Thread(target=server.server.stop, kwargs={"grace": 5})
         stopper.start()
-        time.sleep(0.1)
-        with pytest.raises(grpc.RpcError):  # new calls are refused while draining
-            server.stub.Evaluate(evaluate_request("late", {}), timeout=2)
-        assert health_pb2.HealthCheckResponse.NOT_SERVING == next(watch).status
+        assert health_pb2.HealthCheckResponse.NOT_SERVING == next(watch).status  # the drain has begun
+
+        def refused() -> bool:
+            try:
+                server.stub.Evaluate(evaluate_request("late", {}), timeout=2)
+            except grpc.RpcError:
+                return True
+            return False
+
+        assert wait_for(refused, 5)  # new calls are refused while draining
         watch.cancel()  # a watch never ends by itself and would hold the drain to its grace
         assert "headset" == in_flight.result(timeout=5).verdict.category  # the in-flight call finished
         stopper.join(timeout=10)

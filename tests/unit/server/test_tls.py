@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import grpc
@@ -40,12 +41,13 @@ def files(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
     return paths
 
 
+@contextmanager
 def _serve_tls(evaluator: Evaluator, env: dict[str, str]) -> Iterator[int]:
-    settings = load_settings({"EARMARK_ADDRESS": "127.0.0.1:0", **env})
-    server = EarmarkServer(settings, LivePack(evaluator))
-    server.start()
-    yield server.port
-    server.stop(grace=1)
+    """The port of a started server configured by `env`, as an operator would set it."""
+    with EarmarkServer(
+        load_settings({"EARMARK_ADDRESS": "127.0.0.1:0", **env}), LivePack(evaluator)
+    ) as server:
+        yield server.port
 
 
 def _call(port: int, credentials: grpc.ChannelCredentials) -> str:
@@ -57,9 +59,9 @@ def _call(port: int, credentials: grpc.ChannelCredentials) -> str:
 def test_tls_serves_a_client_that_trusts_the_ca(
     evaluator: Evaluator, ca: trustme.CA, files: dict[str, Path]
 ) -> None:
-    for port in _serve_tls(
+    with _serve_tls(
         evaluator, {"EARMARK_TLS_CERT": str(files["cert"]), "EARMARK_TLS_KEY": str(files["key"])}
-    ):
+    ) as port:
         assert "headset" == _call(port, grpc.ssl_channel_credentials(root_certificates=ca.cert_pem.bytes()))
         with grpc.insecure_channel(f"localhost:{port}") as plain, pytest.raises(grpc.RpcError):
             earmark_pb2_grpc.EarmarkStub(plain).Evaluate(evaluate_request("p", {}), timeout=2)
@@ -75,7 +77,7 @@ def test_mutual_tls_refuses_a_client_without_a_certificate_and_serves_one_with(
     }
     trust = ca.cert_pem.bytes()
     client = ca.issue_cert("storefront@example.com")
-    for port in _serve_tls(evaluator, env):
+    with _serve_tls(evaluator, env) as port:
         with pytest.raises(grpc.RpcError) as caught:
             _call(port, grpc.ssl_channel_credentials(root_certificates=trust))
         assert grpc.StatusCode.UNAVAILABLE == caught.value.code()
@@ -110,9 +112,7 @@ def test_with_mutual_tls_probes_use_a_plaintext_port_that_serves_health_only(
     settings = load_settings(
         {**env, "EARMARK_ADDRESS": "127.0.0.1:0", "EARMARK_HEALTH_ADDRESS": health_address}
     )
-    server = EarmarkServer(settings, LivePack(evaluator))
-    server.start()
-    try:
+    with EarmarkServer(settings, LivePack(evaluator)) as server:
         assert "SERVING" == check_health(health_address, timeout=5)
         probe = CliRunner().invoke(main, ["health"], env={**env, "EARMARK_HEALTH_ADDRESS": health_address})
         assert 0 == probe.exit_code, probe.output
@@ -123,8 +123,6 @@ def test_with_mutual_tls_probes_use_a_plaintext_port_that_serves_health_only(
             health_pb2_grpc.HealthStub(plain).Check(health_pb2.HealthCheckRequest(), timeout=2)
         server.health.enter_graceful_shutdown()  # what SIGTERM does first
         assert "NOT_SERVING" == check_health(health_address, timeout=5)
-    finally:
-        server.stop(grace=1)
 
 
 @pytest.mark.parametrize(

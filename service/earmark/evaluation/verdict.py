@@ -79,9 +79,6 @@ class Verdict:
         return found
 
 
-_FIT_SLOT = -1  # where a fit effect goes in Composer's prepared effects
-
-
 class Composer:
     """Composes verdicts for one pack in one locale."""
 
@@ -91,16 +88,20 @@ class Composer:
         self.sentences = Sentences(pack, locale)
         self._use_cases = pack.use_cases
         self._index = {u.id: i for i, u in enumerate(pack.use_cases)}
-        # Per rule: (use case position or _FIT_SLOT, amount, sort key) with the key
-        # (-|amount|, rule index, amount) prepared here, so that the request path only
-        # pairs it with the rendered fragment.
-        self._effects = {
-            r.index: tuple(
-                (self._index.get(target, _FIT_SLOT), amount, (-abs(amount), r.index, amount))
-                for target, amount in effects(r)
-            )
-            for r in pack.rules
-        }
+        # Per rule, from effects(): its score effects as (use case position, amount, sort
+        # key), the key (-|amount|, rule index, amount) prepared here so that the request
+        # path only pairs it with the rendered fragment; and its fit effect with its key.
+        self._effects: dict[int, tuple[tuple[int, int, tuple[int, int, int]], ...]] = {}
+        self._fit_effects: dict[int, tuple[int, tuple[int, int, int]]] = {}
+        for r in pack.rules:
+            prepared = []
+            for target, amount in effects(r):
+                key = (-abs(amount), r.index, amount)
+                if target == FIT:
+                    self._fit_effects[r.index] = (amount, key)
+                else:
+                    prepared.append((self._index[target], amount, key))
+            self._effects[r.index] = tuple(prepared)
         self._static_fragments = {
             r.index: r.say.text(locale) for r in pack.rules if r.say and not r.say.get(locale).placeholders
         }
@@ -139,26 +140,32 @@ class Composer:
         fit_reasons: list[Reason] = []
         fit_total = 0
         highlight_weight: dict[str, int] = {}
+        effects_of, fit_effect_of = self._effects, self._fit_effects
         for rule in fired:
             fragment = fragments.get(rule.id, "")
-            for position, amount, key in self._effects[rule.index]:
-                if position == _FIT_SLOT:
-                    fit_total += amount
-                    if fragment:
-                        fit_reasons.append((key, fragment))
-                    continue
+            for position, amount, key in effects_of[rule.index]:
                 totals[position] += amount
                 if fragment:
                     reasons[position].append((key, fragment))
                     if amount > 0 and rule is not category_rule:
                         highlight_weight[fragment] = highlight_weight.get(fragment, 0) + amount
+            fit_effect = fit_effect_of.get(rule.index)
+            if fit_effect is not None:
+                fit_total += fit_effect[0]
+                if fragment:
+                    fit_reasons.append((fit_effect[1], fragment))
 
-        scores = []
-        for i, use_case in enumerate(self._use_cases):
-            value = max(use_case.floor, min(100, totals[i]))
-            scores.append(
-                Score(use_case, sentences.use_case_titles[i], value, sentences.score(i, value, reasons[i]))
+        values = [max(u.floor, min(100, total)) for u, total in zip(self._use_cases, totals, strict=True)]
+        scores = [
+            Score(use_case, title, value, sentence)
+            for use_case, title, value, sentence in zip(
+                self._use_cases,
+                sentences.use_case_titles,
+                values,
+                sentences.scores(values, reasons),
+                strict=True,
             )
+        ]
 
         fit = None
         if shopper is not None:

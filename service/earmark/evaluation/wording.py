@@ -43,9 +43,14 @@ class Sentences:
         self.category_titles = {c.id: c.title.text(locale) for c in pack.categories}
         self.category_explanations = {c.id: c.explanation.text(locale) for c in pack.categories}
 
-    def score(self, position: int, value: int, reasons: list[Reason]) -> str:
-        """The sentence for the use case at `position` in the pack, scored `value`."""
-        return self._sentence(self._openings[position][_band(self._score_starts, value)], reasons)
+    def scores(self, values: list[int], reasons: list[list[Reason]]) -> list[str]:
+        """The sentence for each use case, in pack order, given its score and reasons (one
+        call per verdict: this runs for every product)."""
+        starts, sentence = self._score_starts, self._sentence
+        return [
+            sentence(openings[_band(starts, value)], why)
+            for openings, value, why in zip(self._openings, values, reasons, strict=True)
+        ]
 
     def fit(self, value: int, reasons: list[Reason]) -> str:
         return self._sentence(self._fit_openings[_band(self._fit_starts, value)], reasons)

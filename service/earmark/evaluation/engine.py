@@ -37,7 +37,7 @@ from earmark.rulepack.model import Pack, Rule
 from earmark.rulepack.patterns import MARK, MARK_FIELD, SENTINEL, field_name, translate
 
 MAX_LIVE_SIDS = 512  # the engine's table holds 1,024 per ruleset; the 1,025th crashes
-log = structlog.get_logger("earmark.evaluation.engine")
+log = structlog.get_logger("earmark.engine")
 _ruleset_counter = itertools.count(1)
 
 

@@ -25,7 +25,7 @@ from earmark.v1 import earmark_pb2, earmark_pb2_grpc
 SERVICE_NAME = earmark_pb2.DESCRIPTOR.services_by_name["Earmark"].full_name
 HEALTH_PORT_CALLS = 16  # probes held at once on the health-only port
 
-log = structlog.get_logger("earmark.server.grpc_server")
+log = structlog.get_logger("earmark.server")
 
 
 def server_credentials(settings: Settings) -> grpc.ServerCredentials | None:

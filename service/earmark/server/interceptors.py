@@ -1,8 +1,9 @@
 """Around every RPC: a request id, one canonical log line, and errors turned into statuses.
 
-Servicer methods raise EarmarkError subclasses and stay a few lines long; this is the one
-place that knows how an error becomes a gRPC status, and that an unexpected exception
-becomes INTERNAL with the request id rather than a stack trace on the wire.
+Servicer methods raise EarmarkError subclasses and stay a few lines long. Here every
+exception a call raises is handed to errors.public_error, the one function that decides
+what a client is told (an unexpected exception becomes INTERNAL with the request id, never
+a stack trace on the wire), and its answer becomes the call's status.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from earmark.evaluation.examples import run_examples
 from earmark.server.live import LivePack
 from earmark.server.metrics import Metrics
 
-log = structlog.get_logger("earmark.server.reload")
+log = structlog.get_logger("earmark.reload")
 WATCH_CHECK_MS = 1000  # how often the watcher checks that the directory is still the same
 
 

@@ -33,7 +33,7 @@ import structlog
 from earmark.config import Settings
 from earmark.server import metrics
 
-log = structlog.get_logger("earmark.server.supervisor")
+log = structlog.get_logger("earmark.supervisor")
 
 REFUSED = (1, 2)  # a worker's exit codes for a broken pack or configuration
 RESTART_BACKOFF_SECONDS = (0.5, 1, 2, 5, 10)

@@ -8,6 +8,7 @@ pack. Conditions (`when:`) have a grammar of their own, parsed in conditions.py.
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
@@ -204,11 +205,48 @@ def _problem(source: SourceFile, model: type[BaseModel], at: tuple[Any, ...], er
         hint = did_you_mean(key, known, otherwise=f"; expected one of: {', '.join(known)}")
         return source.problem(loc, "unknown-key", f"unknown key '{key}'{hint}")
     if err["type"] == "missing":
-        return source.problem(loc[:-1], "missing-key", f"'{loc[-1]}' is required here")
+        key = str(loc[-1])
+        nested_in = _nested_under(source, loc[:-1], key)
+        if nested_in is not None:  # `then:` indented under `when:`, say
+            return source.problem(
+                (*loc[:-1], nested_in, key),
+                "missing-key",
+                f"'{key}' is indented under '{nested_in}'; move it left so that it lines up with '{nested_in}'",
+            )
+        return source.problem(loc[:-1], "missing-key", f"'{key}' is required here")
     where = next((str(part) for part in reversed(loc) if isinstance(part, str)), "value")
     value = err.get("input")
+    if err["type"] == "string_pattern_mismatch" and isinstance(value, str):
+        return source.problem(loc, "bad-value", f"{where}: {_pattern_in_words(err['ctx']['pattern'], value)}")
     got = f" (got {shown(value)})" if isinstance(value, str | int | float | bool) else ""
     return source.problem(loc, "bad-value", f"{where}: {err['msg']}{got}")
+
+
+def _nested_under(source: SourceFile, loc: tuple[Any, ...], key: str) -> str | None:
+    """The key of `loc` whose value holds `key`, when `key` is missing at `loc` itself."""
+    node: Any = source.data
+    for part in loc:
+        node = node[part]
+    if isinstance(node, dict):
+        for name, child in node.items():
+            if isinstance(child, dict) and key in child:
+                return str(name)
+    return None
+
+
+# The id patterns above, in words, with how to write the value instead.
+_PATTERN_WORDS = {
+    "^[a-z][a-z0-9_]{0,62}$": ("lower-case letters, digits and '_', starting with a letter", "_"),
+    "^[a-z0-9][a-z0-9_-]{0,79}$": ("lower-case letters, digits, '-' and '_'", "-"),
+    "^[a-z]{2,3}(-[a-z0-9]{2,8})*$": ("a language code such as 'en' or 'de-at'", "-"),
+}
+
+
+def _pattern_in_words(pattern: str, value: str) -> str:
+    words, joiner = _PATTERN_WORDS.get(pattern, ("the form this key needs", "_"))
+    fixed = re.sub(r"[^a-z0-9]+", joiner, value.lower()).strip(joiner + "_-")
+    suggestion = f" (write {fixed!r})" if fixed and fixed != value else ""
+    return f"{shown(value)} can't be written here: use {words}{suggestion}"
 
 
 def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:

@@ -20,6 +20,7 @@ from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.events import AliasEvent
 
 from earmark.errors import Location, Problem, shown
+from earmark.rulepack.yaml_errors import explain
 
 MAX_FILE_BYTES = 1024 * 1024  # a rule file is text a person wrote; anything bigger is a mistake
 
@@ -138,12 +139,14 @@ def parse_yaml(raw: bytes, display_path: str) -> tuple[SourceFile | None, list[P
         data = _yaml().load(text)
     except UnicodeDecodeError as exc:
         return None, [Problem(Location(display_path), "encoding", f"not UTF-8 text: {exc.reason}")]
-    except MarkedYAMLError as exc:
+    except _RefusedYaml as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = " ".join(str(part) for part in (exc.context, exc.problem) if part)
-        code = exc.code if isinstance(exc, _RefusedYaml) else "yaml-syntax"
-        return None, [Problem(Location(display_path, line, column), code, what or str(exc))]
+        return None, [Problem(Location(display_path, line, column), exc.code, what or str(exc))]
+    except MarkedYAMLError as exc:
+        found = explain(exc, text)
+        return None, [Problem(Location(display_path, found.line, found.column), "yaml-syntax", found.message)]
     except RecursionError:
         return None, [Problem(Location(display_path), "yaml-syntax", "nested too deeply")]
     except Exception as exc:  # ruamel raises a few unmarked errors on odd input

@@ -1,0 +1,87 @@
+"""The mistakes people make writing YAML by hand, each explained in plain words with its
+fix, at the line and column where it was made; never the parser's grammar or a regex."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from earmark.errors import PackError, Problem
+from earmark.rulepack.loader import load_pack
+
+RULE = "      say:\n        en: a boom mic right at your mouth"
+
+
+def _only_problem(pack: Path) -> Problem:
+    with pytest.raises(PackError) as caught:
+        load_pack(pack)
+    assert 1 == len(caught.value.problems), caught.value.problems
+    problem = caught.value.problems[0]
+    for jargon in ("<block", "<scalar>", "expected <", "^", "$", "pattern", "token"):
+        assert jargon not in problem.message, problem
+    return problem
+
+
+def _edit(pack: Path, name: str, old: str, new: str) -> None:
+    path = pack / name
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_a_tab_used_for_indentation(pack_copy: Path) -> None:
+    _edit(pack_copy, "talking.yaml", "    description: A boom mic picks", "\tdescription: A boom mic picks")
+    problem = _only_problem(pack_copy)
+    assert (7, 1, "yaml-syntax") == (problem.line, problem.column, problem.code)
+    assert "use spaces, not tabs" in problem.message
+
+
+def test_a_colon_inside_a_phrase(pack_copy: Path) -> None:
+    _edit(pack_copy, "talking.yaml", "en: a boom mic right at your mouth", "en: great for calls: clear mic")
+    problem = _only_problem(pack_copy)
+    assert (13, 13) == (problem.line, problem.column)  # where the text starts
+    assert "put the text in quotes" in problem.message
+    assert 'en: "great for calls: clear mic"' in problem.message
+
+
+def test_a_phrase_starting_with_a_placeholder_unquoted(pack_copy: Path) -> None:
+    _edit(pack_copy, "talking.yaml", "en: a boom mic right at your mouth", "en: {battery_hours} hours")
+    problem = _only_problem(pack_copy)
+    assert (13, 13) == (problem.line, problem.column)
+    assert "must be in quotes" in problem.message and 'en: "{battery_hours} hours"' in problem.message
+
+
+def test_say_indented_one_space_short(pack_copy: Path) -> None:
+    _edit(pack_copy, "talking.yaml", RULE, RULE.replace("      say:", "     say:"))
+    problem = _only_problem(pack_copy)
+    assert (12, 6) == (problem.line, problem.column)
+    assert "'say' is indented 5 spaces, but 'scores' on line 11 is indented 6" in problem.message
+    assert "move 'say' 1 space to the right" in problem.message
+
+
+def test_then_nested_under_when(pack_copy: Path) -> None:
+    _edit(
+        pack_copy,
+        "talking.yaml",
+        "      mic: [boom, detachable_boom, retractable_boom]\n    then:",
+        "      mic: [boom, detachable_boom, retractable_boom]\n      then:",
+    )
+    problem = _only_problem(pack_copy)
+    assert (10, 7, "missing-key") == (problem.line, problem.column, problem.code)  # the misplaced `then:`
+    assert "'then' is indented under 'when'; move it left so that it lines up with 'when'" in problem.message
+
+
+def test_a_value_that_breaks_the_id_rules(pack_copy: Path) -> None:
+    values = "    values: [none, integrated, inline, boom, detachable_boom, retractable_boom]"
+    _edit(pack_copy, "pack.yaml", values, values.replace("retractable_boom]", "retractable_boom, IPX4]"))
+    problem = _only_problem(pack_copy)
+    line = next(
+        i for i, text in enumerate((pack_copy / "pack.yaml").read_text().splitlines(), 1) if "IPX4" in text
+    )
+    assert (line, values.index("retractable_boom]") + len("retractable_boom, ") + 1) == (
+        problem.line,
+        problem.column,
+    )
+    assert "'IPX4' can't be written here: use lower-case letters, digits and '_'" in problem.message
+    assert "(write 'ipx4')" in problem.message

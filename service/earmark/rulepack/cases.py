@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from earmark.errors import Findings, Location
+from earmark.errors import Findings, Location, did_you_mean, shown
 from earmark.rulepack.manifest import Vocabulary
-from earmark.rulepack.model import ExampleCase, Rule, ScoreExpectation
+from earmark.rulepack.model import Attribute, AttrType, ExampleCase, Rule, ScoreExpectation
 from earmark.rulepack.rules import WrittenRules
 from earmark.rulepack.schema import ExampleDoc, ExampleFileDoc, parse_doc
 from earmark.rulepack.source import SourceFile, plain
@@ -72,6 +72,9 @@ def _cases(
                 error((*loc, "expect", "scores", j), "bad-expectation", parsed)
             else:
                 expectations.append(parsed)
+        _check_attributes(source, (*loc, "product"), vocabulary.specs, found)
+        if example.shopper is not None:
+            _check_attributes(source, (*loc, "shopper"), vocabulary.shopper, found)
         sides = {e.left for e in expectations} | {e.right for e in expectations}
         if "fit" in sides and example.shopper is None:
             error((*loc, "expect", "scores"), "bad-expectation", "a 'fit' expectation needs a shopper")
@@ -94,6 +97,41 @@ def _cases(
             )
         )
     return cases
+
+
+def _check_attributes(
+    source: SourceFile, loc: tuple[Any, ...], declared: tuple[Attribute, ...], found: Findings
+) -> None:
+    """A case's product (or shopper) is checked like a rule's conditions: a misspelt name
+    or enum value is named here, with the likely fix, instead of surfacing as a rule that
+    unexpectedly did not fire. A name close to none is only a warning: the service ignores
+    undeclared attributes, as catalogs carry many."""
+    node: Any = source.data
+    for part in loc:
+        node = node[part]
+    if not isinstance(node, dict):
+        return
+    by_name = {a.name: a for a in declared}
+    for name, value in node.items():
+        attribute = by_name.get(str(name))
+        where = source.location((*loc, name))
+        if attribute is None:
+            hint = did_you_mean(str(name), by_name)
+            message = f"'{name}' is not an attribute declared in pack.yaml"
+            if hint:
+                found.error(where, "unknown-attribute", message + hint)
+            else:
+                found.warning(where, "unknown-attribute", message + "; the service ignores it")
+            continue
+        if attribute.type.item_type is not AttrType.ENUM:
+            continue
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, str) and item not in attribute.values:
+                hint = did_you_mean(
+                    item, attribute.values, otherwise=f"; allowed: {', '.join(attribute.values)}"
+                )
+                found.error(where, "unknown-value", f"{shown(item)} is not a value of {attribute.name}{hint}")
 
 
 def _check_references(cases: list[ExampleCase], found: Findings) -> None:

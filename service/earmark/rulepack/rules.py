@@ -82,6 +82,7 @@ class _RuleFileReader:
         rule, problems = parse_doc(RuleDoc, source, loc)
         self.found.add(problems)
         if rule is None:
+            self._check_parts(loc, conditions)
             return None
         condition = conditions.parse(source.data[loc[0]][loc[1]]["when"], (*loc, "when"))
         effects = rule.then
@@ -126,6 +127,33 @@ class _RuleFileReader:
             fit=effects.fit,
             say=say,
         )
+
+    def _check_parts(self, loc: tuple[Any, ...], conditions: ConditionParser) -> None:
+        """A rule whose shape is wrong is not loaded, but its condition and texts are still
+        checked where they can be read, so that one run of `earmark check` shows every
+        mistake in it, not one now and the next after that is fixed."""
+        written = self.source.data[loc[0]][loc[1]]
+        if not isinstance(written, dict):
+            return
+        when = written.get("when")
+        # `then:` indented under `when:` makes the effects read as conditions: that one
+        # mistake is reported (see schema.py), not each effect as an unknown attribute.
+        then_misplaced = "then" not in written and isinstance(when, dict) and "then" in when
+        if when is not None and not then_misplaced:
+            conditions.parse(when, (*loc, "when"))
+        then = written.get("then")
+        if not isinstance(then, dict):
+            return
+        names = set(self.vocabulary.attributes)
+        limit = self.vocabulary.doc.limits.fragment
+        for key, limit_here in (("say", limit), ("label", None)):
+            value = then.get(key)
+            readable = isinstance(value, str) or (
+                isinstance(value, dict)
+                and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+            )
+            if value and readable:
+                self.texts.texts(value, self.source, (*loc, "then", key), names, limit=limit_here)
 
     def _text(
         self, value: str | dict[str, str] | None, loc: tuple[Any, ...], names: set[str], limit: int | None

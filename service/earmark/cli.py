@@ -11,18 +11,21 @@ from pathlib import Path
 from typing import Any
 
 import click
+import grpc
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from earmark.authoring.explain import breakdown, render
 from earmark.authoring.impact import compare, read_catalog
 from earmark.authoring.impact import render as render_impact
+from earmark.authoring.publish import PublishRefused, publish
 from earmark.config import BUNDLED_RULES, load_settings
 from earmark.errors import ConfigError, InvalidArgument, PackError, Problem
 from earmark.evaluation.evaluator import Evaluator
 from earmark.evaluation.examples import run_examples, unexercised_rules
 from earmark.logs import configure_logging
 from earmark.server.grpc_server import check_health, serve
+from earmark.server.status import live_status
 from earmark.server.supervisor import Supervisor
 
 PACK_DIR = click.argument(
@@ -193,6 +196,60 @@ def diff_command(old_pack: Path, new_pack: Path, catalog_file: Path, output_form
         raise click.BadParameter(f"{catalog_file}: {exc}") from None
     click.echo(
         json.dumps(report, indent=2, ensure_ascii=False) if output_format == "json" else render_impact(report)
+    )
+
+
+@main.command("publish")
+@click.argument("working_copy", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.argument("live_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+def publish_command(working_copy: Path, live_dir: Path) -> None:
+    """Make WORKING_COPY the pack in LIVE_DIR, the folder a server watches.
+
+    The working copy must pass the same gate as a reload (every check and its own example
+    cases); then the live files are replaced in one step, so that the server never reads
+    a half-written pack. Nothing is written if the pack would be refused.
+    """
+    try:
+        done = publish(working_copy, live_dir)
+    except PackError as exc:
+        click.echo(f"earmark: {exc.report(str(working_copy))}\nearmark: not published", err=True)
+        sys.exit(1)
+    except PublishRefused as exc:
+        click.echo(f"earmark: {exc}; not published", err=True)
+        sys.exit(1)
+    was = f" (was {done.previous})" if done.previous else ""
+    click.echo(f"published {done.version} to {live_dir}{was}; a watching server picks it up within a second")
+
+
+@main.command("status")
+@click.argument("address", required=False)
+@click.option("--timeout", default=3.0, show_default=True, help="Seconds to wait for an answer.")
+def status_command(address: str | None, timeout: float) -> None:
+    """Show a running server's live pack: its version, when it loaded, and the last reload.
+
+    ADDRESS is HOST:PORT (default: EARMARK_ADDRESS). It speaks plaintext.
+    """
+    if address is None:
+        try:
+            address = load_settings().address.replace("0.0.0.0", "127.0.0.1", 1)
+        except ConfigError as exc:
+            click.echo(f"earmark: {exc}", err=True)
+            sys.exit(2)
+    try:
+        status = live_status(address, timeout)
+    except grpc.RpcError as exc:
+        click.echo(f"earmark: {address} did not answer: {exc.code().name}", err=True)
+        sys.exit(1)
+    click.echo(f"{address}: serving {status.version} ({status.rules} rules), loaded {status.loaded_at}")
+    if status.last_reload_at:
+        click.echo(
+            f"reloads: {status.reloads_succeeded} succeeded, {status.reloads_failed} refused; last at {status.last_reload_at}"
+        )
+    if status.last_reload_error:
+        click.echo("the last reload was refused; the version above still serves:")
+        click.echo("\n".join(f"  {line}" for line in status.last_reload_error.splitlines()))
+    click.echo(
+        "watching the rules folder" if status.watching else f"not watching: {status.watch_problem or 'off'}"
     )
 
 

@@ -15,9 +15,10 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from earmark.config import Settings
+from earmark.evaluation.examples import load_checked
 from earmark.server.grpc_server import EarmarkServer
 from earmark.server.live import LivePack
-from earmark.server.reload import Reloader, load_checked
+from earmark.server.reload import Reloader
 from earmark.v1 import earmark_pb2_grpc
 
 from helpers import (

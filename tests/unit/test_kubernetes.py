@@ -13,8 +13,9 @@ from pathlib import Path
 from ruamel.yaml import YAML
 
 from earmark.config import BUNDLED_RULES
+from earmark.evaluation.examples import load_checked
 from earmark.server.live import LivePack
-from earmark.server.reload import Reloader, load_checked
+from earmark.server.reload import Reloader
 
 from helpers import ROOT
 

@@ -1,11 +1,13 @@
-"""Running a pack's example cases through the real validator, engine and composer."""
+"""Running a pack's example cases through the real validator, engine and composer, and the
+gate every pack passes before it goes live: at start-up, on a reload, and on publish."""
 
 from __future__ import annotations
 
 import operator
 from dataclasses import dataclass
+from pathlib import Path
 
-from earmark.errors import EarmarkError
+from earmark.errors import EarmarkError, PackError, Problem
 from earmark.evaluation.evaluator import Evaluator
 from earmark.evaluation.verdict import FIT, Verdict
 from earmark.rulepack.model import ExampleCase, Rule, ScoreExpectation
@@ -110,3 +112,17 @@ def _check(
     if _OPERATORS[expectation.op](left, right):
         return None
     return f"expected {expectation.text}, got {shown}"
+
+
+def load_checked(directory: Path) -> Evaluator:
+    """A pack that loads, compiles and passes its own example cases; else PackError."""
+    evaluator = Evaluator.from_directory(directory)
+    failures = [
+        Problem(r.case.location, "example-failed", f"{r.case.name}: {failure}")
+        for r in run_examples(evaluator)
+        for failure in r.failures
+    ]
+    if failures:
+        evaluator.close()
+        raise PackError(failures)
+    return evaluator

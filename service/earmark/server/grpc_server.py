@@ -14,11 +14,12 @@ from grpc_reflection.v1alpha import reflection
 
 from earmark.config import Settings
 from earmark.errors import ListenFailed, PackError, PackUnavailable
+from earmark.evaluation.examples import load_checked
 from earmark.server.admission import AdmissionExecutor
 from earmark.server.interceptors import CallInterceptor, stalled_call_recorder
 from earmark.server.live import LivePack
 from earmark.server.metrics import Metrics
-from earmark.server.reload import Reloader, load_checked
+from earmark.server.reload import Reloader
 from earmark.server.servicer import EarmarkServicer
 from earmark.v1 import earmark_pb2, earmark_pb2_grpc
 

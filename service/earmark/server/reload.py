@@ -14,9 +14,8 @@ from pathlib import Path
 import structlog
 import watchfiles
 
-from earmark.errors import MAX_REPORTED_PROBLEMS, PackError, PackUnavailable, Problem, clip
-from earmark.evaluation.evaluator import Evaluator
-from earmark.evaluation.examples import run_examples
+from earmark.errors import MAX_REPORTED_PROBLEMS, PackError, PackUnavailable, clip
+from earmark.evaluation.examples import load_checked
 from earmark.server.live import LivePack
 from earmark.server.metrics import Metrics
 
@@ -31,20 +30,6 @@ def _identity(directory: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return (status.st_dev, status.st_ino) if stat.S_ISDIR(status.st_mode) else None
-
-
-def load_checked(directory: Path) -> Evaluator:
-    """A pack that loads, compiles and passes its own example cases; else PackError."""
-    evaluator = Evaluator.from_directory(directory)
-    failures = [
-        Problem(r.case.location, "example-failed", f"{r.case.name}: {failure}")
-        for r in run_examples(evaluator)
-        for failure in r.failures
-    ]
-    if failures:
-        evaluator.close()
-        raise PackError(failures)
-    return evaluator
 
 
 class Reloader:

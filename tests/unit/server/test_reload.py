@@ -14,9 +14,10 @@ import pytest
 from earmark.config import BUNDLED_RULES
 from earmark.evaluation.engine import CompiledRules
 from earmark.evaluation.evaluator import Evaluator
+from earmark.evaluation.examples import load_checked
 from earmark.rulepack.loader import load_pack
 from earmark.server.live import LivePack
-from earmark.server.reload import Reloader, load_checked
+from earmark.server.reload import Reloader
 from earmark.v1 import earmark_pb2 as pb
 
 from helpers import (

@@ -19,7 +19,7 @@ SOURCES = [
     *(ROOT / "service" / "earmark" / "rulepack").glob("*.py"),
     *(
         ROOT / "service" / "earmark" / name
-        for name in ("server/reload.py", "evaluation/evaluator.py", "cli.py")
+        for name in ("server/reload.py", "evaluation/evaluator.py", "evaluation/examples.py", "cli.py")
     ),
 ]
 NOT_CODES = {"rules-watcher", "de-de"}  # kebab-case strings there that are not problem codes

@@ -15,6 +15,7 @@ import grpc
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from earmark.authoring.contract import contract_changes
 from earmark.authoring.explain import breakdown, render
 from earmark.authoring.impact import compare, read_catalog
 from earmark.authoring.impact import render as render_impact
@@ -181,22 +182,42 @@ def explain_command(
 @click.option(
     "--catalog",
     "catalog_file",
-    required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Products as JSON Lines.",
+    help="Products as JSON Lines, to preview the change on.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["breaking"]),
+    help="Exit 1 if the change can refuse requests that worked, or removes what clients read.",
 )
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
-def diff_command(old_pack: Path, new_pack: Path, catalog_file: Path, output_format: str) -> None:
-    """Preview what publishing NEW_PACK instead of OLD_PACK does to a catalog."""
+def diff_command(
+    old_pack: Path, new_pack: Path, catalog_file: Path | None, fail_on: str | None, output_format: str
+) -> None:
+    """Preview what publishing NEW_PACK instead of OLD_PACK does: to the contract clients
+    rely on (attributes, values, ranges, use cases, categories) and, with --catalog, to
+    every product's verdict."""
     old, new = _load_or_exit(old_pack), _load_or_exit(new_pack)
-    try:
-        with catalog_file.open(encoding="utf-8") as lines:
-            report = compare(old, new, list(read_catalog(lines)))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise click.BadParameter(f"{catalog_file}: {exc}") from None
-    click.echo(
-        json.dumps(report, indent=2, ensure_ascii=False) if output_format == "json" else render_impact(report)
-    )
+    changes = contract_changes(old.pack, new.pack)
+    report: dict[str, Any] = {}
+    if catalog_file is not None:
+        try:
+            with catalog_file.open(encoding="utf-8") as lines:
+                report = compare(old, new, list(read_catalog(lines)))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise click.BadParameter(f"{catalog_file}: {exc}") from None
+    if output_format == "json":
+        contract = [{"subject": c.subject, "change": c.change, "breaking": c.breaking} for c in changes]
+        click.echo(json.dumps({"contract": contract, **report}, indent=2, ensure_ascii=False))
+    else:
+        breaking = sum(c.breaking for c in changes)
+        click.echo(f"contract: {len(changes)} changes, {breaking} breaking")
+        for change in changes:
+            click.echo(f"  {change}")
+        if report:
+            click.echo(render_impact(report))
+    broke = any(c.breaking for c in changes) or bool(report.get("newly_refused"))
+    sys.exit(1 if fail_on == "breaking" and broke else 0)
 
 
 @main.command("publish")

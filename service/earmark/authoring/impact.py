@@ -47,14 +47,19 @@ def compare(old: Evaluator, new: Evaluator, catalog: Iterable[CatalogProduct]) -
     shifts: dict[str, list[tuple[int, str, list[str]]]] = {u: [] for u in use_cases}
     category_changes = []
     invalid = []
+    newly_refused = []  # accepted by the old pack, refused by the new: a breaking change
     explanations_changed = 0
     compared = 0
     for product in catalog:
         try:
             before = _verdict(old, product)
-            after = _verdict(new, product)
         except EarmarkError as exc:
             invalid.append({"id": product.id, "line": product.line, "error": exc.message})
+            continue
+        try:
+            after = _verdict(new, product)
+        except EarmarkError as exc:
+            newly_refused.append({"id": product.id, "line": product.line, "error": exc.message})
             continue
         compared += 1
         if before.category != after.category:
@@ -80,6 +85,7 @@ def compare(old: Evaluator, new: Evaluator, catalog: Iterable[CatalogProduct]) -
         "new_version": new.pack.version,
         "products": compared,
         "invalid": invalid,
+        "newly_refused": newly_refused,
         "category_changes": category_changes,
         "use_cases": [_summary(use_case, shifts[use_case]) for use_case in use_cases],
         "explanations_changed": explanations_changed,
@@ -106,6 +112,9 @@ def render(report: dict[str, Any]) -> str:
         for mover in summary["top_movers"]:
             lines.append(f"      {mover['shift']:+4d} {mover['id']:<28} {', '.join(mover['rules'])}")
     lines.append(f"explanations changed: {report['explanations_changed']} of {report['products']} products")
+    if report["newly_refused"]:
+        lines.append(f"refused by the new pack, accepted by the old: {len(report['newly_refused'])} products")
+        lines += [f"  line {p['line']} {p['id']}: {p['error']}" for p in report["newly_refused"][:TOP_MOVERS]]
     if report["invalid"]:
         lines.append(f"invalid products (skipped): {len(report['invalid'])}")
         lines += [f"  line {p['line']} {p['id']}: {p['error']}" for p in report["invalid"]]

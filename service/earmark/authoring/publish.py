@@ -18,8 +18,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from earmark.authoring.contract import ContractChange, contract_changes
 from earmark.errors import PackError
 from earmark.evaluation.examples import load_checked
+from earmark.rulepack.loader import load_pack
+from earmark.rulepack.model import Pack
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2  # linux/fs.h
@@ -29,36 +32,47 @@ _RENAME_EXCHANGE = 2  # linux/fs.h
 class Published:
     version: str
     previous: str | None  # the version the live directory held, if it held a pack
+    contract: tuple[ContractChange, ...]  # against the live pack, breaking first
 
 
 class PublishRefused(Exception):
-    """Raised when the live directory cannot be replaced; the message says why."""
+    """Raised when the live directory cannot, or should not, be replaced; the message
+    says why."""
 
 
-def publish(working_copy: Path, live_dir: Path) -> Published:
-    """Check `working_copy` as a reload would (load, every check, its example cases),
-    then make it the content of `live_dir`. Raises PackError, and writes nothing, if the
-    pack would be refused."""
+def publish(working_copy: Path, live_dir: Path, *, allow_breaking: bool = False) -> Published:
+    """Check `working_copy` as a reload would (load, every check, its example cases) and
+    against the live pack's contract, then make it the content of `live_dir`. Writes
+    nothing, and raises PackError if the pack would be refused, or PublishRefused if it
+    would break requests that work today (unless `allow_breaking`)."""
     candidate = load_checked(working_copy)
-    version = candidate.pack.version
     candidate.close()
-    previous = _version_of(live_dir)
+    live = _live_pack(live_dir)
+    changes = tuple(contract_changes(live, candidate.pack)) if live is not None else ()
+    breaking = [c for c in changes if c.breaking]
+    if breaking and not allow_breaking:
+        listed = "\n".join(f"  {c}" for c in breaking)
+        raise PublishRefused(
+            f"the change breaks the contract clients rely on:\n{listed}\n"
+            "publish with --allow-breaking once every storefront is ready for it"
+        )
+    previous = live.version if live is not None else None
     if live_dir.is_symlink():
         _replace_link(working_copy, live_dir)
     elif live_dir.is_dir():
         _exchange(working_copy, live_dir)
     else:
         raise PublishRefused(f"{live_dir} is not a directory")
-    return Published(version, previous)
+    return Published(candidate.pack.version, previous, changes)
 
 
-def _version_of(live_dir: Path) -> str | None:
+def _live_pack(live_dir: Path) -> Pack | None:
+    """The pack in the live directory, or None if there is none that loads (a first
+    publish, or one that replaces a broken pack)."""
     try:
-        evaluator = load_checked(live_dir)
+        return load_pack(live_dir)
     except PackError:
         return None
-    evaluator.close()
-    return evaluator.pack.version
 
 
 def _stage(working_copy: Path, beside: Path) -> Path:

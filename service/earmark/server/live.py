@@ -31,6 +31,7 @@ class ReloadStatus:
     watching: bool = False
     watch_problem: str = ""  # why the rules directory is not watched, while it isn't
     watch_stopped_at: datetime | None = None
+    contract_changes: tuple[str, ...] = ()  # of the last pack that went live, vs the one before
 
 
 class _Slot:
@@ -91,12 +92,14 @@ class LivePack:
     def status(self) -> ReloadStatus:
         return self._status
 
-    def record_reload(self, error: str = "") -> None:
-        """Note a reload attempt: `error` is empty when the new pack went live."""
+    def record_reload(self, error: str = "", contract_changes: tuple[str, ...] | None = None) -> None:
+        """Note a reload attempt: `error` is empty when the new pack went live, and then
+        `contract_changes` says how it changed the contract (None: the pack is the same)."""
         with self._lock:
             status = self._status
             self._status = replace(
                 status,
+                contract_changes=status.contract_changes if contract_changes is None else contract_changes,
                 last_reload_at=datetime.now(UTC),
                 last_reload_error=clip(error, MAX_RELOAD_ERROR),
                 reloads_succeeded=status.reloads_succeeded + (0 if error else 1),

@@ -14,7 +14,9 @@ from pathlib import Path
 import structlog
 import watchfiles
 
+from earmark.authoring.contract import ContractChange, contract_changes
 from earmark.errors import MAX_REPORTED_PROBLEMS, PackError, PackUnavailable, clip
+from earmark.evaluation.evaluator import Evaluator
 from earmark.evaluation.examples import load_checked
 from earmark.server.live import LivePack
 from earmark.server.metrics import Metrics
@@ -68,8 +70,15 @@ class Reloader:
                 self.live.record_reload()
                 self.metrics.reloads.labels("unchanged").inc()
                 return False
+            changes = self._contract_changes(evaluator)
             self.live.swap(evaluator)
-            self.live.record_reload()
+            self.live.record_reload(contract_changes=tuple(str(c) for c in changes))
+            if any(c.breaking for c in changes):  # live anyway: the pack passed its checks
+                log.warning(
+                    "contract_changed",
+                    changes=[str(c) for c in changes][:MAX_REPORTED_PROBLEMS],
+                    ruleset_version=evaluator.pack.version,
+                )
             # The version first: a scrape that sees the success also sees what went live.
             self.metrics.set_ruleset(evaluator.pack.version, previous)
             self.metrics.reloads.labels("succeeded").inc()
@@ -150,6 +159,12 @@ class Reloader:
                 return identity
             stop.wait(WATCH_CHECK_MS / 1000)
         return None
+
+    def _contract_changes(self, evaluator: Evaluator) -> list[ContractChange]:
+        try:
+            return contract_changes(self.live.current().pack, evaluator.pack)
+        except PackUnavailable:
+            return []
 
     def _active_version(self) -> str | None:
         try:

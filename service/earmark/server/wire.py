@@ -138,6 +138,7 @@ def describe_message(
     message.watch_problem = status.watch_problem
     if status.watch_stopped_at is not None:
         message.watch_stopped_at.FromDatetime(status.watch_stopped_at)
+    message.contract_changes.extend(status.contract_changes)
     return message
 
 

@@ -132,7 +132,7 @@ class DescribeRulesRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class DescribeRulesResponse(_message.Message):
-    __slots__ = ("ruleset_version", "pack", "categories", "use_cases", "specs", "shopper", "rule_count", "loaded_at", "max_batch_size", "last_reload_at", "last_reload_error", "reloads_succeeded", "reloads_failed", "locales", "watching", "watch_problem", "watch_stopped_at")
+    __slots__ = ("ruleset_version", "pack", "categories", "use_cases", "specs", "shopper", "rule_count", "loaded_at", "max_batch_size", "last_reload_at", "last_reload_error", "reloads_succeeded", "reloads_failed", "locales", "watching", "watch_problem", "watch_stopped_at", "contract_changes")
     RULESET_VERSION_FIELD_NUMBER: _ClassVar[int]
     PACK_FIELD_NUMBER: _ClassVar[int]
     CATEGORIES_FIELD_NUMBER: _ClassVar[int]
@@ -150,6 +150,7 @@ class DescribeRulesResponse(_message.Message):
     WATCHING_FIELD_NUMBER: _ClassVar[int]
     WATCH_PROBLEM_FIELD_NUMBER: _ClassVar[int]
     WATCH_STOPPED_AT_FIELD_NUMBER: _ClassVar[int]
+    CONTRACT_CHANGES_FIELD_NUMBER: _ClassVar[int]
     ruleset_version: str
     pack: str
     categories: _containers.RepeatedCompositeFieldContainer[Category]
@@ -167,7 +168,8 @@ class DescribeRulesResponse(_message.Message):
     watching: bool
     watch_problem: str
     watch_stopped_at: _timestamp_pb2.Timestamp
-    def __init__(self, ruleset_version: _Optional[str] = ..., pack: _Optional[str] = ..., categories: _Optional[_Iterable[_Union[Category, _Mapping]]] = ..., use_cases: _Optional[_Iterable[_Union[UseCase, _Mapping]]] = ..., specs: _Optional[_Iterable[_Union[Attribute, _Mapping]]] = ..., shopper: _Optional[_Iterable[_Union[Attribute, _Mapping]]] = ..., rule_count: _Optional[int] = ..., loaded_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., max_batch_size: _Optional[int] = ..., last_reload_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_reload_error: _Optional[str] = ..., reloads_succeeded: _Optional[int] = ..., reloads_failed: _Optional[int] = ..., locales: _Optional[_Iterable[str]] = ..., watching: _Optional[bool] = ..., watch_problem: _Optional[str] = ..., watch_stopped_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    contract_changes: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, ruleset_version: _Optional[str] = ..., pack: _Optional[str] = ..., categories: _Optional[_Iterable[_Union[Category, _Mapping]]] = ..., use_cases: _Optional[_Iterable[_Union[UseCase, _Mapping]]] = ..., specs: _Optional[_Iterable[_Union[Attribute, _Mapping]]] = ..., shopper: _Optional[_Iterable[_Union[Attribute, _Mapping]]] = ..., rule_count: _Optional[int] = ..., loaded_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., max_batch_size: _Optional[int] = ..., last_reload_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_reload_error: _Optional[str] = ..., reloads_succeeded: _Optional[int] = ..., reloads_failed: _Optional[int] = ..., locales: _Optional[_Iterable[str]] = ..., watching: _Optional[bool] = ..., watch_problem: _Optional[str] = ..., watch_stopped_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., contract_changes: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Category(_message.Message):
     __slots__ = ("id", "title")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from earmark.authoring.publish import publish
+from earmark.authoring.publish import PublishRefused, publish
 from earmark.config import BUNDLED_RULES
 from earmark.errors import PackError
 
@@ -54,3 +54,19 @@ def test_a_pack_that_would_be_refused_writes_nothing(tmp_path: Path) -> None:
         publish(work, live)
     assert not (live / "zz.yaml").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["live", "work"]
+
+
+def test_a_breaking_change_is_refused_unless_allowed(tmp_path: Path) -> None:
+    live, work = _copies(tmp_path)
+    price = "  price_usd:\n    type: number\n    min: 0\n"
+    text = (work / "pack.yaml").read_text()
+    assert price in text
+    (work / "pack.yaml").write_text(text.replace(price, price + "    max: 1000\n", 1))
+    with pytest.raises(PublishRefused) as refused:
+        publish(work, live)
+    assert "BREAKING: specs.price_usd: range narrowed" in str(refused.value)
+    assert "--allow-breaking" in str(refused.value)
+    assert (BUNDLED_RULES / "pack.yaml").read_text() == (live / "pack.yaml").read_text()
+    done = publish(work, live, allow_breaking=True)
+    assert [("specs.price_usd", True)] == [(c.subject, c.breaking) for c in done.contract]
+    assert (work / "pack.yaml").read_text() == (live / "pack.yaml").read_text()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from structlog.testing import capture_logs
 
 from earmark.config import BUNDLED_RULES
 from earmark.evaluation.engine import CompiledRules
@@ -18,6 +19,7 @@ from earmark.evaluation.examples import load_checked
 from earmark.rulepack.loader import load_pack
 from earmark.server.live import LivePack
 from earmark.server.reload import Reloader
+from earmark.server.wire import describe_message
 from earmark.v1 import earmark_pb2 as pb
 
 from helpers import (
@@ -244,3 +246,18 @@ def test_describe_rules_shows_the_watch_gap_and_stays_small(pack_copy: Path) -> 
     assert "more problems" in described.last_reload_error
     assert not described.watching and "removed" in described.watch_problem
     assert described.HasField("watch_stopped_at")
+
+
+def test_a_reload_that_breaks_the_contract_goes_live_with_a_warning_describe_shows(pack_copy: Path) -> None:
+    live = LivePack(load_checked(pack_copy))
+    price = "  price_usd:\n    type: number\n    min: 0\n"
+    manifest = pack_copy / "pack.yaml"
+    manifest.write_text(manifest.read_text().replace(price, price + "    max: 1000\n", 1))
+    with capture_logs() as logs:
+        assert Reloader(live, pack_copy).reload("test")
+    assert [("contract_changed", "warning")] == [
+        (line["event"], line["log_level"]) for line in logs if line["event"] == "contract_changed"
+    ]
+    described = describe_message(live.current(), live.status, 50)
+    assert 1 == len(described.contract_changes)
+    assert described.contract_changes[0].startswith("BREAKING: specs.price_usd: range narrowed")

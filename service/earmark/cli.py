@@ -186,13 +186,23 @@ def explain_command(
     help="Products as JSON Lines, to preview the change on.",
 )
 @click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Exit 0 even if some catalog products are invalid under the old pack.",
+)
+@click.option(
     "--fail-on",
     type=click.Choice(["breaking"]),
     help="Exit 1 if the change can refuse requests that worked, or removes what clients read.",
 )
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
 def diff_command(
-    old_pack: Path, new_pack: Path, catalog_file: Path | None, fail_on: str | None, output_format: str
+    old_pack: Path,
+    new_pack: Path,
+    catalog_file: Path | None,
+    skip_invalid: bool,
+    fail_on: str | None,
+    output_format: str,
 ) -> None:
     """Preview what publishing NEW_PACK instead of OLD_PACK does: to the contract clients
     rely on (attributes, values, ranges, use cases, categories) and, with --catalog, to
@@ -217,7 +227,10 @@ def diff_command(
         if report:
             click.echo(render_impact(report))
     broke = any(c.breaking for c in changes) or bool(report.get("newly_refused"))
-    sys.exit(1 if fail_on == "breaking" and broke else 0)
+    # A catalog product the old pack already refuses was left out of the comparison: the
+    # preview is incomplete, and says so by its exit code unless that is expected.
+    invalid = bool(report.get("invalid")) and not skip_invalid
+    sys.exit(1 if (fail_on == "breaking" and broke) or invalid else 0)
 
 
 @main.command("publish")

@@ -43,8 +43,10 @@ def read_catalog(lines: Iterable[str]) -> Iterable[CatalogProduct]:
 
 def compare(old: Evaluator, new: Evaluator, catalog: Iterable[CatalogProduct]) -> dict[str, Any]:
     """The impact report as plain data (what `--format json` prints)."""
-    use_cases = [u.id for u in new.pack.use_cases if u.id in {o.id for o in old.pack.use_cases}]
-    shifts: dict[str, list[tuple[int, str, list[str]]]] = {u: [] for u in use_cases}
+    old_ids = [u.id for u in old.pack.use_cases]
+    new_ids = [u.id for u in new.pack.use_cases]
+    use_cases = [u for u in new_ids if u in old_ids]
+    shifts: dict[str, list[Shift]] = {u: [] for u in use_cases}
     category_changes = []
     invalid = []
     newly_refused = []  # accepted by the old pack, refused by the new: a breaking change
@@ -74,12 +76,13 @@ def compare(old: Evaluator, new: Evaluator, catalog: Iterable[CatalogProduct]) -
             )
         if _texts(before) != _texts(after):
             explanations_changed += 1
-        old_scores = {s.use_case.id: s.value for s in before.scores}
-        new_scores = {s.use_case.id: s.value for s in after.scores}
+        old_scores = {s.use_case.id: s for s in before.scores}
+        new_scores = {s.use_case.id: s for s in after.scores}
         for use_case in use_cases:
-            shift = new_scores[use_case] - old_scores[use_case]
-            causes = _causes(before, after, use_case) if shift else []
-            shifts[use_case].append((shift, product.id, causes))
+            was, now = old_scores[use_case], new_scores[use_case]
+            shift, raw_shift = now.value - was.value, now.raw - was.raw
+            causes = _causes(before, after, use_case) if shift or raw_shift else []
+            shifts[use_case].append(Shift(shift, raw_shift, now.raw > 100, product.id, causes))
     return {
         "old_version": old.pack.version,
         "new_version": new.pack.version,
@@ -88,6 +91,8 @@ def compare(old: Evaluator, new: Evaluator, catalog: Iterable[CatalogProduct]) -
         "newly_refused": newly_refused,
         "category_changes": category_changes,
         "use_cases": [_summary(use_case, shifts[use_case]) for use_case in use_cases],
+        "use_cases_added": [u for u in new_ids if u not in old_ids],
+        "use_cases_removed": [u for u in old_ids if u not in new_ids],
         "explanations_changed": explanations_changed,
     }
 
@@ -111,6 +116,15 @@ def render(report: dict[str, Any]) -> str:
         )
         for mover in summary["top_movers"]:
             lines.append(f"      {mover['shift']:+4d} {mover['id']:<28} {', '.join(mover['rules'])}")
+        if summary["hidden_by_clamp"]:
+            lines.append(
+                f"      the 0-100 clamp hid all or part of {summary['hidden_by_clamp']} shifts "
+                f"({summary['raw_changed']} products moved before it); {summary['at_ceiling']} sit at 100"
+            )
+    for use_case in report["use_cases_added"]:
+        lines.append(f"  {use_case:<15} new: every verdict gains this score")
+    for use_case in report["use_cases_removed"]:
+        lines.append(f"  {use_case:<15} removed: verdicts no longer have this score")
     lines.append(f"explanations changed: {report['explanations_changed']} of {report['products']} products")
     if report["newly_refused"]:
         lines.append(f"refused by the new pack, accepted by the old: {len(report['newly_refused'])} products")
@@ -149,18 +163,36 @@ def _amounts(verdict: Verdict, use_case: str) -> dict[str, int]:
     return amounts
 
 
-def _summary(use_case: str, shifts: list[tuple[int, str, list[str]]]) -> dict[str, Any]:
-    moved = [s for s in shifts if s[0]]
-    ranked = sorted(moved, key=lambda s: (-abs(s[0]), s[1]))
-    up = max(moved, default=None, key=lambda s: s[0])
-    down = min(moved, default=None, key=lambda s: s[0])
+@dataclass(frozen=True)
+class Shift:
+    """How one product's score for one use case moved: as shown, and before the clamp."""
+
+    shown: int
+    raw: int
+    at_ceiling: bool  # under the new pack, its raw score is above 100
+    product_id: str
+    causes: list[str]
+
+
+def _summary(use_case: str, shifts: list[Shift]) -> dict[str, Any]:
+    moved = [s for s in shifts if s.shown]
+    ranked = sorted(moved, key=lambda s: (-abs(s.shown), s.product_id))
+    up = max(moved, default=None, key=lambda s: s.shown)
+    down = min(moved, default=None, key=lambda s: s.shown)
     return {
         "use_case": use_case,
         "changed": len(moved),
-        "mean_shift": round(sum(s[0] for s in shifts) / len(shifts), 2) if shifts else 0.0,
-        "largest_increase": {"id": up[1], "shift": up[0]} if up and up[0] > 0 else None,
-        "largest_decrease": {"id": down[1], "shift": down[0]} if down and down[0] < 0 else None,
-        "top_movers": [{"id": s[1], "shift": s[0], "rules": s[2]} for s in ranked[:TOP_MOVERS]],
+        "mean_shift": round(sum(s.shown for s in shifts) / len(shifts), 2) if shifts else 0.0,
+        "largest_increase": {"id": up.product_id, "shift": up.shown} if up and up.shown > 0 else None,
+        "largest_decrease": {"id": down.product_id, "shift": down.shown} if down and down.shown < 0 else None,
+        "top_movers": [
+            {"id": s.product_id, "shift": s.shown, "rules": s.causes} for s in ranked[:TOP_MOVERS]
+        ],
+        # A bonus to products already above 100 moves nothing the table shows.
+        "raw_changed": sum(1 for s in shifts if s.raw),
+        "mean_raw_shift": round(sum(s.raw for s in shifts) / len(shifts), 2) if shifts else 0.0,
+        "hidden_by_clamp": sum(1 for s in shifts if s.raw != s.shown),
+        "at_ceiling": sum(1 for s in shifts if s.at_ceiling),
     }
 
 

@@ -43,6 +43,7 @@ class Score:
     title: str  # in the verdict's locale
     value: int
     explanation: str
+    raw: int  # the default plus every effect, before the clamp to [floor, 100]
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,12 +158,13 @@ class Composer:
 
         values = [max(u.floor, min(100, total)) for u, total in zip(self._use_cases, totals, strict=True)]
         scores = [
-            Score(use_case, title, value, sentence)
-            for use_case, title, value, sentence in zip(
+            Score(use_case, title, value, sentence, raw)
+            for use_case, title, value, sentence, raw in zip(
                 self._use_cases,
                 sentences.use_case_titles,
                 values,
                 sentences.scores(values, reasons),
+                totals,
                 strict=True,
             )
         ]

@@ -7,6 +7,9 @@ import re
 import shutil
 from pathlib import Path
 
+from click.testing import CliRunner
+
+from earmark.cli import main
 from earmark.evaluation.evaluator import Evaluator
 from earmark.evaluation.examples import run_examples
 
@@ -32,7 +35,7 @@ def _quoted_files() -> dict[str, str]:
 
 def test_every_example_file_is_quoted_word_for_word() -> None:
     quoted = _quoted_files()
-    files = sorted(str(p.relative_to(ROOT)) for p in EXAMPLES.glob("*.yaml"))
+    files = sorted(str(p.relative_to(ROOT)) for p in EXAMPLES.rglob("*.yaml"))
     assert files == sorted(quoted)
     for name, block in quoted.items():
         assert (ROOT / name).read_text() == block, f"{name} differs from its quote in docs/rules.md"
@@ -62,3 +65,15 @@ def test_every_problem_code_has_a_section_and_every_section_a_code() -> None:
     documented = set(re.findall(r"^### `([a-z-]+)`$", GUIDE.read_text(), flags=re.M))
     assert sorted(used - documented) == [], "codes without a section in docs/rules.md"
     assert sorted(documented - used) == [], "sections for codes the checker no longer reports"
+
+
+def test_the_whole_example_pack_passes_a_strict_check_and_its_cases() -> None:
+    """The pack.yaml chapter's example is a pack of its own, checked as an author would."""
+    pack = str(EXAMPLES / "pack")
+    checked = CliRunner().invoke(main, ["check", "--strict", pack])
+    assert 0 == checked.exit_code, checked.output
+    assert "earbuds: 3 rules, 2 use cases, 1 example cases, 0 warning(s)" in checked.output
+    version = checked.output.split("version ")[1].strip()
+    assert f"as in `{version}`" in GUIDE.read_text()  # the chapter quotes the real version
+    tested = CliRunner().invoke(main, ["test", pack])
+    assert 0 == tested.exit_code and "1 passed, 0 failed" in tested.output, tested.output

@@ -140,29 +140,34 @@ def test_command(pack_dir: Path) -> None:
 
 @main.command("explain")
 @click.argument("product_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "pack_dir", required=False, default=str(BUNDLED_RULES), type=click.Path(file_okay=False, path_type=Path)
+)
 @click.option(
     "--shopper",
     "shopper_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A shopper, as JSON or YAML.",
 )
-@click.option(
-    "--rules",
-    "pack_dir",
-    default=str(BUNDLED_RULES),
-    type=click.Path(file_okay=False, path_type=Path),
-    help="The rule pack (default: the bundled one).",
-)
+# Before every command took the pack the same way (as its argument), explain took it as an
+# option; the option still works for scripts written then.
+@click.option("--rules", "rules_option", type=click.Path(file_okay=False, path_type=Path), hidden=True)
 @click.option("--locale", default="", help="BCP 47 language tag for the texts, e.g. de-DE.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
 def explain_command(
-    product_file: Path, shopper_file: Path | None, pack_dir: Path, locale: str, output_format: str
+    product_file: Path,
+    pack_dir: Path,
+    shopper_file: Path | None,
+    rules_option: Path | None,
+    locale: str,
+    output_format: str,
 ) -> None:
     """Show why a product gets its verdict: the deciding rules and each score's waterfall.
 
     PRODUCT_FILE is JSON or YAML: either {"id": ..., "specs": {...}} or the specs alone.
+    PACK_DIR is the rule pack, as for every command (default: the bundled one).
     """
-    evaluator = _load_or_exit(pack_dir)
+    evaluator = _load_or_exit(rules_option or pack_dir)
     product = read_data(product_file)
     specs = product.get("specs", product)
     product_id = str(product.get("id", product_file.stem)) if "specs" in product else product_file.stem

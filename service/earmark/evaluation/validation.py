@@ -10,9 +10,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, StrictBool, StrictStr, StringConstraints, TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+)
+from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12
 
 from earmark.errors import InvalidArgument, shown
@@ -100,6 +110,24 @@ def _normalise(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _enum_matcher(attribute: Attribute) -> Any:
+    """A request's enum value as pack.yaml spells it ("ipx 4" -> "IPX4"): an exact match
+    costs one dict lookup, any other spelling one value_key more."""
+    exact = {v: v for v in attribute.values}
+    declared = attribute.declared_value
+    allowed = ", ".join(f"'{v}'" for v in attribute.values[:-1]) + (
+        f" or '{attribute.values[-1]}'" if len(attribute.values) > 1 else f"'{attribute.values[0]}'"
+    )
+
+    def match(value: str) -> str:
+        found = exact.get(value) or declared(value)
+        if found is None:
+            raise PydanticCustomError("literal_error", "Input should be {expected}", {"expected": allowed})
+        return found
+
+    return match
+
+
 def _adapter(name: str, attributes: tuple[Attribute, ...]) -> TypeAdapter[Any]:
     fields = {a.name: _field_type(a) for a in attributes}
     # Fields computed at run time are beyond a static checker: the result is typed Any.
@@ -122,7 +150,7 @@ def _field_type(attribute: Attribute) -> Any:
     elif kind.item_type is AttrType.BOOL:
         item = StrictBool
     elif kind.item_type is AttrType.ENUM:
-        item = Literal[attribute.values]
+        item = Annotated[StrictStr, AfterValidator(_enum_matcher(attribute))]
     else:
         item = Annotated[
             StrictStr,

@@ -127,7 +127,7 @@ def _check_attributes(
             continue
         items = value if isinstance(value, list) else [value]
         for item in items:
-            if isinstance(item, str) and item not in attribute.values:
+            if isinstance(item, str) and attribute.declared_value(item) is None:
                 hint = did_you_mean(
                     item, attribute.values, otherwise=f"; allowed: {', '.join(attribute.values)}"
                 )

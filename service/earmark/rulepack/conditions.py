@@ -213,12 +213,15 @@ class ConditionParser:
                 f"{len(value)} characters; a value in a rule may have at most {MAX_TEXT_VALUE}",
             )
             return None
-        if kind is AttrType.ENUM and value not in attribute.values:
-            hint = did_you_mean(
-                value, attribute.values, otherwise=f"; allowed: {', '.join(attribute.values)}"
-            )
-            self._fail(loc, "unknown-value", f"{shown(value)} is not a value of {name}{hint}")
-            return None
+        if kind is AttrType.ENUM:
+            declared = attribute.declared_value(value)
+            if declared is None:
+                hint = did_you_mean(
+                    value, attribute.values, otherwise=f"; allowed: {', '.join(attribute.values)}"
+                )
+                self._fail(loc, "unknown-value", f"{shown(value)} is not a value of {name}{hint}")
+                return None
+            return declared  # as pack.yaml spells it: requests are mapped the same way
         # Free text is compared lower-cased on both sides (requests are normalised the same way).
         return str(value).lower() if kind is AttrType.TEXT else str(value)
 

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 
 from earmark.errors import Findings
-from earmark.rulepack.model import Attribute, AttrType, Band, Category, Texts, UseCase, Wording
+from earmark.rulepack.model import Attribute, AttrType, Band, Category, Texts, UseCase, Wording, value_key
 from earmark.rulepack.schema import AttributeDoc, BandDoc, ManifestDoc, parse_doc
 from earmark.rulepack.source import SourceFile
 from earmark.rulepack.texts import TextReader
@@ -125,6 +125,7 @@ class _ManifestReader:
                     values = tuple(use_cases)
                 elif doc.values:
                     values = tuple(doc.values)
+                    self._same_values(loc, values)
                 else:
                     self._error(loc, "missing-key", f"{name} is an {kind.value}: give its 'values'")
             elif doc.values or doc.values_from:
@@ -142,6 +143,21 @@ class _ManifestReader:
                 self._error(loc, "bad-range", f"{name}: min is above max")
             attributes.append(Attribute(name, side, kind, doc.description, values, doc.min, doc.max))
         return tuple(attributes)
+
+    def _same_values(self, loc: tuple[object, ...], values: tuple[str, ...]) -> None:
+        """Values are matched ignoring case, spaces, '-' and '_' (model.value_key), so two
+        that differ only in those would be one value to a request."""
+        seen: dict[str, str] = {}
+        for value in values:
+            first = seen.setdefault(value_key(value), value)
+            if first != value or values.count(value) > 1:
+                self._error(
+                    loc,
+                    "duplicate-id",
+                    f"'{value}' and '{first}' are the same value to a request (case, spaces, - and _ "
+                    "are ignored when matching); keep one",
+                )
+                return
 
     def wording(self) -> Wording | None:
         w = self.doc.wording

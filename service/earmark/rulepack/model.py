@@ -33,9 +33,17 @@ class AttrType(str, Enum):
         return {AttrType.ENUM_LIST: AttrType.ENUM, AttrType.TEXT_LIST: AttrType.TEXT}.get(self, self)
 
 
+def value_key(text: str) -> str:
+    """How enum values are matched: ignoring case, spaces, '-' and '_', so that a catalog's
+    "ipx 4" or "usb_c" finds the declared "IPX4" or "USB-C". Two declared values with the
+    same key are refused at load, so the match is never ambiguous."""
+    return "".join(ch for ch in text.casefold() if ch not in " \t-_")
+
+
 @dataclass(frozen=True)
 class Attribute:
-    """One declared spec or shopper attribute."""
+    """One declared spec or shopper attribute. Enum values keep the spelling pack.yaml
+    gives them (e.g. "IPX4"), which is what explanations show."""
 
     name: str
     side: str  # "spec" or "shopper"
@@ -44,6 +52,15 @@ class Attribute:
     values: tuple[str, ...] = ()  # allowed values of ENUM and ENUM_LIST
     minimum: float | None = None
     maximum: float | None = None
+
+    @cached_property
+    def by_key(self) -> dict[str, str]:
+        """Each declared enum value by its value_key."""
+        return {value_key(v): v for v in self.values}
+
+    def declared_value(self, written: str) -> str | None:
+        """The declared spelling of an enum value however it was written, or None."""
+        return self.by_key.get(value_key(written))
 
     @property
     def ref(self) -> str:

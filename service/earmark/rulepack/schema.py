@@ -17,6 +17,8 @@ from earmark.errors import Problem, did_you_mean, shown
 from earmark.rulepack.source import SourceFile, plain
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
+# An enum value as a catalog writes it: "IPX4", "USB-C", "Wi-Fi 6".
+EnumValue = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._+/-]{0,59}$")]
 RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,79}$")]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 Score = Annotated[int, Field(ge=0, le=100)]
@@ -50,7 +52,7 @@ class UseCaseDoc(_Doc):
 class AttributeDoc(_Doc):
     type: Literal["number", "bool", "text", "enum", "enum_list", "text_list"]
     description: str = ""
-    values: list[Identifier] | None = None
+    values: list[EnumValue] | None = None
     values_from: Literal["use_cases"] | None = None
     min: float | None = None
     max: float | None = None
@@ -239,6 +241,7 @@ _PATTERN_WORDS = {
     "^[a-z][a-z0-9_]{0,62}$": ("lower-case letters, digits and '_', starting with a letter", "_"),
     "^[a-z0-9][a-z0-9_-]{0,79}$": ("lower-case letters, digits, '-' and '_'", "-"),
     "^[a-z]{2,3}(-[a-z0-9]{2,8})*$": ("a language code such as 'en' or 'de-at'", "-"),
+    "^[A-Za-z0-9][A-Za-z0-9 ._+/-]{0,59}$": ("at most 60 letters, digits, spaces and . _ + / -", "-"),
 }
 
 

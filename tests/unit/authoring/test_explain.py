@@ -79,10 +79,14 @@ def test_check_shows_missing_translations_and_explain_speaks_german(pack_copy: P
 
 def test_explain_takes_the_pack_as_its_argument_like_every_command(pack_copy: Path) -> None:
     talking = pack_copy / "talking.yaml"
-    talking.write_text(talking.read_text().replace("en: a boom mic right at your mouth", "en: a mic on an arm", 1))
+    talking.write_text(
+        talking.read_text().replace("en: a boom mic right at your mouth", "en: a mic on an arm", 1)
+    )
     product = str(EXAMPLES / "arctis-nova-7.yaml")
     by_argument = CliRunner().invoke(main, ["explain", product, str(pack_copy)])
     assert 0 == by_argument.exit_code, by_argument.output
     assert "a mic on an arm" in by_argument.output
-    assert by_argument.output == CliRunner().invoke(main, ["explain", product, "--rules", str(pack_copy)]).output
+    assert (
+        by_argument.output == CliRunner().invoke(main, ["explain", product, "--rules", str(pack_copy)]).output
+    )
     assert "a mic on an arm" not in CliRunner().invoke(main, ["explain", product]).output

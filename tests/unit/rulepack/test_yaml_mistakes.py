@@ -72,16 +72,12 @@ def test_then_nested_under_when(pack_copy: Path) -> None:
     assert "'then' is indented under 'when'; move it left so that it lines up with 'when'" in problem.message
 
 
-def test_a_value_that_breaks_the_id_rules(pack_copy: Path) -> None:
-    values = "    values: [none, integrated, inline, boom, detachable_boom, retractable_boom]"
-    _edit(pack_copy, "pack.yaml", values, values.replace("retractable_boom]", "retractable_boom, IPX4]"))
+def test_an_id_that_breaks_the_id_rules(pack_copy: Path) -> None:
+    """Enum values may be written as catalogs spell them ("IPX4"); ids may not."""
+    _edit(pack_copy, "talking.yaml", "  - id: boom-mic-for-talking", "  - id: Boom Mic")
     problem = _only_problem(pack_copy)
-    line = next(
-        i for i, text in enumerate((pack_copy / "pack.yaml").read_text().splitlines(), 1) if "IPX4" in text
+    assert (6, 5, "bad-value") == (problem.line, problem.column, problem.code)  # at its key
+    assert (
+        "id: 'Boom Mic' can't be written here: use lower-case letters, digits, '-' and '_'" in problem.message
     )
-    assert (line, values.index("retractable_boom]") + len("retractable_boom, ") + 1) == (
-        problem.line,
-        problem.column,
-    )
-    assert "'IPX4' can't be written here: use lower-case letters, digits and '_'" in problem.message
-    assert "(write 'ipx4')" in problem.message
+    assert "(write 'boom-mic')" in problem.message

@@ -1,0 +1,88 @@
+"""Enum values as catalogs write them: declared as "IPX4", matched however a request or a
+rule spells it, and shown in explanations as declared. The water_resistance task from
+docs/rules.md, carried out on a copy of the pack."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from earmark.cli import main
+from earmark.config import BUNDLED_RULES
+from earmark.errors import InvalidArgument, PackError
+from earmark.evaluation.evaluator import Evaluator
+from earmark.rulepack.loader import load_pack
+
+WATER = """  water_resistance:
+    type: enum
+    values: [IPX4, IPX5, IPX6, IPX7, IPX8]
+    description: The IP rating against water, as the catalog gives it.
+"""
+RULE = """
+  - id: rain-proof
+    description: Rated against water jets or more, it survives a rainy walk to the station.
+    when:
+      water_resistance: {one_of: [ipx5, IPX6, IPX 7, IPX8]}
+    then:
+      scores: {commute: 5}
+      say:
+        en: "{water_resistance} water resistance"
+        de: "Wasserschutz nach {water_resistance}"
+"""
+CASE = """
+  - name: Rain-proof earbuds
+    product:
+      form_factor: in_ear
+      water_resistance: ipx7
+    expect:
+      fired: [rain-proof]
+      explanation_has: [IPX7 water resistance]
+"""
+
+
+def _water_pack(pack: Path) -> None:
+    manifest = pack / "pack.yaml"
+    text = manifest.read_text()
+    assert "  price_usd:\n" in text
+    manifest.write_text(text.replace("  price_usd:\n", WATER + "  price_usd:\n", 1))
+    (pack / "weather.yaml").write_text("rules:" + RULE)
+    (pack / "examples" / "weather.yaml").write_text("examples:" + CASE)
+
+
+def test_values_are_matched_however_written_and_shown_as_declared(pack_copy: Path) -> None:
+    _water_pack(pack_copy)
+    evaluator = Evaluator.from_directory(pack_copy)
+    for written in ("IPX7", "ipx7", "ipx 7", "Ipx-7"):
+        verdict = evaluator.verdict_for("p", {"form_factor": "in_ear", "water_resistance": written})
+        assert "rain-proof" in [r.id for r in verdict.fired], written
+        commute = next(s for s in verdict.scores if s.use_case.id == "commute")
+        assert "IPX7 water resistance" in commute.explanation and "ipx7" not in commute.explanation
+    assert "rain-proof" not in [r.id for r in evaluator.verdict_for("p", {"water_resistance": "IPX4"}).fired]
+    with pytest.raises(InvalidArgument) as refused:
+        evaluator.verdict_for("p", {"water_resistance": "IPX9"})
+    assert "specs.water_resistance='IPX9': Input should be 'IPX4', 'IPX5', 'IPX6', 'IPX7' or 'IPX8'" == (
+        refused.value.message
+    )
+    assert 0 == CliRunner().invoke(main, ["test", str(pack_copy)]).exit_code
+
+
+def test_the_water_resistance_change_is_flagged_as_a_contract_change(pack_copy: Path) -> None:
+    _water_pack(pack_copy)
+    diff = CliRunner().invoke(main, ["diff", str(BUNDLED_RULES), str(pack_copy), "--fail-on", "breaking"])
+    assert 1 == diff.exit_code
+    assert "BREAKING: specs.water_resistance: declared as enum of IPX4, IPX5, IPX6, IPX7, IPX8" in diff.output
+
+
+def test_two_values_that_a_request_could_not_tell_apart_are_refused(pack_copy: Path) -> None:
+    manifest = pack_copy / "pack.yaml"
+    manifest.write_text(
+        manifest.read_text().replace(
+            "  price_usd:\n", WATER.replace("IPX8]", "IPX8, ipx-8]") + "  price_usd:\n", 1
+        )
+    )
+    with pytest.raises(PackError) as caught:
+        load_pack(pack_copy)
+    assert ["duplicate-id"] == [p.code for p in caught.value.problems]
+    assert "'ipx-8' and 'IPX8' are the same value to a request" in caught.value.problems[0].message

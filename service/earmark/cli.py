@@ -1,6 +1,10 @@
-"""The `earmark` command: serve the pack, check it, and run its example cases.
+"""The `earmark` command: serve, check, test, explain, diff, publish, status and health.
 
 Exit codes: 0 success, 1 findings or failures, 2 usage or configuration errors.
+
+Over the house's 300 lines because it is the whole command-line surface in one place:
+each command is a short function handing over to the layer that does the work, and
+reading them together is how one keeps their arguments and wording consistent.
 """
 
 from __future__ import annotations

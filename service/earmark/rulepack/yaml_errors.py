@@ -61,12 +61,11 @@ def _colon_in_text(
         return Explained(
             line + 1, column + 1, "a colon followed by a space starts a new key here; put the text in quotes"
         )
-    indent, dash, key, value = written.groups()
-    start = len(indent) + len(dash or "") + len(key) + 2 + (len(text) - len(text.rstrip()) and 0)
+    key, value = written.group(3), written.group(4)
     quoted = value.replace('"', '\\"')
     return Explained(
         line + 1,
-        text.index(value, start - 1) + 1 if value else column + 1,
+        written.start(4) + 1,  # where the text starts
         f"the text after '{key.strip()}:' holds a colon followed by a space, which YAML reads as the "
         f'start of another key; put the text in quotes: {key.strip()}: "{quoted}"',
     )
@@ -84,7 +83,7 @@ def _text_starting_with_brace(
     quoted = value.replace('"', '\\"')
     return Explained(
         line + 1,
-        text.index(value) + 1,
+        written.start(4) + 1,
         f"a text that starts with a {{placeholder}} must be in quotes, or YAML reads the braces as a "
         f'list of keys: {key}: "{quoted}"',
     )

@@ -27,12 +27,13 @@ def display_path(path: Path) -> str:
 
 
 class PackFiles:
-    """Reads the files of one pack directory, recording why any could not be read."""
+    """Reads the files of one pack directory, recording in `findings` why any could not be
+    read (at once: a later stage must know that a file is missing from what it checks)."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, findings: Findings) -> None:
         self.directory = directory
         self.root = directory.resolve()
-        self.findings = Findings()
+        self.findings = findings
         self._digest = hashlib.sha256()
 
     @property

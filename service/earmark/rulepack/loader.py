@@ -31,13 +31,13 @@ from earmark.rulepack.texts import TextReader
 
 def load_pack(directory: Path) -> Pack:
     """Load, parse and check the pack in `directory`. Raises PackError with every problem."""
-    load = _Load(PackFiles(directory))
+    found = Findings()
+    load = _Load(PackFiles(directory, found), found)
     for stage in STAGES:
         if stage.needs_every_part_parsed and not load.found.ok:
             continue
         if stage.run(load) is _STOP:
             break
-    load.found.add(load.files.findings.problems)
     if not load.found.ok or load.vocabulary is None or load.vocabulary.wording is None:
         raise PackError(load.found.errors)  # warnings are shown with a pack that loads
     return load.pack()
@@ -48,7 +48,7 @@ class _Load:
     """What the stages have built so far, and every problem they found."""
 
     files: PackFiles
-    found: Findings = field(default_factory=Findings)
+    found: Findings  # shared with `files`, which records unreadable files here
     vocabulary: Vocabulary | None = None
     texts: TextReader | None = None
     rules: list[Rule] = field(default_factory=list)

@@ -54,3 +54,12 @@ def test_an_attribute_close_to_none_is_only_a_warning(pack_copy: Path) -> None:
     pack = load_pack(pack_copy)
     assert ["unknown-attribute"] == [w.code for w in pack.warnings]
     assert "the service ignores it" in pack.warnings[0].message
+
+
+def test_unreadable_rule_files_do_not_also_show_up_as_unscored_use_cases(pack_copy: Path) -> None:
+    """The whole-pack checks wait until every file has been read: with every scoring file
+    broken, 'no rule scores ...' would only repeat the real problem seven times."""
+    for name in ("talking.yaml", "comfort.yaml", "connection.yaml", "listening.yaml"):
+        path = pack_copy / name
+        path.write_text(path.read_text().replace("rules:\n", "rules:\n\t", 1))
+    assert {"yaml-syntax"} == {code for _, _, code, _ in _problems(pack_copy)}

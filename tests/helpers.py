@@ -225,6 +225,24 @@ def serve_process(env: dict[str, str]) -> subprocess.Popen[str]:
     )
 
 
+def serve_workers(
+    pack: Path, workers: int, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], str, int]:
+    """`earmark serve` over `pack` with `workers` processes, and a /metrics port to watch
+    them by: (process, address, metrics port)."""
+    address, metrics_port = f"127.0.0.1:{free_port()}", free_port()
+    process = serve_process(
+        {
+            "EARMARK_WORKERS": str(workers),
+            "EARMARK_ADDRESS": address,
+            "EARMARK_METRICS_ADDRESS": f"127.0.0.1:{metrics_port}",
+            "EARMARK_RULES": str(pack),
+            **(env or {}),
+        }
+    )
+    return process, address, metrics_port
+
+
 def wait_serving(channel: grpc.Channel, process: subprocess.Popen[str]) -> None:
     """Poll the health service until it answers SERVING; fail if the process exits first."""
     health = health_pb2_grpc.HealthStub(channel)

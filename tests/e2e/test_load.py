@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -24,11 +25,10 @@ from earmark.v1 import earmark_pb2_grpc
 from helpers import (
     EXAMPLES,
     evaluate_request,
-    free_port,
     live_versions,
     product,
     scrape_until,
-    serve_process,
+    serve_workers,
     set_boom_meetings,
     wait_for,
     wait_serving,
@@ -115,23 +115,15 @@ class Load:
             self.calls += calls
 
 
-def _start(pack: Path, workers: int = 2):  # type: ignore[no-untyped-def]
-    address, metrics_port = f"127.0.0.1:{free_port()}", free_port()
-    supervisor = serve_process(
-        {
-            "EARMARK_WORKERS": str(workers),
-            "EARMARK_ADDRESS": address,
-            "EARMARK_METRICS_ADDRESS": f"127.0.0.1:{metrics_port}",
-            "EARMARK_RULES": str(pack),
-            "EARMARK_LOG_LEVEL": "warning",
-            "EARMARK_LOG_FORMAT": "json",
-        }
+def _start(pack: Path, workers: int = 2) -> tuple[subprocess.Popen[str], str, int]:
+    """A supervisor and its workers, once every worker has loaded the pack."""
+    supervisor, address, metrics_port = serve_workers(
+        pack, workers, {"EARMARK_LOG_LEVEL": "warning", "EARMARK_LOG_FORMAT": "json"}
     )
     with grpc.insecure_channel(address) as channel:
         wait_serving(channel, supervisor)
     scrape_until(metrics_port, lambda samples: workers == len(live_versions(samples)))  # all loaded
-    supervisor.metrics_port = metrics_port
-    return supervisor, address
+    return supervisor, address, metrics_port
 
 
 def _stop(supervisor) -> None:  # type: ignore[no-untyped-def]
@@ -141,7 +133,7 @@ def _stop(supervisor) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_a_minute_of_load_with_a_rule_change_midway(pack_copy: Path) -> None:
-    supervisor, address = _start(pack_copy)
+    supervisor, address, _ = _start(pack_copy)
     try:
         with Load(address) as load:
             time.sleep(10)
@@ -169,7 +161,7 @@ def test_a_minute_of_load_with_a_rule_change_midway(pack_copy: Path) -> None:
 
 
 def test_a_killed_worker_costs_retrying_clients_nothing(pack_copy: Path) -> None:
-    supervisor, address = _start(pack_copy)
+    supervisor, address, metrics_port = _start(pack_copy)
     try:
         with Load(address) as load:
             assert wait_for(lambda: len(load.answers) >= 100, 30)  # under load before the kill
@@ -177,7 +169,7 @@ def test_a_killed_worker_costs_retrying_clients_nothing(pack_copy: Path) -> None
             os.kill(victim, signal.SIGKILL)
             replaced = lambda: len(_workers(supervisor.pid)) == 2 and victim not in _workers(supervisor.pid)  # noqa: E731
             assert wait_for(replaced, 30), "the killed worker was not replaced"
-            scrape_until(supervisor.metrics_port, lambda samples: 2 == len(live_versions(samples)))
+            scrape_until(metrics_port, lambda samples: 2 == len(live_versions(samples)))
             answered = len(load.answers)
             assert wait_for(lambda: len(load.answers) >= answered + 100, 30)  # and after it
         assert load.calls > 100
@@ -187,7 +179,7 @@ def test_a_killed_worker_costs_retrying_clients_nothing(pack_copy: Path) -> None
 
 
 def test_a_corrupt_file_mid_reload_leaves_the_last_good_pack_serving(pack_copy: Path) -> None:
-    supervisor, address = _start(pack_copy)
+    supervisor, address, _ = _start(pack_copy)
     try:
         with grpc.insecure_channel(address) as channel:
             stub = earmark_pb2_grpc.EarmarkStub(channel)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import subprocess
 from pathlib import Path
 
 import grpc
@@ -15,13 +16,12 @@ from earmark.v1 import earmark_pb2_grpc
 
 from helpers import (
     evaluate_request,
-    free_port,
     live_versions,
     product,
     sample_value,
     scrape,
     scrape_until,
-    serve_process,
+    serve_workers,
     set_boom_meetings,
     wait_serving,
 )
@@ -39,19 +39,8 @@ def _call_many(address: str, count: int) -> None:
             stub.Evaluate(evaluate_request(str(i), {"mic": "boom"}), timeout=5)
 
 
-def _start(pack: Path, workers: int):  # type: ignore[no-untyped-def]
-    """A real `earmark serve` with `workers` processes: (process, address, metrics port)."""
-    address, metrics_port = f"127.0.0.1:{free_port()}", free_port()
-    process = serve_process(
-        {
-            "EARMARK_WORKERS": str(workers),
-            "EARMARK_ADDRESS": address,
-            "EARMARK_METRICS_ADDRESS": f"127.0.0.1:{metrics_port}",
-            "EARMARK_RULES": str(pack),
-            "EARMARK_WATCH": "false",
-        }
-    )
-    return process, address, metrics_port
+def _start(pack: Path, workers: int) -> tuple[subprocess.Popen[str], str, int]:
+    return serve_workers(pack, workers, {"EARMARK_WATCH": "false"})
 
 
 def test_a_single_server_exports_its_metrics(pack_copy: Path) -> None:

@@ -9,7 +9,8 @@ from earmark.rulepack.manifest import Vocabulary
 from earmark.rulepack.model import Rule
 
 
-def unique_rule_ids(rules: list[Rule], found: Findings) -> None:
+def unique_rule_ids(rules: list[Rule], vocabulary: Vocabulary, found: Findings) -> None:
+    """(Every check takes the rules, the vocabulary and the findings, used or not.)"""
     seen: dict[str, Rule] = {}
     for rule in rules:
         if rule.id in seen:

@@ -105,27 +105,15 @@ def _read_rules(load: _Load) -> object:
     return None
 
 
-def _unique_rule_ids(load: _Load) -> object:
-    checks.unique_rule_ids(load.rules, load.found)
-    return None
+def _pack_check(check: Callable[[list[Rule], Vocabulary, Findings], None]) -> Callable[[_Load], object]:
+    """A stage that runs one of checks.py's whole-pack checks on the rules read so far."""
 
+    def run(load: _Load) -> object:
+        assert load.vocabulary is not None  # the manifest stage stops otherwise
+        check(load.rules, load.vocabulary, load.found)
+        return None
 
-def _engine_limits(load: _Load) -> object:
-    assert load.vocabulary is not None
-    checks.engine_limits(load.rules, load.vocabulary, load.found)
-    return None
-
-
-def _scored_use_cases(load: _Load) -> object:
-    assert load.vocabulary is not None
-    checks.scored_use_cases(load.rules, load.vocabulary, load.found)
-    return None
-
-
-def _static_analysis(load: _Load) -> object:
-    assert load.vocabulary is not None
-    checks.rules_can_fire_without_collisions(load.rules, load.vocabulary, load.found)
-    return None
+    return run
 
 
 def _read_cases(load: _Load) -> object:
@@ -147,9 +135,13 @@ class Stage:
 STAGES = (
     Stage("read the manifest", _read_manifest),
     Stage("read the rules", _read_rules),
-    Stage("rule ids are unique", _unique_rule_ids),
-    Stage("the engine's limits are kept", _engine_limits),
-    Stage("every use case is scored", _scored_use_cases, needs_every_part_parsed=True),
-    Stage("rules can fire and categories don't collide", _static_analysis, needs_every_part_parsed=True),
+    Stage("rule ids are unique", _pack_check(checks.unique_rule_ids)),
+    Stage("the engine's limits are kept", _pack_check(checks.engine_limits)),
+    Stage("every use case is scored", _pack_check(checks.scored_use_cases), needs_every_part_parsed=True),
+    Stage(
+        "rules can fire and categories don't collide",
+        _pack_check(checks.rules_can_fire_without_collisions),
+        needs_every_part_parsed=True,
+    ),
     Stage("read the example cases", _read_cases),
 )

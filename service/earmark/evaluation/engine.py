@@ -33,7 +33,7 @@ import durable_rules_engine
 import structlog
 
 from earmark.errors import EngineFailure
-from earmark.rulepack.model import Pack, Rule
+from earmark.rulepack.model import AttrType, Pack, Rule
 from earmark.rulepack.patterns import MARK, MARK_FIELD, SENTINEL, field_name, translate
 
 MAX_LIVE_SIDS = 512  # the engine's table holds 1,024 per ruleset; the 1,025th crashes
@@ -47,6 +47,12 @@ class CompiledRules:
     def __init__(self, pack: Pack) -> None:
         self._spec_fields = {a.name: field_name(a) for a in pack.specs}
         self._shopper_fields = {a.name: field_name(a) for a in pack.shopper}
+        # Rules compare free text ignoring case (conditions.py lower-cases their side), so
+        # the product's side is lower-cased here, in the fact only: explanations show it as
+        # the catalog wrote it.
+        self._text_fields = frozenset(
+            field_name(a) for a in (*pack.specs, *pack.shopper) if a.type.item_type is AttrType.TEXT
+        )
         self._rules_by_engine_name: dict[str, Rule] = {}
         definition: dict[str, Any] = {SENTINEL: {"all": [{"m": {MARK_FIELD: MARK}}]}}
         for rule in pack.rules:
@@ -80,6 +86,9 @@ class CompiledRules:
             fields = self._shopper_fields
             for name, value in shopper.items():
                 fact[fields[name]] = value
+        for field in self._text_fields.intersection(fact):
+            value = fact[field]
+            fact[field] = value.lower() if isinstance(value, str) else [v.lower() for v in value]
         return json.dumps(fact)
 
     def fired(self, specs: dict[str, Any], shopper: dict[str, Any] | None) -> list[Rule]:

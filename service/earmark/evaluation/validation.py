@@ -154,7 +154,8 @@ def _field_type(attribute: Attribute) -> Any:
     else:
         item = Annotated[
             StrictStr,
-            StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=MAX_TEXT),
+            # Kept as written, for explanations; the engine's fact compares it lower-cased.
+            StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT),
         ]
     if kind.is_list:
         return Annotated[list[item], Field(max_length=MAX_ITEMS)]

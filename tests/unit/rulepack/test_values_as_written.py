@@ -86,3 +86,24 @@ def test_two_values_that_a_request_could_not_tell_apart_are_refused(pack_copy: P
         load_pack(pack_copy)
     assert ["duplicate-id"] == [p.code for p in caught.value.problems]
     assert "'ipx-8' and 'IPX8' are the same value to a request" in caught.value.problems[0].message
+
+
+CODEC_RULE = """
+  - id: names-its-codecs
+    description: Say which codecs a lossless-capable product has, as the catalog writes them.
+    when:
+      codecs: {contains: ldac}
+    then:
+      scores: {music: 1}
+      say:
+        en: "support for {codecs}"
+"""
+
+
+def test_text_is_matched_ignoring_case_and_shown_as_the_catalog_wrote_it(pack_copy: Path) -> None:
+    (pack_copy / "zz-codecs.yaml").write_text("rules:" + CODEC_RULE)
+    evaluator = Evaluator.from_directory(pack_copy)
+    verdict = evaluator.verdict_for("p", {"codecs": [" LDAC", "aptX Adaptive", "AAC"]})
+    assert "names-its-codecs" in [r.id for r in verdict.fired]
+    music = next(s for s in verdict.scores if s.use_case.id == "music")
+    assert "support for LDAC, aptX Adaptive and AAC" in music.explanation, music.explanation

@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-fast bench proto lint clean container-test configmap fuzz
+.PHONY: install run test test-fast bench proto lint clean container-test configmap schemas fuzz
 
 install: $(STAMP)
 
@@ -53,6 +53,12 @@ clean:
 # on first use; about a minute and a half after that).
 container-test: install
 	bash scripts/container-test.sh
+
+# The JSON Schemas editors complete from, made from each pack's pack.yaml (a test fails
+# when they are stale).
+schemas: install
+	$(BIN)/earmark schemas rules/audio
+	$(BIN)/earmark schemas docs/examples/pack
 
 # Regenerates the Kubernetes ConfigMap (and the Deployment's volume items) from rules/audio.
 configmap: install

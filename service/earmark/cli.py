@@ -1,4 +1,4 @@
-"""The `earmark` command: serve, check, test, explain, diff, publish, status and health.
+"""The `earmark` command: serve, check, test, schemas, explain, diff, publish, status, health.
 
 Exit codes: 0 success, 1 findings or failures, 2 usage or configuration errors.
 
@@ -24,11 +24,14 @@ from earmark.authoring.explain import breakdown, render
 from earmark.authoring.impact import compare, read_catalog
 from earmark.authoring.impact import render as render_impact
 from earmark.authoring.publish import PublishRefused, publish
+from earmark.authoring.schemas import stale_schemas, write_schemas
 from earmark.config import BUNDLED_RULES, load_settings
-from earmark.errors import ConfigError, InvalidArgument, PackError, Problem
+from earmark.errors import ConfigError, InvalidArgument, Location, PackError, Problem
 from earmark.evaluation.evaluator import Evaluator
 from earmark.evaluation.examples import run_examples, unexercised_rules
 from earmark.logs import configure_logging
+from earmark.rulepack.files import display_path
+from earmark.rulepack.json_schema import SCHEMA_DIR
 from earmark.server.grpc_server import check_health, serve
 from earmark.server.status import live_status
 from earmark.server.supervisor import Supervisor
@@ -106,7 +109,7 @@ def check_command(pack_dir: Path, strict: bool) -> None:
         Problem(r.location, "unexercised-rule", f"no example case makes '{r.id}' fire", "warning")
         for r in unexercised_rules(evaluator, run_examples(evaluator))
     ]
-    warnings = sorted([*pack.warnings, *unexercised])
+    warnings = sorted([*pack.warnings, *unexercised, *_stale_schema_warnings(pack_dir)])
     for warning in warnings:
         click.echo(str(warning))
     click.echo(
@@ -140,6 +143,25 @@ def test_command(pack_dir: Path) -> None:
         click.echo(f"coverage: every one of the {len(evaluator.pack.rules)} rules is exercised")
     click.echo(f"{passed} passed, {len(results) - passed} failed")
     sys.exit(0 if passed == len(results) else 1)
+
+
+@main.command("schemas")
+@PACK_DIR
+@click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 if they are out of date.")
+def schemas_command(pack_dir: Path, check_only: bool) -> None:
+    """Write the pack's JSON Schemas to PACK_DIR/schemas/, for completion and inline errors
+    in any editor with a YAML language server. Run it again after changing pack.yaml."""
+    try:
+        stale = stale_schemas(pack_dir)
+        if check_only:
+            for name in stale:
+                click.echo(f"{display_path(pack_dir / name)}: out of date; run `earmark schemas {pack_dir}`")
+            sys.exit(1 if stale else 0)
+        for path in write_schemas(pack_dir):
+            click.echo(f"wrote {display_path(path)}")
+    except PackError as exc:
+        click.echo(f"earmark: {exc.report(str(pack_dir))}", err=True)
+        sys.exit(1)
 
 
 @main.command("explain")
@@ -311,6 +333,21 @@ def read_data(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise click.BadParameter(f"{path}: expected a mapping of attributes")
     return data
+
+
+def _stale_schema_warnings(pack_dir: Path) -> list[Problem]:
+    """A warning per schema file that no longer matches pack.yaml (when the pack has them)."""
+    if not (pack_dir / SCHEMA_DIR).is_dir():
+        return []
+    return [
+        Problem(
+            Location(display_path(pack_dir / name)),
+            "stale-schema",
+            f"out of date with pack.yaml, so editors complete old names; run `earmark schemas {pack_dir}`",
+            "warning",
+        )
+        for name in stale_schemas(pack_dir)
+    ]
 
 
 def _load_or_exit(pack_dir: Path) -> Evaluator:

@@ -43,6 +43,17 @@ def load_pack(directory: Path) -> Pack:
     return load.pack()
 
 
+def load_vocabulary(directory: Path) -> Vocabulary:
+    """Only what the pack's manifest declares, for tools that help while the rules are
+    still being written. Raises PackError when the manifest can't be read."""
+    found = Findings()
+    load = _Load(PackFiles(directory, found), found)
+    _read_manifest(load)
+    if load.vocabulary is None:
+        raise PackError(found.errors)
+    return load.vocabulary
+
+
 @dataclass
 class _Load:
     """What the stages have built so far, and every problem they found."""

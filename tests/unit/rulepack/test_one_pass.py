@@ -30,9 +30,9 @@ def test_a_too_long_fragment_is_reported_beside_the_rules_other_mistake(pack_cop
     _edit(talking, "mic: [boom, detachable_boom, retractable_boom]", "mic: [boom, boom_arm]")
     codes = [(name, line, code) for name, line, code, _ in _problems(pack_copy)]
     assert [
-        ("talking.yaml", 9, "unknown-value"),
-        ("talking.yaml", 11, "bad-value"),
-        ("talking.yaml", 13, "fragment-too-long"),
+        ("talking.yaml", 10, "unknown-value"),
+        ("talking.yaml", 12, "bad-value"),
+        ("talking.yaml", 14, "fragment-too-long"),
     ] == codes
 
 

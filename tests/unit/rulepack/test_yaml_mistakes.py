@@ -33,14 +33,14 @@ def _edit(pack: Path, name: str, old: str, new: str) -> None:
 def test_a_tab_used_for_indentation(pack_copy: Path) -> None:
     _edit(pack_copy, "talking.yaml", "    description: A boom mic picks", "\tdescription: A boom mic picks")
     problem = _only_problem(pack_copy)
-    assert (7, 1, "yaml-syntax") == (problem.line, problem.column, problem.code)
+    assert (8, 1, "yaml-syntax") == (problem.line, problem.column, problem.code)
     assert "use spaces, not tabs" in problem.message
 
 
 def test_a_colon_inside_a_phrase(pack_copy: Path) -> None:
     _edit(pack_copy, "talking.yaml", "en: a boom mic right at your mouth", "en: great for calls: clear mic")
     problem = _only_problem(pack_copy)
-    assert (13, 13) == (problem.line, problem.column)  # where the text starts
+    assert (14, 13) == (problem.line, problem.column)  # where the text starts
     assert "put the text in quotes" in problem.message
     assert 'en: "great for calls: clear mic"' in problem.message
 
@@ -48,15 +48,15 @@ def test_a_colon_inside_a_phrase(pack_copy: Path) -> None:
 def test_a_phrase_starting_with_a_placeholder_unquoted(pack_copy: Path) -> None:
     _edit(pack_copy, "talking.yaml", "en: a boom mic right at your mouth", "en: {battery_hours} hours")
     problem = _only_problem(pack_copy)
-    assert (13, 13) == (problem.line, problem.column)
+    assert (14, 13) == (problem.line, problem.column)
     assert "must be in quotes" in problem.message and 'en: "{battery_hours} hours"' in problem.message
 
 
 def test_say_indented_one_space_short(pack_copy: Path) -> None:
     _edit(pack_copy, "talking.yaml", RULE, RULE.replace("      say:", "     say:"))
     problem = _only_problem(pack_copy)
-    assert (12, 6) == (problem.line, problem.column)
-    assert "'say' is indented 5 spaces, but 'scores' on line 11 is indented 6" in problem.message
+    assert (13, 6) == (problem.line, problem.column)
+    assert "'say' is indented 5 spaces, but 'scores' on line 12 is indented 6" in problem.message
     assert "move 'say' 1 space to the right" in problem.message
 
 
@@ -68,7 +68,7 @@ def test_then_nested_under_when(pack_copy: Path) -> None:
         "      mic: [boom, detachable_boom, retractable_boom]\n      then:",
     )
     problem = _only_problem(pack_copy)
-    assert (10, 7, "missing-key") == (problem.line, problem.column, problem.code)  # the misplaced `then:`
+    assert (11, 7, "missing-key") == (problem.line, problem.column, problem.code)  # the misplaced `then:`
     assert "'then' is indented under 'when'; move it left so that it lines up with 'when'" in problem.message
 
 
@@ -76,7 +76,7 @@ def test_an_id_that_breaks_the_id_rules(pack_copy: Path) -> None:
     """Enum values may be written as catalogs spell them ("IPX4"); ids may not."""
     _edit(pack_copy, "talking.yaml", "  - id: boom-mic-for-talking", "  - id: Boom Mic")
     problem = _only_problem(pack_copy)
-    assert (6, 5, "bad-value") == (problem.line, problem.column, problem.code)  # at its key
+    assert (7, 5, "bad-value") == (problem.line, problem.column, problem.code)  # at its key
     assert (
         "id: 'Boom Mic' can't be written here: use lower-case letters, digits, '-' and '_'" in problem.message
     )

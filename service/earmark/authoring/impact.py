@@ -193,7 +193,19 @@ def _summary(use_case: str, shifts: list[Shift]) -> dict[str, Any]:
         "mean_raw_shift": round(sum(s.raw for s in shifts) / len(shifts), 2) if shifts else 0.0,
         "hidden_by_clamp": sum(1 for s in shifts if s.raw != s.shown),
         "at_ceiling": sum(1 for s in shifts if s.at_ceiling),
+        # How many products moved by how much, as shown and before the clamp (charts).
+        "histogram": {
+            "shown": _counts(s.shown for s in shifts if s.shown),
+            "raw": _counts(s.raw for s in shifts if s.raw),
+        },
     }
+
+
+def _counts(values: Iterable[int]) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def _extreme(entry: dict[str, Any] | None) -> str:

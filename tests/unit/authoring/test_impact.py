@@ -42,6 +42,9 @@ def test_diff_previews_category_changes_and_score_shifts(pack_copy: Path) -> Non
     assert meetings["largest_increase"]["shift"] == 5
     assert all(m["rules"] == ["certified-for-meetings +5"] for m in meetings["top_movers"])
     assert report["explanations_changed"] >= 2
+    # Every certified product moved by 5 before the clamp; the clamp let fewer show it.
+    assert {"5": meetings["raw_changed"]} == meetings["histogram"]["raw"]
+    assert meetings["changed"] == sum(meetings["histogram"]["shown"].values()) < meetings["raw_changed"]
 
 
 def test_diff_names_a_bad_catalog_line(tmp_path: Path) -> None:

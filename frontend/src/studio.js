@@ -1,0 +1,132 @@
+// Earmark Studio's front-end: htmx for partial page updates, Vega-Lite charts, and the
+// CodeMirror 6 rule editor. Bundled by build.mjs into one file the studio serves itself,
+// so a page never loads anything from the internet.
+import htmx from "htmx.org";
+import embed from "vega-embed";
+import { EditorView, basicSetup } from "codemirror";
+import { hoverTooltip, keymap } from "@codemirror/view";
+import { yaml, yamlLanguage } from "@codemirror/lang-yaml";
+import { linter, lintGutter } from "@codemirror/lint";
+import { stateExtensions } from "codemirror-json-schema";
+import { yamlCompletion, yamlSchemaHover } from "codemirror-json-schema/yaml";
+
+window.htmx = htmx;
+
+// Every state-changing request carries the page's CSRF token (the studio refuses any
+// that doesn't), htmx's as well as the editor's own.
+const csrfToken = () => document.querySelector('meta[name="csrf-token"]')?.content ?? "";
+document.addEventListener("htmx:configRequest", (event) => {
+  event.detail.headers["X-CSRF-Token"] = csrfToken();
+});
+
+async function postJSON(url, body, method = "POST") {
+  const response = await fetch(url, {
+    method,
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken() },
+    body: JSON.stringify(body),
+  });
+  const data = await response.json().catch(() => ({ error: response.statusText }));
+  if (!response.ok) throw new Error(data.error || response.statusText);
+  return data;
+}
+
+// ---- charts -----------------------------------------------------------------------------
+
+function drawCharts(root) {
+  for (const element of root.querySelectorAll("[data-chart]")) {
+    if (element.dataset.drawn) continue;
+    element.dataset.drawn = "1";
+    const spec = JSON.parse(document.getElementById(element.dataset.chart).textContent);
+    // SVG, not canvas: every bar is an element a test (or a screen reader) can find.
+    embed(element, spec, { actions: false, renderer: "svg" }).then(() => {
+      element.dataset.ready = "1";
+    });
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => drawCharts(document));
+document.addEventListener("htmx:afterSettle", (event) => drawCharts(event.target));
+
+// ---- the rule editor --------------------------------------------------------------------
+
+function diagnosticsFrom(doc, problems) {
+  return problems.map((problem) => {
+    const line = doc.line(Math.min(Math.max(problem.line, 1), doc.lines));
+    const from = Math.min(line.from + Math.max(problem.column - 1, 0), line.to);
+    // Underline to the end of the word the problem points at.
+    const rest = doc.sliceString(from, line.to);
+    const word = rest.match(/^[^\s:,\]}]+/);
+    const to = word ? from + word[0].length : line.to;
+    return {
+      from,
+      to: Math.max(to, from),
+      severity: problem.severity === "warning" ? "warning" : "error",
+      message: `${problem.code}: ${problem.message}`,
+    };
+  });
+}
+
+function showStatus(element, text, kind) {
+  element.textContent = text;
+  element.dataset.kind = kind;
+}
+
+async function startEditor(host) {
+  const path = host.dataset.path;
+  const status = document.getElementById("editor-status");
+  const others = document.getElementById("editor-others");
+  const schema = await (await fetch(host.dataset.schema)).json();
+  const packCheck = linter(
+    async (view) => {
+      const started = performance.now();
+      try {
+        const result = await postJSON("/api/check", { path, text: view.state.doc.toString() });
+        const took = Math.round(performance.now() - started);
+        host.dataset.lastCheckMs = String(took);
+        const here = result.problems.filter((p) => p.path === path);
+        const elsewhere = result.problems.length - here.length;
+        showStatus(
+          status,
+          here.length ? `${here.length} problem(s) in this file (checked in ${took} ms)` : `no problems (checked in ${took} ms)`,
+          here.some((p) => p.severity === "error") ? "error" : "ok",
+        );
+        others.textContent = elsewhere ? `${elsewhere} problem(s) in other files of the working copy` : "";
+        return diagnosticsFrom(view.state.doc, here);
+      } catch (error) {
+        showStatus(status, `could not check: ${error.message}`, "error");
+        return [];
+      }
+    },
+    { delay: 250 },
+  );
+  const save = async (view) => {
+    try {
+      await postJSON(`/api/files/${path}`, { text: view.state.doc.toString() }, "PUT");
+      showStatus(status, "saved to the working copy", "ok");
+    } catch (error) {
+      showStatus(status, `not saved: ${error.message}`, "error");
+    }
+    return true;
+  };
+  const view = new EditorView({
+    parent: host,
+    doc: JSON.parse(document.getElementById("editor-doc").textContent),
+    extensions: [
+      basicSetup,
+      keymap.of([{ key: "Mod-s", run: save, preventDefault: true }]),
+      yaml(),
+      yamlLanguage.data.of({ autocomplete: yamlCompletion() }),
+      hoverTooltip(yamlSchemaHover()),
+      stateExtensions(schema),
+      packCheck,
+      lintGutter(),
+    ],
+  });
+  window.studioEditor = view;
+  document.getElementById("editor-save")?.addEventListener("click", () => save(view));
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const host = document.getElementById("editor");
+  if (host) startEditor(host);
+});

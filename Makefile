@@ -5,7 +5,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-fast bench proto lint clean container-test configmap schemas fuzz
+.PHONY: install run test test-fast bench proto lint clean container-test configmap schemas fuzz \
+        assets studio studio-screenshots browser
 
 install: $(STAMP)
 
@@ -20,8 +21,29 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/earmark serve
 
+# Earmark Studio on the bundled sample (a working copy and a live folder under build/).
+studio: install
+	$(BIN)/earmark studio
+
+# Studio's front-end, from the npm registry through frontend/package-lock.json.
+NODE_DEPS := frontend/node_modules/.package-lock.json
+$(NODE_DEPS): frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Rebuilds service/earmark/studio/static from frontend/src (a test fails when it is stale).
+assets: $(NODE_DEPS)
+	cd frontend && node build.mjs
+
+browser:
+	sh scripts/ensure-chromium.sh
+
+# The browser tests save a PNG of every Studio page in build/screenshots/.
+studio-screenshots: install browser
+	$(BIN)/python -m pytest -q tests/e2e/test_studio_browser.py
+
 # The layers contract and the types first: they fail in seconds, the tests in minutes.
-test: install
+test: install $(NODE_DEPS) browser
 	$(BIN)/ruff check service tests benchmarks scripts container_tests
 	$(BIN)/ruff format --check --quiet service tests benchmarks scripts container_tests
 	$(BIN)/lint-imports --no-cache
@@ -29,7 +51,7 @@ test: install
 	$(BIN)/python -m pytest
 
 # The quick loop while editing: everything but the end-to-end, load and soak tests.
-test-fast: install
+test-fast: install $(NODE_DEPS)
 	$(BIN)/python -m pytest -m "not slow"
 
 # The fuzz targets of `make test`, run far longer (FUZZ_EXAMPLES cases each).

@@ -1,4 +1,5 @@
-"""The `earmark` command: serve, check, test, schemas, explain, diff, publish, status, health.
+"""The `earmark` command: serve, studio, check, test, schemas, explain, diff, publish, status,
+health.
 
 Exit codes: 0 success, 1 findings or failures, 2 usage or configuration errors.
 
@@ -35,6 +36,7 @@ from earmark.rulepack.json_schema import SCHEMA_DIR
 from earmark.server.grpc_server import check_health, serve
 from earmark.server.status import live_status
 from earmark.server.supervisor import Supervisor
+from earmark.studio.run import sample, serve_studio
 
 PACK_DIR = click.argument(
     "pack_dir", required=False, default=str(BUNDLED_RULES), type=click.Path(file_okay=False, path_type=Path)
@@ -290,6 +292,69 @@ def publish_command(working_copy: Path, live_dir: Path, allow_breaking: bool) ->
         click.echo(f"contract: {change}")
     was = f" (was {done.previous})" if done.previous else ""
     click.echo(f"published {done.version} to {live_dir}{was}; a watching server picks it up within a second")
+
+
+@main.command("studio")
+@click.argument("working_copy", required=False, type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--live",
+    "live_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="The folder a server watches, that Publish replaces.",
+)
+@click.option(
+    "--catalog",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="JSON Lines of products to score and preview on.",
+)
+@click.option("--server", help="HOST:PORT of the gRPC server on the live folder: Publish waits for it.")
+@click.option(
+    "--metrics",
+    "metrics_url",
+    help="Its metrics address, for production hit counts (default: http://HOST:9464/metrics with --server).",
+)
+@click.option("--address", help="HOST:PORT to serve on (default: EARMARK_STUDIO_ADDRESS, 127.0.0.1:8080).")
+def studio_command(
+    working_copy: Path | None,
+    live_dir: Path | None,
+    catalog: Path | None,
+    server: str | None,
+    metrics_url: str | None,
+    address: str | None,
+) -> None:
+    """Earmark Studio: a web page to see why products score what they do, edit the working
+    copy with checking as you type, preview the change on a catalog, and publish it.
+
+    With no arguments it opens a sample: a working copy and a live folder made from the
+    bundled pack, under build/studio-sample/, and examples/catalog.jsonl.
+    """
+    if working_copy is None:
+        bundled = sample()
+        working_copy, live_dir, catalog = (
+            bundled.working_copy,
+            live_dir or bundled.live_dir,
+            catalog or bundled.catalog,
+        )
+    if live_dir is None or catalog is None:
+        raise click.UsageError("with a WORKING_COPY, give --live LIVE_DIR and --catalog FILE too")
+    if server and not metrics_url:
+        metrics_url = f"http://{server.rpartition(':')[0]}:9464/metrics"
+    try:
+        serve_studio(
+            load_settings(),
+            working_copy,
+            live_dir,
+            catalog,
+            server=server,
+            metrics_url=metrics_url,
+            address=address,
+        )
+    except ConfigError as exc:
+        click.echo(f"earmark: {exc}", err=True)
+        sys.exit(2)
+    except ValueError as exc:  # a catalog line that is not a product
+        click.echo(f"earmark: {catalog}: {exc}", err=True)
+        sys.exit(2)
 
 
 @main.command("status")

@@ -56,6 +56,11 @@ class Settings(BaseModel):
     tls_cert: Path | None = None
     tls_key: Path | None = None
     tls_client_ca: Path | None = None
+    # Earmark Studio, the merchandisers' web page (`earmark studio`): loopback by default,
+    # because it writes the files that decide what shoppers see. Any other address needs
+    # the token, which every request must then carry.
+    studio_address: str = Field("127.0.0.1:8080", description="host:port Earmark Studio listens on")
+    studio_token: str = Field("", description="the token Studio asks for; required off loopback")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["auto", "json", "console"] = Field(
         "auto", description="auto: console when stderr is a terminal, JSON otherwise"
@@ -88,7 +93,7 @@ class Settings(BaseModel):
             ports[port] = name
         return self
 
-    @field_validator("address", "metrics_address", "health_address")
+    @field_validator("address", "metrics_address", "health_address", "studio_address")
     @classmethod
     def _has_port(cls, value: str, info: ValidationInfo) -> str:
         if not value and info.field_name != "address":

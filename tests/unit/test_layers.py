@@ -45,6 +45,7 @@ def test_the_code_keeps_every_contract(tree: Path) -> None:
         ("rulepack/model.py", "import earmark.evaluation.engine", "The layers run one way"),
         ("evaluation/verdict.py", "import earmark.server.wire", "The layers run one way"),
         ("authoring/explain.py", "import earmark.cli", "The layers run one way"),
+        ("server/servicer.py", "import earmark.studio.app", "The layers run one way"),
         ("evaluation/engine.py", "import grpc", "Only the server speaks gRPC and protobuf"),
         ("rulepack/schema.py", "from google.protobuf import struct_pb2", "Only the server speaks gRPC"),
         ("rulepack/source.py", "import earmark.config", "The rule-pack language imports nothing"),

@@ -1,0 +1,350 @@
+"""Earmark Studio's pages and its small JSON API, as one Starlette application.
+
+Pages are drawn on the server (Jinja2); htmx swaps the catalog table and the what-if
+panel, Vega-Lite draws the charts, CodeMirror is the editor. Handlers are plain functions
+that Starlette runs in its thread pool: evaluating is CPU work under Studio's lock.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from earmark.authoring.explain import breakdown
+from earmark.authoring.publish import PublishRefused
+from earmark.authoring.schemas import schema_texts
+from earmark.errors import EarmarkError, PackError
+from earmark.rulepack.json_schema import EXAMPLES_SCHEMA, PACK_SCHEMA, RULES_SCHEMA
+from earmark.studio import charts
+from earmark.studio.catalog import heat
+from earmark.studio.guard import BodyTooLarge, Guard
+from earmark.studio.state import Studio
+from earmark.studio.workspace import Refused
+
+HERE = Path(__file__).parent
+PAGE_SIZE = 200
+_SCHEMAS = {"pack": PACK_SCHEMA, "rules": RULES_SCHEMA, "examples": EXAMPLES_SCHEMA}
+
+templates = Jinja2Templates(directory=HERE / "templates")  # autoescapes .html
+templates.env.globals["heat"] = heat
+
+
+def create_app(studio: Studio, *, token: str = "", loopback_only: bool = True) -> Guard:
+    routes = [
+        Route("/", catalog_page),
+        Route("/product/{product_id:path}", product_page),
+        Route("/rules", rules_page),
+        Route("/edit", edit_page),
+        Route("/edit/{path:path}", edit_page),
+        Route("/preview", preview_page),
+        Route("/history", history_page),
+        Route("/api/check", check_api, methods=["POST"]),
+        Route("/api/files/{path:path}", file_api, methods=["GET", "PUT"]),
+        Route("/api/schema/{kind}", schema_api),
+        Route("/publish", publish_action, methods=["POST"]),
+        Route("/restore/{version_id}", restore_action, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    app = Starlette(routes=routes, exception_handlers={BodyTooLarge: _too_large, Refused: _refused})
+    app.state.studio = studio
+    return Guard(app, token=token, loopback_only=loopback_only)
+
+
+def _studio(request: Request) -> Studio:
+    studio: Studio = request.app.state.studio
+    return studio
+
+
+def _page(request: Request, name: str, **context: Any) -> Response:
+    studio = _studio(request)
+    context.update(
+        csrf=request.scope["state"]["csrf"],
+        working_version=_version(studio, "working"),
+        live_version=_version(studio, "live"),
+        here=name,
+    )
+    return templates.TemplateResponse(request, name, context)
+
+
+def _version(studio: Studio, role: str) -> str:
+    loaded = studio.evaluator(role)
+    return "does not load" if isinstance(loaded, PackError) else loaded.pack.version
+
+
+# ---- catalog, product, rules ------------------------------------------------------------
+
+
+def catalog_page(request: Request) -> Response:
+    studio = _studio(request)
+    catalog = studio.catalog("working")
+    if isinstance(catalog, PackError):
+        return _page(request, "broken.html", error=catalog)
+    query = request.query_params
+    rows = catalog.select(
+        text=query.get("q", ""), category=query.get("category", ""), sort=query.get("sort", "")
+    )
+    page = max(1, _int(query.get("page"), 1))
+    shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    kept = {k: v for k, v in query.items() if k != "page"}
+    context = dict(
+        catalog=catalog,
+        pack=catalog.pack,
+        rows=shown,
+        total=len(rows),
+        page=page,
+        pages=pages,
+        page_links=[(n, "/?" + urlencode({**kept, "page": n})) for n in range(1, pages + 1)],
+        query=dict(query),
+    )
+    # htmx asks for the table alone when a filter changes.
+    name = "catalog_table.html" if request.headers.get("hx-request") else "catalog.html"
+    return _page(request, name, **context)
+
+
+def product_page(request: Request) -> Response:
+    studio = _studio(request)
+    catalog = studio.catalog("working")
+    if isinstance(catalog, PackError):
+        return _page(request, "broken.html", error=catalog)
+    row = catalog.by_id.get(request.path_params["product_id"])
+    if row is None:
+        raise HTTPException(404, f"no product {request.path_params['product_id']!r} in the catalog")
+    pack = catalog.pack
+    shopper, shopper_error = _shopper_from(request, pack)
+    verdicts, data = {}, None
+    error = row.error
+    if row.verdict is not None:
+        try:
+            for locale in pack.locales:
+                verdicts[locale] = studio.verdict("working", row.id, row.product.specs, shopper, locale)
+        except EarmarkError as exc:
+            shopper_error, shopper = exc.message, None
+            verdicts = {
+                loc: studio.verdict("working", row.id, row.product.specs, None, loc) for loc in pack.locales
+            }
+        data = breakdown(verdicts[pack.default_locale])
+    context = dict(
+        row=row,
+        pack=pack,
+        data=data,
+        verdicts=verdicts,
+        error=error,
+        shopper=shopper or {},
+        shopper_error=shopper_error,
+        charts=_product_charts(data) if data else {},
+        reason=catalog.unclassified_reason(row),
+    )
+    name = "product_panel.html" if request.headers.get("hx-request") else "product.html"
+    return _page(request, name, **context)
+
+
+def _shopper_from(request: Request, pack: Any) -> tuple[dict[str, Any] | None, str | None]:
+    """The what-if shopper from the form's fields: only those filled in."""
+    values: dict[str, Any] = {}
+    for attribute in pack.shopper:
+        if attribute.type.is_list:
+            chosen = request.query_params.getlist(attribute.name)
+            if chosen:
+                values[attribute.name] = chosen
+            continue
+        raw = request.query_params.get(attribute.name, "").strip()
+        if not raw:
+            continue
+        if attribute.type.value == "number":
+            try:
+                values[attribute.name] = float(raw)
+            except ValueError:
+                return None, f"shopper.{attribute.name}: {raw!r} is not a number"
+        elif attribute.type.value == "bool":
+            values[attribute.name] = raw == "true"
+        else:
+            values[attribute.name] = raw
+    return (values or None), None
+
+
+def _product_charts(data: dict[str, Any]) -> dict[str, Any]:
+    found = {f"chart-{s['use_case']}": charts.waterfall(s, "default") for s in data["scores"]}
+    if data["fit"] is not None:
+        found["chart-fit"] = charts.waterfall(data["fit"], "mean of uses")
+    return found
+
+
+def rules_page(request: Request) -> Response:
+    studio = _studio(request)
+    catalog = studio.catalog("working")
+    if isinstance(catalog, PackError):
+        return _page(request, "broken.html", error=catalog)
+    by_file: dict[str, list[Any]] = {}
+    for rule in catalog.pack.rules:
+        by_file.setdefault(Path(rule.location.path).name, []).append(rule)
+    return _page(
+        request,
+        "rules.html",
+        by_file=by_file,
+        hits=catalog.hits,
+        products=len(catalog.rows),
+        production=studio.production_hits(),
+    )
+
+
+# ---- editing -----------------------------------------------------------------------------
+
+
+def edit_page(request: Request) -> Response:
+    studio = _studio(request)
+    files = studio.working.files()
+    path = request.path_params.get("path") or (files[0] if files else "pack.yaml")
+    text = studio.working.read(path)
+    kind = "pack" if path == "pack.yaml" else "examples" if path.startswith("examples/") else "rules"
+    return _page(request, "edit.html", files=files, path=path, text=text, kind=kind)
+
+
+async def check_api(request: Request) -> Response:
+    body = await _json(request)
+    studio = _studio(request)
+    path, text = str(body.get("path", "")), str(body.get("text", ""))
+    result = await _in_thread(studio.check, path, text)
+    return JSONResponse(
+        {
+            "version": result.version,
+            "problems": [
+                {
+                    "path": p.path,
+                    "line": p.line,
+                    "column": p.column,
+                    "code": p.code,
+                    "severity": p.severity,
+                    "message": p.message,
+                }
+                for p in result.problems
+            ],
+        }
+    )
+
+
+async def file_api(request: Request) -> Response:
+    studio = _studio(request)
+    path = request.path_params["path"]
+    if request.method == "GET":
+        return PlainTextResponse(studio.working.read(path))
+    body = await _json(request)
+    text = body.get("text")
+    if not isinstance(text, str):
+        return JSONResponse({"error": 'send the file as {"text": ...}'}, status_code=400)
+    studio.working.write(path, text)
+    return JSONResponse({"saved": path})
+
+
+def schema_api(request: Request) -> Response:
+    """The working copy's schema for one kind of file, made now: a value just declared in
+    pack.yaml completes at once, without `earmark schemas`."""
+    name = _SCHEMAS.get(request.path_params["kind"])
+    if name is None:
+        raise HTTPException(404, "schemas are: pack, rules, examples")
+    try:
+        texts = schema_texts(_studio(request).working.root)
+    except PackError:
+        return JSONResponse({})  # pack.yaml doesn't load: no completion, the check says why
+    return Response(texts[name], media_type="application/schema+json")
+
+
+# ---- preview, publish, history -----------------------------------------------------------
+
+
+def preview_page(request: Request) -> Response:
+    preview = _studio(request).preview()
+    if isinstance(preview, PackError):
+        return _page(request, "broken.html", error=preview)
+    histograms = {
+        f"shift-{u['use_case']}": charts.shift_histogram(u)
+        for u in preview.impact.get("use_cases", [])
+        if u["histogram"]["raw"]
+    }
+    return _page(request, "preview.html", preview=preview, impact=preview.impact, charts=histograms)
+
+
+async def publish_action(request: Request) -> Response:
+    form = await _form(request)
+    studio = _studio(request)
+    try:
+        result = await _in_thread(
+            lambda: studio.publish(
+                who=form.get("who", ""),
+                summary=form.get("summary", ""),
+                allow_breaking=form.get("allow_breaking") == "yes",
+            )
+        )
+    except (PackError, PublishRefused) as exc:
+        return _page(request, "published.html", result=None, refusal=_refusal_text(exc))
+    return _page(request, "published.html", result=result, refusal=None)
+
+
+async def restore_action(request: Request) -> Response:
+    form = await _form(request)
+    studio = _studio(request)
+    try:
+        result = await _in_thread(
+            lambda: studio.restore(
+                request.path_params["version_id"],
+                who=form.get("who", ""),
+                allow_breaking=form.get("allow_breaking") == "yes",
+            )
+        )
+    except KeyError:
+        raise HTTPException(404, "no such version") from None
+    except (PackError, PublishRefused) as exc:
+        return _page(request, "published.html", result=None, refusal=_refusal_text(exc))
+    return _page(request, "published.html", result=result, refusal=None)
+
+
+def history_page(request: Request) -> Response:
+    return _page(request, "history.html", versions=_studio(request).history.versions())
+
+
+def _refusal_text(exc: Exception) -> str:
+    return exc.report("the working copy") if isinstance(exc, PackError) else str(exc)
+
+
+# ---- plumbing ----------------------------------------------------------------------------
+
+
+async def _json(request: Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise HTTPException(400, "the request body is not JSON") from None
+    if not isinstance(body, dict):
+        raise HTTPException(400, "the request body must be a JSON object")
+    return body
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """A urlencoded form (htmx's), read without python-multipart: Studio's forms are small."""
+    return dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
+
+
+async def _in_thread(function: Any, *args: Any) -> Any:
+    return await run_in_threadpool(function, *args)
+
+
+def _int(text: str | None, default: int) -> int:
+    return int(text) if text and text.isdigit() else default
+
+
+async def _too_large(request: Request, exc: Exception) -> Response:
+    return PlainTextResponse("the request body is too large", status_code=413)
+
+
+async def _refused(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"error": str(exc)}, status_code=403)

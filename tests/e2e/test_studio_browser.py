@@ -1,0 +1,265 @@
+"""A merchandiser's day in Earmark Studio, in headless Chromium driven by Playwright,
+against real processes: `earmark serve` on a live folder and `earmark studio` on a working
+copy beside it. Every page is saved as a PNG in build/screenshots/ for a reviewer.
+
+The day: sort the catalog by call-center shifts, read a product's waterfalls, type a
+misspelt attribute and see the plain-word error, fix it and raise an amount, preview the
+products that move, publish and see the server take it, then restore the old version.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from earmark.authoring.explain import breakdown
+from earmark.authoring.impact import read_catalog
+from earmark.config import BUNDLED_RULES
+from earmark.evaluation.evaluator import Evaluator
+from earmark.server.status import live_status
+
+from helpers import EXAMPLES, ROOT, free_port, serve_process, wait_for, wait_serving
+
+pytestmark = pytest.mark.slow
+
+SCREENSHOTS = ROOT / "build" / "screenshots"
+CATALOG = EXAMPLES / "catalog.jsonl"
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # as root, Chromium's sandbox can't start
+    "--disable-gpu",
+    "--disable-background-networking",  # this network refuses Google's hosts
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@dataclass
+class Day:
+    url: str
+    server: str
+    working: Path
+    live: Path
+
+
+@pytest.fixture(scope="module")
+def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Day]:
+    folder = tmp_path_factory.mktemp("studio")
+    working, live = folder / "working", folder / "live"
+    shutil.copytree(BUNDLED_RULES, working)
+    shutil.copytree(BUNDLED_RULES, live)
+    address, metrics = f"127.0.0.1:{free_port()}", free_port()
+    server = serve_process(
+        {
+            "EARMARK_RULES": str(live),
+            "EARMARK_ADDRESS": address,
+            "EARMARK_METRICS_ADDRESS": f"127.0.0.1:{metrics}",
+        }
+    )
+    studio_port = free_port()
+    studio = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "earmark", "studio", str(working)),
+            *("--live", str(live), "--catalog", str(CATALOG), "--server", address),
+            *("--metrics", f"http://127.0.0.1:{metrics}/metrics", "--address", f"127.0.0.1:{studio_port}"),
+        ],
+        env=os.environ.copy(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        with grpc.insecure_channel(address) as channel:
+            wait_serving(channel, server)
+        url = f"http://127.0.0.1:{studio_port}"
+        assert wait_for(lambda: _answers(url), 30), studio.poll()
+        yield Day(url, address, working, live)
+    finally:
+        for process in (studio, server):
+            process.terminate()
+            process.wait(20)
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/static/studio.css", timeout=2) as answer:
+            return bool(answer.status == 200)
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def page(day: Day) -> Iterator[Page]:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.on("dialog", lambda dialog: dialog.accept())  # "Publish this version again?"
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        yield page
+        browser.close()
+        assert [] == errors, "the pages raised errors in the browser"
+
+
+def _shot(page: Page, name: str) -> None:
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def _engine_scores(pack: Path, use_case: str) -> list[tuple[str, int]]:
+    evaluator = Evaluator.from_directory(pack)
+    try:
+        with CATALOG.open() as lines:
+            scored = [
+                (
+                    p.id,
+                    next(
+                        s.value
+                        for s in evaluator.verdict_for(p.id, p.specs).scores
+                        if s.use_case.id == use_case
+                    ),
+                )
+                for p in read_catalog(lines)
+            ]
+    finally:
+        evaluator.close()
+    return sorted(scored, key=lambda item: (-item[1], item[0]))
+
+
+def test_1_the_catalog_sorted_by_call_center_shifts_is_the_engines_order(day: Day, page: Page) -> None:
+    page.goto(day.url + "/")
+    page.select_option("#sort", "call_center")
+    expect(page).to_have_url(f"{day.url}/?q=&category=&sort=call_center")
+    rows = page.locator("#catalog tbody tr")
+    expect(rows).to_have_count(57)
+    shown = [
+        (row.get_attribute("data-product"), int(row.locator('td[data-use-case="call_center"]').inner_text()))
+        for row in rows.all()
+    ]
+    assert _engine_scores(day.working, "call_center") == shown
+    _shot(page, "catalog")
+
+
+def test_2_a_products_waterfall_has_a_bar_per_rule_with_its_signed_amount(day: Day, page: Page) -> None:
+    product = "steelseries-arctis-nova-7"
+    page.goto(f"{day.url}/product/{product}")
+    evaluator = Evaluator.from_directory(day.working)
+    try:
+        specs = next(p.specs for p in read_catalog(CATALOG.open()) if p.id == product)
+        data = breakdown(evaluator.verdict_for(product, specs))
+    finally:
+        evaluator.close()
+    for score in data["scores"]:
+        chart = page.locator(f"#waterfall-{score['use_case']}")
+        expect(chart).to_have_attribute("data-ready", "1")
+        bars = [b.get_attribute("aria-label") for b in chart.locator('[aria-roledescription="bar"]').all()]
+        rules = [label for label in bars if label and label.startswith(("up ", "down "))]
+        expected = [
+            f"{'up' if s['amount'] > 0 else 'down'} {s['rule']} {s['amount']:+d}" for s in score["steps"]
+        ]
+        assert expected == rules, score["use_case"]
+        assert (
+            bars[0] == f"start default {score['default']}" and bars[-1] == f"result = result {score['score']}"
+        )
+    expect(page.locator("#category")).to_have_text(data["category"]["id"])
+    _shot(page, "product")
+    page.select_option('#what-if select[name="uses"]', ["gaming_social", "gaming_solo"])
+    page.fill('#what-if input[name="budget_usd"]', "100")
+    page.locator('#what-if input[name="budget_usd"]').dispatch_event("change")
+    expect(page.locator("#fit-score")).to_be_visible()
+    expect(page.locator("#waterfall-fit")).to_have_attribute("data-ready", "1")
+    fit_bars = page.locator('#waterfall-fit [aria-roledescription="bar"]')
+    assert any("over-budget" in (b.get_attribute("aria-label") or "") for b in fit_bars.all())
+    _shot(page, "product-what-if")
+
+
+def _place_cursor_after(page: Page, text: str) -> None:
+    """Put the editor's cursor right after the first `text`, as a click there would."""
+    found = page.evaluate(
+        """(text) => { const view = window.studioEditor; const at = view.state.doc.toString().indexOf(text);
+                       if (at < 0) return false; view.focus();
+                       view.dispatch({selection: {anchor: at + text.length}}); return true; }""",
+        text,
+    )
+    assert found, text
+
+
+def test_3_a_misspelt_attribute_is_underlined_with_did_you_mean(day: Day, page: Page) -> None:
+    page.goto(f"{day.url}/edit/talking.yaml")
+    expect(page.locator("#editor-status")).to_contain_text("no problems")
+    _place_cursor_after(page, "      mic")  # the first rule's `mic: [boom, ...]`, line 10
+    page.keyboard.type("c")
+    expect(page.locator("#editor-status")).to_contain_text("1 problem(s) in this file")
+    expect(page.locator(".cm-lintRange-error")).to_have_count(1)
+    page.keyboard.press("Control+Shift+M")  # CodeMirror's lint panel lists the messages
+    panel = page.locator(".cm-panel-lint")
+    expect(panel).to_contain_text("'micc' is not an attribute declared in pack.yaml (did you mean 'mic'?)")
+    _shot(page, "edit-error")
+
+
+def test_4_fixed_and_an_amount_raised_the_preview_shows_who_moves(day: Day, page: Page) -> None:
+    page.keyboard.press("Escape")
+    _place_cursor_after(page, "      micc")
+    page.keyboard.press("Backspace")
+    _place_cursor_after(page, "scores: {meetings: 15")
+    page.keyboard.press("Backspace")
+    page.keyboard.press("Backspace")
+    page.keyboard.type("25")
+    expect(page.locator("#editor-status")).to_contain_text("no problems")
+    page.click("#editor-save")
+    expect(page.locator("#editor-status")).to_have_text("saved to the working copy")
+    assert "scores: {meetings: 25, calls: 8, call_center: 10}" in (day.working / "talking.yaml").read_text()
+    page.goto(f"{day.url}/preview")
+    expect(page.locator("#contract")).to_contain_text("No change")
+    meetings = page.locator('#shifts tr[data-use-case="meetings"]')
+    assert int(meetings.get_attribute("data-changed") or 0) > 0
+    expect(meetings).to_contain_text("certified-for-meetings +10")
+    expect(page.locator("#histogram-meetings")).to_have_attribute("data-ready", "1")
+    expect(page.locator("#examples")).to_contain_text("of 28 pass")
+    _shot(page, "preview")
+
+
+def test_5_publish_and_the_running_server_reports_the_new_version(day: Day, page: Page) -> None:
+    before = live_status(day.server, 5).version
+    page.fill('#publish input[name="who"]', "Mia Merch")
+    page.fill('#publish input[name="summary"]', "Teams certification counts for more in meetings")
+    page.click("#publish button")
+    expect(page.locator("#published-version")).to_be_visible(timeout=30_000)
+    version = page.locator("#published-version").inner_text()
+    assert version != before
+    expect(page.locator("#server-reports")).to_contain_text(f"The server now serves {version}")
+    assert version == live_status(day.server, 5).version
+    assert "meetings: 25" in (day.live / "talking.yaml").read_text()
+    _shot(page, "published")
+
+
+def test_6_restore_the_old_version(day: Day, page: Page) -> None:
+    old = live_status(day.server, 5).version
+    page.goto(f"{day.url}/history")
+    rows = page.locator("#versions tr[data-version]")
+    expect(rows).to_have_count(2)  # what was live before, and the publish
+    _shot(page, "history")
+    found = page.locator("#versions tr[data-version]").last  # the oldest: what was live first
+    first_version = found.get_attribute("data-version")
+    assert first_version != old
+    found.locator('input[name="who"]').fill("Mia Merch")
+    found.locator("button").click()
+    expect(page.locator("#published-version")).to_have_text(first_version or "", timeout=30_000)
+    expect(page.locator("#server-reports")).to_contain_text(f"The server now serves {first_version}")
+    assert first_version == live_status(day.server, 5).version
+    assert "meetings: 15" in (day.live / "talking.yaml").read_text()
+    audit = (day.live.parent / ".live.history" / "audit.jsonl").read_text().splitlines()
+    assert ["found", "publish", "restore"] == [json.loads(line)["action"] for line in audit]
+    _shot(page, "restored")

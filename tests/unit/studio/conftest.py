@@ -1,0 +1,60 @@
+"""A real Studio over HTTP: uvicorn serving the app on a free loopback port, in a thread,
+over private copies of the bundled pack (a working copy and a live folder)."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from earmark.config import BUNDLED_RULES
+from earmark.studio.app import create_app
+from earmark.studio.state import Studio
+
+from helpers import EXAMPLES, free_port
+
+
+@dataclass
+class LiveStudio:
+    url: str
+    working: Path
+    live: Path
+    csrf: str
+    studio: Studio
+
+    def client(self, **kwargs: object) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30, **kwargs)  # type: ignore[arg-type]
+
+
+def start_studio(tmp_path: Path, *, token: str = "", loopback_only: bool = True) -> Iterator[LiveStudio]:
+    working, live = tmp_path / "working", tmp_path / "live"
+    shutil.copytree(BUNDLED_RULES, working)
+    shutil.copytree(BUNDLED_RULES, live)
+    studio = Studio(working, live, EXAMPLES / "catalog.jsonl")
+    app = create_app(studio, token=token, loopback_only=loopback_only)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "Studio did not start"
+        time.sleep(0.05)
+    try:
+        yield LiveStudio(f"http://127.0.0.1:{port}", working, live, app.csrf, studio)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        studio.close()
+
+
+@pytest.fixture
+def running_studio(tmp_path: Path) -> Iterator[LiveStudio]:
+    yield from start_studio(tmp_path)

@@ -58,7 +58,7 @@ test-fast: install $(NODE_DEPS)
 fuzz: install
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-2000} $(BIN)/python -m pytest -q tests/e2e/test_fuzz.py
 
-bench: install
+bench: install browser
 	$(BIN)/python benchmarks/run.py
 
 proto: install

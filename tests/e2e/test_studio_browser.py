@@ -28,8 +28,9 @@ from earmark.authoring.impact import read_catalog
 from earmark.config import BUNDLED_RULES
 from earmark.evaluation.evaluator import Evaluator
 from earmark.server.status import live_status
+from earmark.v1 import earmark_pb2_grpc
 
-from helpers import EXAMPLES, ROOT, free_port, serve_process, wait_for, wait_serving
+from helpers import EXAMPLES, ROOT, evaluate_request, free_port, serve_process, wait_for, wait_serving
 
 pytestmark = pytest.mark.slow
 
@@ -152,6 +153,38 @@ def test_1_the_catalog_sorted_by_call_center_shifts_is_the_engines_order(day: Da
     _shot(page, "catalog")
 
 
+def test_1b_the_rules_page_counts_each_rules_catalog_products(day: Day, page: Page) -> None:
+    evaluator = Evaluator.from_directory(day.working)
+    try:
+        with CATALOG.open() as lines:
+            fired = [{r.id for r in evaluator.verdict_for(p.id, p.specs).fired} for p in read_catalog(lines)]
+        rules = [r.id for r in evaluator.pack.rules]
+    finally:
+        evaluator.close()
+    # One storefront call, so that production has hits to show.
+    with grpc.insecure_channel(day.server) as channel:
+        request = evaluate_request("p", {"mic": "boom"}, trace=True)
+        answer = earmark_pb2_grpc.EarmarkStub(channel).Evaluate(request, timeout=10)
+    assert "boom-mic-makes-a-headset" in {hit.rule_id for hit in answer.verdict.trace}
+    page.goto(f"{day.url}/rules")
+    production = page.locator('tr[data-rule="boom-mic-makes-a-headset"] td.production')
+    assert 1 == int(production.inner_text())
+    shown = {
+        row.get_attribute("data-rule"): int(row.get_attribute("data-hits") or -1)
+        for row in page.locator("tr[data-rule]").all()
+    }
+    assert {rule: sum(rule in f for f in fired) for rule in rules} == shown
+    never = [rule for rule, hits in shown.items() if hits == 0]
+    expect(page.locator("text=fires on none")).to_have_count(len(never))
+    # With --server, each file's table has the production column, read from /metrics.
+    assert (
+        page.locator("table.rules").count()
+        == page.locator("table.rules th", has_text="production").count()
+        > 0
+    )
+    _shot(page, "rules")
+
+
 def test_2_a_products_waterfall_has_a_bar_per_rule_with_its_signed_amount(day: Day, page: Page) -> None:
     product = "steelseries-arctis-nova-7"
     page.goto(f"{day.url}/product/{product}")
@@ -178,10 +211,11 @@ def test_2_a_products_waterfall_has_a_bar_per_rule_with_its_signed_amount(day: D
     page.select_option('#what-if select[name="uses"]', ["gaming_social", "gaming_solo"])
     page.fill('#what-if input[name="budget_usd"]', "100")
     page.locator('#what-if input[name="budget_usd"]').dispatch_event("change")
-    expect(page.locator("#fit-score")).to_be_visible()
-    expect(page.locator("#waterfall-fit")).to_have_attribute("data-ready", "1")
-    fit_bars = page.locator('#waterfall-fit [aria-roledescription="bar"]')
-    assert any("over-budget" in (b.get_attribute("aria-label") or "") for b in fit_bars.all())
+    # Each change swaps the panel; the last one (the budget) brings the over-budget bar.
+    expect(
+        page.locator('#waterfall-fit [aria-roledescription="bar"][aria-label^="down over-budget -"]')
+    ).to_have_count(1)
+    expect(page.locator("#fit")).to_contain_text("over your $100 budget")
     _shot(page, "product-what-if")
 
 
@@ -196,8 +230,25 @@ def _place_cursor_after(page: Page, text: str) -> None:
     assert found, text
 
 
-def test_3_a_misspelt_attribute_is_underlined_with_did_you_mean(day: Day, page: Page) -> None:
+def test_3_the_editor_completes_the_packs_attributes(day: Day, page: Page) -> None:
     page.goto(f"{day.url}/edit/talking.yaml")
+    expect(page.locator("#editor-status")).to_contain_text("no problems")
+    original = page.evaluate("() => window.studioEditor.state.doc.toString()")
+    _place_cursor_after(page, "retractable_boom]")  # the end of the first rule's `when:`
+    page.keyboard.press("Enter")
+    page.keyboard.type("batt")
+    options = page.locator(".cm-tooltip-autocomplete li")
+    expect(options).to_have_text(["battery_hours"])  # from the schema made of pack.yaml
+    _shot(page, "edit-completion")
+    page.keyboard.press("Escape")
+    page.evaluate(
+        """(text) => { const view = window.studioEditor;
+                       view.dispatch({changes: {from: 0, to: view.state.doc.length, insert: text}}); }""",
+        original,
+    )
+
+
+def test_3b_a_misspelt_attribute_is_underlined_with_did_you_mean(day: Day, page: Page) -> None:
     expect(page.locator("#editor-status")).to_contain_text("no problems")
     _place_cursor_after(page, "      mic")  # the first rule's `mic: [boom, ...]`, line 10
     page.keyboard.type("c")

@@ -71,7 +71,8 @@ class History:
         (target / _META).write_text(json.dumps(asdict(version), indent=2) + "\n", encoding="utf-8")
         with (self.folder / AUDIT_LOG).open("a", encoding="utf-8") as log:
             log.write(json.dumps(asdict(version), sort_keys=True) + "\n")
-        _commit(self.live_dir, f"{action} {ruleset_version} by {who}: {summary}")
+        if action != "found":  # what was live is already in git, if anything is
+            _commit(self.live_dir, f"{action} {ruleset_version} by {who}: {summary}")
         return version
 
     def audit(self) -> list[dict[str, object]]:

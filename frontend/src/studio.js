@@ -76,8 +76,6 @@ async function startEditor(host) {
   const status = document.getElementById("editor-status");
   const others = document.getElementById("editor-others");
   const schema = await (await fetch(host.dataset.schema)).json();
-  // The completion library reads draft-07; the keywords these schemas use mean the same there.
-  delete schema.$schema;
   const packCheck = linter(
     async (view) => {
       const started = performance.now();

@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: install run test test-fast bench proto lint clean container-test configmap schemas fuzz \
-        assets studio studio-screenshots browser
+        assets studio studio-screenshots browser contract
 
 install: $(STAMP)
 
@@ -31,6 +31,17 @@ $(NODE_DEPS): frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# buf (lint and breaking-change checks of proto/), from tools/package-lock.json.
+TOOL_DEPS := tools/node_modules/.package-lock.json
+$(TOOL_DEPS): tools/package-lock.json
+	cd tools && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The contract: lint, and no breaking change against the last commit's proto/.
+contract: $(TOOL_DEPS)
+	tools/node_modules/.bin/buf lint
+	tools/node_modules/.bin/buf breaking proto --against '.git#ref=HEAD,subdir=proto'
+
 # Rebuilds service/earmark/studio/static from frontend/src (a test fails when it is stale).
 assets: $(NODE_DEPS)
 	cd frontend && node build.mjs
@@ -43,15 +54,16 @@ studio-screenshots: install browser
 	$(BIN)/python -m pytest -q tests/e2e/test_studio_browser.py
 
 # The layers contract and the types first: they fail in seconds, the tests in minutes.
-test: install $(NODE_DEPS) browser
+test: install $(NODE_DEPS) $(TOOL_DEPS) browser
 	$(BIN)/ruff check service tests benchmarks scripts container_tests
 	$(BIN)/ruff format --check --quiet service tests benchmarks scripts container_tests
+	$(MAKE) --no-print-directory contract
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 # The quick loop while editing: everything but the end-to-end, load and soak tests.
-test-fast: install $(NODE_DEPS)
+test-fast: install $(NODE_DEPS) $(TOOL_DEPS)
 	$(BIN)/python -m pytest -m "not slow"
 
 # The fuzz targets of `make test`, run far longer (FUZZ_EXAMPLES cases each).

@@ -20,16 +20,18 @@ class Product(_message.Message):
     def __init__(self, id: _Optional[str] = ..., specs: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class EvaluateRequest(_message.Message):
-    __slots__ = ("product", "shopper", "trace", "locale")
+    __slots__ = ("product", "shopper", "trace", "locale", "strict")
     PRODUCT_FIELD_NUMBER: _ClassVar[int]
     SHOPPER_FIELD_NUMBER: _ClassVar[int]
     TRACE_FIELD_NUMBER: _ClassVar[int]
     LOCALE_FIELD_NUMBER: _ClassVar[int]
+    STRICT_FIELD_NUMBER: _ClassVar[int]
     product: Product
     shopper: _struct_pb2.Struct
     trace: bool
     locale: str
-    def __init__(self, product: _Optional[_Union[Product, _Mapping]] = ..., shopper: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., trace: _Optional[bool] = ..., locale: _Optional[str] = ...) -> None: ...
+    strict: bool
+    def __init__(self, product: _Optional[_Union[Product, _Mapping]] = ..., shopper: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., trace: _Optional[bool] = ..., locale: _Optional[str] = ..., strict: _Optional[bool] = ...) -> None: ...
 
 class EvaluateResponse(_message.Message):
     __slots__ = ("verdict",)
@@ -38,7 +40,7 @@ class EvaluateResponse(_message.Message):
     def __init__(self, verdict: _Optional[_Union[Verdict, _Mapping]] = ...) -> None: ...
 
 class Verdict(_message.Message):
-    __slots__ = ("product_id", "category", "label", "scores", "explanation", "fit", "ruleset_version", "trace")
+    __slots__ = ("product_id", "category", "label", "scores", "explanation", "fit", "ruleset_version", "trace", "warnings")
     PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
     CATEGORY_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
@@ -47,6 +49,7 @@ class Verdict(_message.Message):
     FIT_FIELD_NUMBER: _ClassVar[int]
     RULESET_VERSION_FIELD_NUMBER: _ClassVar[int]
     TRACE_FIELD_NUMBER: _ClassVar[int]
+    WARNINGS_FIELD_NUMBER: _ClassVar[int]
     product_id: str
     category: str
     label: str
@@ -55,7 +58,8 @@ class Verdict(_message.Message):
     fit: Fit
     ruleset_version: str
     trace: _containers.RepeatedCompositeFieldContainer[RuleHit]
-    def __init__(self, product_id: _Optional[str] = ..., category: _Optional[str] = ..., label: _Optional[str] = ..., scores: _Optional[_Iterable[_Union[UseCaseScore, _Mapping]]] = ..., explanation: _Optional[str] = ..., fit: _Optional[_Union[Fit, _Mapping]] = ..., ruleset_version: _Optional[str] = ..., trace: _Optional[_Iterable[_Union[RuleHit, _Mapping]]] = ...) -> None: ...
+    warnings: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, product_id: _Optional[str] = ..., category: _Optional[str] = ..., label: _Optional[str] = ..., scores: _Optional[_Iterable[_Union[UseCaseScore, _Mapping]]] = ..., explanation: _Optional[str] = ..., fit: _Optional[_Union[Fit, _Mapping]] = ..., ruleset_version: _Optional[str] = ..., trace: _Optional[_Iterable[_Union[RuleHit, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class UseCaseScore(_message.Message):
     __slots__ = ("use_case", "title", "score", "explanation")
@@ -92,16 +96,18 @@ class RuleHit(_message.Message):
     def __init__(self, rule_id: _Optional[str] = ..., effect: _Optional[str] = ..., use_case: _Optional[str] = ..., amount: _Optional[int] = ..., fragment: _Optional[str] = ...) -> None: ...
 
 class EvaluateBatchRequest(_message.Message):
-    __slots__ = ("products", "shopper", "trace", "locale")
+    __slots__ = ("products", "shopper", "trace", "locale", "strict")
     PRODUCTS_FIELD_NUMBER: _ClassVar[int]
     SHOPPER_FIELD_NUMBER: _ClassVar[int]
     TRACE_FIELD_NUMBER: _ClassVar[int]
     LOCALE_FIELD_NUMBER: _ClassVar[int]
+    STRICT_FIELD_NUMBER: _ClassVar[int]
     products: _containers.RepeatedCompositeFieldContainer[Product]
     shopper: _struct_pb2.Struct
     trace: bool
     locale: str
-    def __init__(self, products: _Optional[_Iterable[_Union[Product, _Mapping]]] = ..., shopper: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., trace: _Optional[bool] = ..., locale: _Optional[str] = ...) -> None: ...
+    strict: bool
+    def __init__(self, products: _Optional[_Iterable[_Union[Product, _Mapping]]] = ..., shopper: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., trace: _Optional[bool] = ..., locale: _Optional[str] = ..., strict: _Optional[bool] = ...) -> None: ...
 
 class EvaluateBatchResponse(_message.Message):
     __slots__ = ("items",)

@@ -44,6 +44,9 @@ class Settings(BaseModel):
     # More cores need processes.
     threads: int = Field(2, ge=1, le=256, description="gRPC handler threads")
     watch: bool = Field(True, description="reload when a file under the rules directory changes")
+    # For integrators while they build: an undeclared attribute is INVALID_ARGUMENT, as if
+    # every request set `strict`. Off in production, where catalogs carry many.
+    strict: bool = Field(False, description="refuse attributes the pack doesn't declare")
     grace_seconds: float = Field(10.0, ge=0, le=600, description="drain time on SIGTERM")
     max_message_bytes: int = Field(4 * 1024 * 1024, ge=1024)
     # Calls admitted at once (running or queued for a thread); more get RESOURCE_EXHAUSTED

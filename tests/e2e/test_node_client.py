@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -19,10 +19,12 @@ pytestmark = pytest.mark.slow
 NODE_DIR = TESTS / "node"
 
 
-def test_a_node_client_gets_the_same_answers(running: RunningServer, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def node_answer(running: RunningServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """What tests/node/client.js printed after its calls to the running server."""
     node, npm = shutil.which("node"), shutil.which("npm")
     assert node and npm, "Node.js and npm come with this machine image"
-    work = tmp_path / "node"
+    work = tmp_path_factory.mktemp("node") / "node"
     shutil.copytree(NODE_DIR, work)
     installed = subprocess.run(
         [npm, "install", "--no-audit", "--no-fund", "--loglevel=error"],
@@ -40,8 +42,12 @@ def test_a_node_client_gets_the_same_answers(running: RunningServer, tmp_path: P
         [node, str(script), running.address], capture_output=True, text=True, timeout=60, check=False
     )
     assert 0 == done.returncode, done.stderr
-    answer = json.loads(done.stdout)
+    answer: dict[str, Any] = json.loads(done.stdout)
+    return answer
 
+
+def test_a_node_client_gets_the_same_answers(node_answer: dict[str, Any]) -> None:
+    answer = node_answer
     verdict = answer["evaluated"]["verdict"]
     assert ("node-headset", "headset") == (verdict["product_id"], verdict["category"])
     assert 7 == len(verdict["scores"]) and "Callcenter-Schichten" == verdict["scores"][5]["title"]
@@ -51,3 +57,21 @@ def test_a_node_client_gets_the_same_answers(running: RunningServer, tmp_path: P
     assert grpc.StatusCode.INVALID_ARGUMENT.value[0] == answer["invalid"]["code"]
     assert "specs.battery_hours=-1" in answer["invalid"]["details"]
     assert "SERVING" == answer["health"]
+
+
+def test_the_shapes_a_javascript_developer_writes_first_say_what_went_wrong(
+    node_answer: dict[str, Any],
+) -> None:
+    plain, snake = node_answer["plain"], node_answer["snakeCase"]
+    assert "unclassified" == plain["category"] == snake["category"]
+    (empty,) = plain["warnings"]  # {mic: "boom"} is not a Struct: protobufjs drops it
+    assert (
+        empty.startswith("specs carries no attributes") and "{fields: {mic: {stringValue: 'boom'}}}" in empty
+    )
+    (no_kind,) = snake["warnings"]  # string_value is not a field of protobufjs' Value
+    assert no_kind.startswith("specs.mic has no value") and "{stringValue: ...}" in no_kind
+    assert [
+        "specs.micc is not an attribute of this pack and was ignored (did you mean 'mic'?)"
+    ] == node_answer["typo"]["warnings"]
+    assert grpc.StatusCode.INVALID_ARGUMENT.value[0] == node_answer["strict"]["code"]
+    assert node_answer["strict"]["details"].startswith("specs.micc: not an attribute of this pack")

@@ -56,8 +56,33 @@ const call = (target, method, request) =>
   } catch (error) {
     invalid = { code: error.code, details: error.details };
   }
+  // The shapes a JavaScript developer writes first. Neither reaches the server as specs,
+  // so each verdict must say why it is unclassified.
+  const plain = await call(client, "Evaluate", { product: { id: "plain", specs: { mic: "boom" } } });
+  const snakeCase = await call(client, "Evaluate", {
+    product: { id: "snake", specs: { fields: { mic: { string_value: "boom" } } } },
+  });
+  const typo = await call(client, "Evaluate", { product: { id: "typo", specs: specs({ micc: "boom" }) } });
+  let strict = null;
+  try {
+    await call(client, "Evaluate", { product: { id: "typo", specs: specs({ micc: "boom" }) }, strict: true });
+  } catch (error) {
+    strict = { code: error.code, details: error.details };
+  }
   const checked = await call(healthClient, "Check", { service: "earmark.v1.Earmark" });
-  console.log(JSON.stringify({ evaluated, batch, invalid, health: checked.status }));
+  const warned = (reply) => ({ category: reply.verdict.category, warnings: reply.verdict.warnings });
+  console.log(
+    JSON.stringify({
+      evaluated,
+      batch,
+      invalid,
+      health: checked.status,
+      plain: warned(plain),
+      snakeCase: warned(snakeCase),
+      typo: warned(typo),
+      strict,
+    })
+  );
   client.close();
   healthClient.close();
 })().catch((error) => {

@@ -25,7 +25,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12
 
-from earmark.errors import InvalidArgument, shown
+from earmark.errors import InvalidArgument, did_you_mean, shown
 from earmark.rulepack.model import Attribute, AttrType, Pack
 
 # The largest magnitude accepted: beyond it floats print in exponent form, which the engine
@@ -33,6 +33,7 @@ from earmark.rulepack.model import Attribute, AttrType, Pack
 MAX_NUMBER = 1e15
 MAX_TEXT = 200
 MAX_ITEMS = 64
+MAX_REMEMBERED_NAMES = 10_000
 # Non-integral numbers are kept to 4 decimals: a float below 1e-4 would print as 1e-05.
 DECIMALS = 4
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8}){0,6}")
@@ -58,6 +59,20 @@ class RequestValidator:
         self.spec_names = frozenset(a.name for a in pack.specs)
         self.shopper_names = frozenset(a.name for a in pack.shopper)
         self._resolve_locale = pack.resolve_locale
+        self._near_misses: dict[tuple[str, str], str] = {}
+
+    def near_miss(self, section: str, name: str) -> str:
+        """ " (did you mean 'mic'?)" when an undeclared `name` is close to a declared one,
+        else "". Remembered: a catalog sends the same extra attributes with every product,
+        and finding the closest name is far dearer than evaluating one."""
+        key = (section, name)
+        hint = self._near_misses.get(key)
+        if hint is None:
+            declared = self.spec_names if section == "specs" else self.shopper_names
+            hint = did_you_mean(name, sorted(declared))
+            if len(self._near_misses) < MAX_REMEMBERED_NAMES:  # a client inventing names can't grow it
+                self._near_misses[key] = hint
+        return hint
 
     def specs(self, values: dict[str, Any]) -> dict[str, Any]:
         """Validated, normalised specs; raises InvalidArgument naming the attribute and value."""

@@ -73,7 +73,13 @@ class EarmarkServer:
             ],
         )
         earmark_pb2_grpc.add_EarmarkServicer_to_server(  # type: ignore[no-untyped-call]  # generated, untyped
-            EarmarkServicer(live, settings.max_batch_size, settings.default_deadline_seconds, metrics),
+            EarmarkServicer(
+                live,
+                settings.max_batch_size,
+                settings.default_deadline_seconds,
+                metrics,
+                strict=settings.strict,
+            ),
             self.grpc_server,
         )
         self.health = health.HealthServicer()

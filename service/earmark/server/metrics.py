@@ -20,6 +20,9 @@ LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 WORKER_FLUSH_SECONDS = 1.0
 
 
+UNDECLARED_NAMES = 100  # names kept as label values per process; past them, "other"
+
+
 class Metrics:
     """Every metric one server records, in a registry of its own: two servers in one
     process (as in tests) never share counts."""
@@ -67,7 +70,31 @@ class Metrics:
             multiprocess_mode="liveall",
             registry=registry,
         )
+        # Which catalog fields the pack ignores: a pack author may want some of them.
+        self.undeclared = Counter(
+            "earmark_undeclared_attributes_total",
+            f"Attributes requests carried that the pack doesn't declare, by section and name "
+            f"(the first {UNDECLARED_NAMES} names each process sees; the rest count as 'other').",
+            ["section", "name"],
+            registry=registry,
+        )
+        self._undeclared_children: dict[tuple[str, str], Any] = {}
         self._calls: dict[tuple[str, str], tuple[Any, Any]] = {}
+
+    def count_undeclared(self, names: Iterable[tuple[str, str]]) -> None:
+        """Count undeclared attributes, keeping the label set bounded: a client sending a
+        new name with every request must not grow the metrics without end."""
+        children = self._undeclared_children
+        for key in names:
+            child = children.get(key)
+            if child is None:  # labels() is slow: each name's child is looked up once
+                section, name = key
+                if len(children) >= UNDECLARED_NAMES:
+                    name = "other"
+                child = self.undeclared.labels(section, name)
+                if name != "other":
+                    children[key] = child
+            child.inc()
 
     def record_call(self, method: str, code: str, seconds: float) -> None:
         """Count one call and its latency (labelled children are cached: labels() is slow)."""

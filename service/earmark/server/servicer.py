@@ -18,9 +18,17 @@ from earmark.errors import (
     public_error,
 )
 from earmark.evaluation.evaluator import Evaluator
+from earmark.evaluation.validation import Subject
 from earmark.server.live import LivePack
 from earmark.server.metrics import Metrics
-from earmark.server.wire import describe_message, error_message, fill_verdict, struct_values, verdict_message
+from earmark.server.wire import (
+    RequestNotes,
+    describe_message,
+    error_message,
+    fill_verdict,
+    struct_values,
+    verdict_message,
+)
 from earmark.v1 import earmark_pb2 as pb
 from earmark.v1 import earmark_pb2_grpc
 
@@ -31,9 +39,16 @@ CHECK_CLIENT_EVERY = 20  # products between checks that a batch's client is stil
 
 class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
     def __init__(
-        self, live: LivePack, max_batch_size: int, default_deadline_seconds: float, metrics: Metrics
+        self,
+        live: LivePack,
+        max_batch_size: int,
+        default_deadline_seconds: float,
+        metrics: Metrics,
+        *,
+        strict: bool = False,
     ) -> None:
         self._live = live
+        self._strict = strict  # EARMARK_STRICT: every request as if it set strict
         self._metrics = metrics
         self._max_batch_size = max_batch_size
         self._default_deadline = default_deadline_seconds
@@ -46,14 +61,18 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         _bind(evaluator, products=1)
         if not request.HasField("product"):
             raise InvalidArgument("product is required")
-        shopper = _shopper(evaluator, request)
-        locale = evaluator.validator.locale(request.locale)
-        specs = struct_values(request.product.specs, evaluator.validator.spec_names)
-        subject = evaluator.validator.subject(request.product.id, specs, shopper, locale)
-        verdict = evaluator.evaluate(subject)
+        notes = RequestNotes(evaluator.validator, strict=request.strict or self._strict)
+        try:
+            shopper = _shopper(evaluator, request, notes)
+            locale = evaluator.validator.locale(request.locale)
+            verdict = evaluator.evaluate(_subject(evaluator, request.product, shopper, locale, notes))
+        finally:
+            self._metrics.count_undeclared(notes.undeclared)
         self._metrics.products.inc()
         self._metrics.rule_hits.add(rule.id for rule in verdict.fired)
-        return pb.EvaluateResponse(verdict=verdict_message(verdict, trace=request.trace))
+        message = verdict_message(verdict, trace=request.trace)
+        message.warnings.extend(notes.warnings)
+        return pb.EvaluateResponse(verdict=message)
 
     def EvaluateBatch(
         self, request: pb.EvaluateBatchRequest, context: grpc.ServicerContext
@@ -85,11 +104,19 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
             raise InvalidArgument(
                 f"products: {count} products is over the batch limit of {self._max_batch_size}"
             )
-        shopper = _shopper(evaluator, request)  # one shopper and locale for the page: checked once
+        strict = request.strict or self._strict
+        page_notes = RequestNotes(evaluator.validator, strict=strict)
+        try:
+            shopper = _shopper(
+                evaluator, request, page_notes
+            )  # one shopper and locale for the page: checked once
+        finally:
+            self._metrics.count_undeclared(page_notes.undeclared)
         locale = evaluator.validator.locale(request.locale)
         response = pb.EvaluateBatchResponse()
         failed = 0
         fired: list[str] = []
+        undeclared: list[tuple[str, str]] = []
         ends_at, whose = deadline
         for done, product in enumerate(request.products):
             if time.monotonic() > ends_at:  # a client without a deadline must not hold a thread forever
@@ -97,19 +124,22 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
             if done % CHECK_CLIENT_EVERY == 0 and not context.is_active():
                 raise CallCancelled(f"the client went away after {done} of {count} products")
             item = response.items.add(product_id=product.id)
+            # The shopper's warnings are the page's: every verdict carries them.
+            notes = RequestNotes(evaluator.validator, strict=strict, warnings=page_notes.warnings)
             try:
-                specs = struct_values(product.specs, evaluator.validator.spec_names)
-                subject = evaluator.validator.subject(product.id, specs, shopper, locale)
-                verdict = evaluator.evaluate(subject)
+                verdict = evaluator.evaluate(_subject(evaluator, product, shopper, locale, notes))
                 fill_verdict(item.verdict, verdict, trace=request.trace)
+                item.verdict.warnings.extend(notes.warnings)
                 fired.extend(rule.id for rule in verdict.fired)
             except Exception as exc:
                 # A bad product gets an error in its own slot; the rest of the page goes on.
                 failed += 1
                 item.ClearField("verdict")
                 item.error.CopyFrom(_batch_error(product.id, exc))
+            undeclared.extend(notes.undeclared)
         self._metrics.products.inc(count - failed)
         self._metrics.rule_hits.add(fired)
+        self._metrics.count_undeclared(undeclared)
         structlog.contextvars.bind_contextvars(failed_products=failed)
         return response
 
@@ -133,10 +163,28 @@ def _batch_error(product_id: str, exc: Exception) -> pb.Error:
     return error_message(code, message)
 
 
-def _shopper(evaluator: Evaluator, request: Any) -> dict[str, Any] | None:
+def _shopper(evaluator: Evaluator, request: Any, notes: RequestNotes) -> dict[str, Any] | None:
     if not request.HasField("shopper"):
         return None
-    return evaluator.validator.shopper(struct_values(request.shopper, evaluator.validator.shopper_names))
+    values = struct_values(request.shopper, evaluator.validator.shopper_names, notes, "shopper")
+    return evaluator.validator.shopper(values)
+
+
+def _subject(
+    evaluator: Evaluator,
+    product: pb.Product,
+    shopper: dict[str, Any] | None,
+    locale: str | None,
+    notes: RequestNotes,
+) -> Subject:
+    """One product validated, with what was ignored in it noted."""
+    if not product.id:
+        # A listing page matches verdicts to products by id; without one it can't.
+        raise InvalidArgument("product.id='': every product needs an id, which its verdict carries back")
+    if not product.specs.fields:
+        notes.nothing_sent("specs")
+    specs = struct_values(product.specs, evaluator.validator.spec_names, notes, "specs")
+    return evaluator.validator.subject(product.id, specs, shopper, locale)
 
 
 def _bind(evaluator: Evaluator, **fields: Any) -> None:

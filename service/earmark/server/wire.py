@@ -8,7 +8,9 @@ from typing import Any
 from google.protobuf import struct_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from earmark.errors import InvalidArgument
 from earmark.evaluation.evaluator import Evaluator
+from earmark.evaluation.validation import RequestValidator
 from earmark.evaluation.verdict import Contribution, Verdict
 from earmark.rulepack.model import Attribute, AttrType
 from earmark.server.live import ReloadStatus
@@ -24,13 +26,64 @@ _ATTR_TYPES = {
 }
 
 
-def struct_values(struct: struct_pb2.Struct, declared: frozenset[str]) -> dict[str, Any]:
-    """The declared attributes of a Struct as Python values. Undeclared ones are skipped
-    unread (catalogs carry many); null, or a value with nothing set, counts as absent."""
+class RequestNotes:
+    """What one request carried that was ignored and may be a mistake: the warnings its
+    verdict carries, and the undeclared names the metrics count. In strict mode each of
+    these is INVALID_ARGUMENT instead."""
+
+    def __init__(
+        self, validator: RequestValidator, *, strict: bool, warnings: list[str] | None = None
+    ) -> None:
+        self.validator = validator
+        self.strict = strict
+        self.warnings: list[str] = list(warnings or ())
+        self.undeclared: list[tuple[str, str]] = []
+
+    def ignored(self, section: str, name: str) -> None:
+        """An attribute the pack doesn't declare: ignored (catalogs carry many), but a
+        near miss of a declared one is a warning."""
+        self.undeclared.append((section, name))
+        hint = self.validator.near_miss(section, name)
+        if self.strict:
+            raise InvalidArgument(f"{section}.{name}: not an attribute of this pack{hint} (strict mode)")
+        if hint:
+            self.warnings.append(f"{section}.{name} is not an attribute of this pack and was ignored{hint}")
+
+    def no_kind(self, section: str, name: str) -> None:
+        message = (
+            f"{section}.{name} has no value: none of the google.protobuf.Value kinds is set "
+            "(in JavaScript, write {stringValue: ...}, {numberValue: ...}, {boolValue: ...} or {listValue: ...})"
+        )
+        if self.strict:
+            raise InvalidArgument(message)
+        self.warnings.append(message + "; it was ignored")
+
+    def nothing_sent(self, section: str) -> None:
+        self.warnings.append(
+            f"{section} carries no attributes, so nothing about the product could be judged "
+            "(in JavaScript, a google.protobuf.Struct is written {fields: {mic: {stringValue: 'boom'}}})"
+        )
+
+
+def struct_values(
+    struct: struct_pb2.Struct,
+    declared: frozenset[str],
+    notes: RequestNotes | None = None,
+    section: str = "specs",
+) -> dict[str, Any]:
+    """The declared attributes of a Struct as Python values. Undeclared ones are not read
+    (catalogs carry many), only noted; null counts as absent."""
     out = {}
     for name, value in struct.fields.items():
-        if name in declared and value.WhichOneof("kind") not in (None, "null_value"):
-            out[name] = _python(value)
+        if name in declared:
+            kind = value.WhichOneof("kind")
+            if kind is None:
+                if notes is not None:
+                    notes.no_kind(section, name)
+            elif kind != "null_value":
+                out[name] = _python(value)
+        elif notes is not None:
+            notes.ignored(section, name)
     return out
 
 

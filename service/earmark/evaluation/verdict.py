@@ -108,16 +108,24 @@ class Composer:
         }
 
     def compose(
-        self, product_id: str, specs: dict[str, Any], shopper: dict[str, Any] | None, fired: list[Rule]
+        self,
+        product_id: str,
+        specs: dict[str, Any],
+        shopper: dict[str, Any] | None,
+        fired: list[Rule],
+        *,
+        words: bool = True,
     ) -> Verdict:
-        """The verdict for one product, given the rules that fired (in pack order)."""
+        """The verdict for one product, given the rules that fired (in pack order). Without
+        `words`, no fragment or sentence is composed (the explanations are empty): most of
+        a verdict's cost, which a caller asking only for numbers need not pay."""
         pack = self.pack
         locale = self.locale
         sentences = self.sentences
         conjunction = sentences.conjunction
         static = self._static_fragments
         fragments = {}
-        for rule in fired:
+        for rule in fired if words else ():
             if rule.say is not None:
                 fragment = static.get(rule.index)
                 if fragment is None:
@@ -163,7 +171,7 @@ class Composer:
                 self._use_cases,
                 sentences.use_case_titles,
                 values,
-                sentences.scores(values, reasons),
+                sentences.scores(values, reasons) if words else [""] * len(values),
                 totals,
                 strict=True,
             )
@@ -174,13 +182,15 @@ class Composer:
             uses = tuple(shopper.get("uses") or self._index)
             start = round(sum(scores[self._index[u]].value for u in uses) / len(uses))
             value = max(0, min(100, start + fit_total))
-            fit = Fit(start, value, sentences.fit(value, fit_reasons), uses)
+            fit = Fit(start, value, sentences.fit(value, fit_reasons) if words else "", uses)
 
-        reason = fragments.get(category_rule.id, "") if category_rule else ""
-        ranked = sorted(((s.use_case.id, s.value) for s in scores), key=_second, reverse=True)  # stable
-        summary = sentences.summary(
-            label, reason or sentences.category_explanations[category], ranked, highlight_weight
-        )
+        summary = ""
+        if words:
+            reason = fragments.get(category_rule.id, "") if category_rule else ""
+            ranked = sorted(((s.use_case.id, s.value) for s in scores), key=_second, reverse=True)  # stable
+            summary = sentences.summary(
+                label, reason or sentences.category_explanations[category], ranked, highlight_weight
+            )
         return Verdict(
             product_id,
             category,

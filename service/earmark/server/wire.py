@@ -3,12 +3,13 @@ verdicts and packs into earmark.v1 messages."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from google.protobuf import struct_pb2
+from google.protobuf import field_mask_pb2, struct_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from earmark.errors import InvalidArgument
+from earmark.errors import InvalidArgument, did_you_mean
 from earmark.evaluation.evaluator import Evaluator
 from earmark.evaluation.validation import RequestValidator
 from earmark.evaluation.verdict import Contribution, Verdict
@@ -102,12 +103,72 @@ def _python(value: struct_pb2.Value) -> Any:
     return None
 
 
-def verdict_message(verdict: Verdict, *, trace: bool) -> pb.Verdict:
-    return fill_verdict(pb.Verdict(), verdict, trace=trace)
+@dataclass(frozen=True, slots=True)
+class ReadMask:
+    """The Verdict fields a caller asked for in `read_mask` (AIP-157 partial responses)."""
+
+    fields: frozenset[str] | None = None  # top-level Verdict fields; None: every one
+    scores: frozenset[str] | None = None  # UseCaseScore fields, when only some are asked for
+    fit: frozenset[str] | None = None  # Fit fields, likewise
+
+    def wants(self, name: str) -> bool:
+        return self.fields is None or name in self.fields
+
+    def words(self, trace: bool) -> bool:
+        """Whether anything asked for needs fragments or sentences composed."""
+        if self.fields is None:
+            return True
+        return (
+            "explanation" in self.fields
+            or (trace and "trace" in self.fields)
+            or ("scores" in self.fields and (self.scores is None or "explanation" in self.scores))
+            or ("fit" in self.fields and (self.fit is None or "explanation" in self.fit))
+        )
 
 
-def fill_verdict(message: pb.Verdict, verdict: Verdict, *, trace: bool) -> pb.Verdict:
+FULL = ReadMask()
+_VERDICT_FIELDS = tuple(f.name for f in pb.Verdict.DESCRIPTOR.fields)
+_PARTS = {
+    "scores": tuple(f.name for f in pb.UseCaseScore.DESCRIPTOR.fields),
+    "fit": tuple(f.name for f in pb.Fit.DESCRIPTOR.fields),
+}
+
+
+def read_mask(mask: field_mask_pb2.FieldMask) -> ReadMask:
+    """The mask a request sent, checked against Verdict's fields; InvalidArgument names a
+    path that isn't one."""
+    if not mask.paths:
+        return FULL
+    fields: set[str] = set()
+    parts: dict[str, set[str]] = {"scores": set(), "fit": set()}
+    whole: set[str] = set()
+    for path in mask.paths:
+        top, _, part = path.partition(".")
+        if top not in _VERDICT_FIELDS:
+            hint = did_you_mean(top, _VERDICT_FIELDS, otherwise=f"; fields: {', '.join(_VERDICT_FIELDS)}")
+            raise InvalidArgument(f"read_mask.paths={path!r}: not a field of Verdict{hint}")
+        fields.add(top)
+        if not part:
+            whole.add(top)
+            continue
+        allowed = _PARTS.get(top, ())
+        if part not in allowed:
+            known = f"; {top} has: {', '.join(allowed)}" if allowed else f"; {top} has no fields"
+            raise InvalidArgument(
+                f"read_mask.paths={path!r}: not a field of {top}{did_you_mean(part, allowed, otherwise=known)}"
+            )
+        parts[top].add(part)
+    return ReadMask(
+        frozenset(fields),
+        None if "scores" in whole or not parts["scores"] else frozenset(parts["scores"]),
+        None if "fit" in whole or not parts["fit"] else frozenset(parts["fit"]),
+    )
+
+
+def fill_verdict(message: pb.Verdict, verdict: Verdict, *, trace: bool, mask: ReadMask = FULL) -> pb.Verdict:
     """Write `verdict` into `message` in place (a batch fills its items without copies)."""
+    if mask.fields is not None:
+        return _fill_part(message, verdict, trace, mask)
     message.product_id = verdict.product_id
     message.category = verdict.category
     message.label = verdict.label
@@ -120,6 +181,36 @@ def fill_verdict(message: pb.Verdict, verdict: Verdict, *, trace: bool) -> pb.Ve
         message.fit.score = verdict.fit.value
         message.fit.explanation = verdict.fit.explanation
     if trace:
+        message.trace.extend(trace_hits(verdict))
+    return message
+
+
+def verdict_message(verdict: Verdict, *, trace: bool, mask: ReadMask = FULL) -> pb.Verdict:
+    return fill_verdict(pb.Verdict(), verdict, trace=trace, mask=mask)
+
+
+def _fill_part(message: pb.Verdict, verdict: Verdict, trace: bool, mask: ReadMask) -> pb.Verdict:
+    fields = mask.fields or frozenset()
+    for name in ("product_id", "category", "label", "explanation", "ruleset_version"):
+        if name in fields:
+            setattr(message, name, getattr(verdict, name))
+    if "scores" in fields:
+        wanted = mask.scores or frozenset(_PARTS["scores"])
+        for s in verdict.scores:
+            values = {
+                "use_case": s.use_case.id,
+                "title": s.title,
+                "score": s.value,
+                "explanation": s.explanation,
+            }
+            message.scores.add(**{k: v for k, v in values.items() if k in wanted})
+    if "fit" in fields and verdict.fit is not None:
+        wanted = mask.fit or frozenset(_PARTS["fit"])
+        if "score" in wanted:
+            message.fit.score = verdict.fit.value
+        if "explanation" in wanted:
+            message.fit.explanation = verdict.fit.explanation
+    if trace and "trace" in fields:
         message.trace.extend(trace_hits(verdict))
     return message
 

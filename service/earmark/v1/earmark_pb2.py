@@ -22,11 +22,12 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x65\x61rmark/v1/earmark.proto\x12\nearmark.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"=\n\x07Product\x12\n\n\x02id\x18\x01 \x01(\t\x12&\n\x05specs\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\"\x90\x01\n\x0f\x45valuateRequest\x12$\n\x07product\x18\x01 \x01(\x0b\x32\x13.earmark.v1.Product\x12(\n\x07shopper\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\r\n\x05trace\x18\x03 \x01(\x08\x12\x0e\n\x06locale\x18\x04 \x01(\t\x12\x0e\n\x06strict\x18\x05 \x01(\x08\"8\n\x10\x45valuateResponse\x12$\n\x07verdict\x18\x01 \x01(\x0b\x32\x13.earmark.v1.Verdict\"\xea\x01\n\x07Verdict\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x02 \x01(\t\x12\r\n\x05label\x18\x03 \x01(\t\x12(\n\x06scores\x18\x04 \x03(\x0b\x32\x18.earmark.v1.UseCaseScore\x12\x13\n\x0b\x65xplanation\x18\x05 \x01(\t\x12\x1c\n\x03\x66it\x18\x06 \x01(\x0b\x32\x0f.earmark.v1.Fit\x12\x17\n\x0fruleset_version\x18\x07 \x01(\t\x12\"\n\x05trace\x18\x08 \x03(\x0b\x32\x13.earmark.v1.RuleHit\x12\x10\n\x08warnings\x18\t \x03(\t\"S\n\x0cUseCaseScore\x12\x10\n\x08use_case\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\r\n\x05score\x18\x03 \x01(\x05\x12\x13\n\x0b\x65xplanation\x18\x04 \x01(\t\")\n\x03\x46it\x12\r\n\x05score\x18\x01 \x01(\x05\x12\x13\n\x0b\x65xplanation\x18\x02 \x01(\t\"^\n\x07RuleHit\x12\x0f\n\x07rule_id\x18\x01 \x01(\t\x12\x0e\n\x06\x65\x66\x66\x65\x63t\x18\x02 \x01(\t\x12\x10\n\x08use_case\x18\x03 \x01(\t\x12\x0e\n\x06\x61mount\x18\x04 \x01(\x05\x12\x10\n\x08\x66ragment\x18\x05 \x01(\t\"\x96\x01\n\x14\x45valuateBatchRequest\x12%\n\x08products\x18\x01 \x03(\x0b\x32\x13.earmark.v1.Product\x12(\n\x07shopper\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\r\n\x05trace\x18\x03 \x01(\x08\x12\x0e\n\x06locale\x18\x04 \x01(\t\x12\x0e\n\x06strict\x18\x05 \x01(\x08\"=\n\x15\x45valuateBatchResponse\x12$\n\x05items\x18\x01 \x03(\x0b\x32\x15.earmark.v1.BatchItem\"u\n\tBatchItem\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12&\n\x07verdict\x18\x02 \x01(\x0b\x32\x13.earmark.v1.VerdictH\x00\x12\"\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x11.earmark.v1.ErrorH\x00\x42\x08\n\x06result\"&\n\x05\x45rror\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"\x16\n\x14\x44\x65scribeRulesRequest\"\xc5\x04\n\x15\x44\x65scribeRulesResponse\x12\x17\n\x0fruleset_version\x18\x01 \x01(\t\x12\x0c\n\x04pack\x18\x02 \x01(\t\x12(\n\ncategories\x18\x03 \x03(\x0b\x32\x14.earmark.v1.Category\x12&\n\tuse_cases\x18\x04 \x03(\x0b\x32\x13.earmark.v1.UseCase\x12$\n\x05specs\x18\x05 \x03(\x0b\x32\x15.earmark.v1.Attribute\x12&\n\x07shopper\x18\x06 \x03(\x0b\x32\x15.earmark.v1.Attribute\x12\x12\n\nrule_count\x18\x07 \x01(\x05\x12-\n\tloaded_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0emax_batch_size\x18\t \x01(\x05\x12\x32\n\x0elast_reload_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11last_reload_error\x18\x0b \x01(\t\x12\x19\n\x11reloads_succeeded\x18\x0c \x01(\x03\x12\x16\n\x0ereloads_failed\x18\r \x01(\x03\x12\x0f\n\x07locales\x18\x0e \x03(\t\x12\x10\n\x08watching\x18\x0f \x01(\x08\x12\x15\n\rwatch_problem\x18\x10 \x01(\t\x12\x34\n\x10watch_stopped_at\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10\x63ontract_changes\x18\x12 \x03(\t\"%\n\x08\x43\x61tegory\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\"$\n\x07UseCase\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\"\x9a\x02\n\tAttribute\x12\x0c\n\x04name\x18\x01 \x01(\t\x12(\n\x04type\x18\x02 \x01(\x0e\x32\x1a.earmark.v1.Attribute.Type\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x16\n\x0e\x61llowed_values\x18\x04 \x03(\t\x12\x14\n\x07minimum\x18\x05 \x01(\x01H\x00\x88\x01\x01\x12\x14\n\x07maximum\x18\x06 \x01(\x01H\x01\x88\x01\x01\"d\n\x04Type\x12\x14\n\x10TYPE_UNSPECIFIED\x10\x00\x12\n\n\x06NUMBER\x10\x01\x12\x08\n\x04\x42OOL\x10\x02\x12\x08\n\x04TEXT\x10\x03\x12\x08\n\x04\x45NUM\x10\x04\x12\r\n\tENUM_LIST\x10\x05\x12\r\n\tTEXT_LIST\x10\x06\x42\n\n\x08_minimumB\n\n\x08_maximum2\xfc\x01\n\x07\x45\x61rmark\x12\x45\n\x08\x45valuate\x12\x1b.earmark.v1.EvaluateRequest\x1a\x1c.earmark.v1.EvaluateResponse\x12T\n\rEvaluateBatch\x12 .earmark.v1.EvaluateBatchRequest\x1a!.earmark.v1.EvaluateBatchResponse\x12T\n\rDescribeRules\x12 .earmark.v1.DescribeRulesRequest\x1a!.earmark.v1.DescribeRulesResponseBr\n\x0e\x64\x65v.earmark.v1B\x0c\x45\x61rmarkProtoP\x01Z6github.com/earmark/earmark/gen/go/earmark/v1;earmarkv1\xaa\x02\nEarmark.V1\xca\x02\nEarmark\\V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x65\x61rmark/v1/earmark.proto\x12\nearmark.v1\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"=\n\x07Product\x12\n\n\x02id\x18\x01 \x01(\t\x12&\n\x05specs\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\"\xbf\x01\n\x0f\x45valuateRequest\x12$\n\x07product\x18\x01 \x01(\x0b\x32\x13.earmark.v1.Product\x12(\n\x07shopper\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\r\n\x05trace\x18\x03 \x01(\x08\x12\x0e\n\x06locale\x18\x04 \x01(\t\x12\x0e\n\x06strict\x18\x05 \x01(\x08\x12-\n\tread_mask\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"8\n\x10\x45valuateResponse\x12$\n\x07verdict\x18\x01 \x01(\x0b\x32\x13.earmark.v1.Verdict\"\xea\x01\n\x07Verdict\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x02 \x01(\t\x12\r\n\x05label\x18\x03 \x01(\t\x12(\n\x06scores\x18\x04 \x03(\x0b\x32\x18.earmark.v1.UseCaseScore\x12\x13\n\x0b\x65xplanation\x18\x05 \x01(\t\x12\x1c\n\x03\x66it\x18\x06 \x01(\x0b\x32\x0f.earmark.v1.Fit\x12\x17\n\x0fruleset_version\x18\x07 \x01(\t\x12\"\n\x05trace\x18\x08 \x03(\x0b\x32\x13.earmark.v1.RuleHit\x12\x10\n\x08warnings\x18\t \x03(\t\"S\n\x0cUseCaseScore\x12\x10\n\x08use_case\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\r\n\x05score\x18\x03 \x01(\x05\x12\x13\n\x0b\x65xplanation\x18\x04 \x01(\t\")\n\x03\x46it\x12\r\n\x05score\x18\x01 \x01(\x05\x12\x13\n\x0b\x65xplanation\x18\x02 \x01(\t\"^\n\x07RuleHit\x12\x0f\n\x07rule_id\x18\x01 \x01(\t\x12\x0e\n\x06\x65\x66\x66\x65\x63t\x18\x02 \x01(\t\x12\x10\n\x08use_case\x18\x03 \x01(\t\x12\x0e\n\x06\x61mount\x18\x04 \x01(\x05\x12\x10\n\x08\x66ragment\x18\x05 \x01(\t\"\xc5\x01\n\x14\x45valuateBatchRequest\x12%\n\x08products\x18\x01 \x03(\x0b\x32\x13.earmark.v1.Product\x12(\n\x07shopper\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\r\n\x05trace\x18\x03 \x01(\x08\x12\x0e\n\x06locale\x18\x04 \x01(\t\x12\x0e\n\x06strict\x18\x05 \x01(\x08\x12-\n\tread_mask\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"=\n\x15\x45valuateBatchResponse\x12$\n\x05items\x18\x01 \x03(\x0b\x32\x15.earmark.v1.BatchItem\"u\n\tBatchItem\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12&\n\x07verdict\x18\x02 \x01(\x0b\x32\x13.earmark.v1.VerdictH\x00\x12\"\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x11.earmark.v1.ErrorH\x00\x42\x08\n\x06result\"&\n\x05\x45rror\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"\x16\n\x14\x44\x65scribeRulesRequest\"\xc5\x04\n\x15\x44\x65scribeRulesResponse\x12\x17\n\x0fruleset_version\x18\x01 \x01(\t\x12\x0c\n\x04pack\x18\x02 \x01(\t\x12(\n\ncategories\x18\x03 \x03(\x0b\x32\x14.earmark.v1.Category\x12&\n\tuse_cases\x18\x04 \x03(\x0b\x32\x13.earmark.v1.UseCase\x12$\n\x05specs\x18\x05 \x03(\x0b\x32\x15.earmark.v1.Attribute\x12&\n\x07shopper\x18\x06 \x03(\x0b\x32\x15.earmark.v1.Attribute\x12\x12\n\nrule_count\x18\x07 \x01(\x05\x12-\n\tloaded_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0emax_batch_size\x18\t \x01(\x05\x12\x32\n\x0elast_reload_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11last_reload_error\x18\x0b \x01(\t\x12\x19\n\x11reloads_succeeded\x18\x0c \x01(\x03\x12\x16\n\x0ereloads_failed\x18\r \x01(\x03\x12\x0f\n\x07locales\x18\x0e \x03(\t\x12\x10\n\x08watching\x18\x0f \x01(\x08\x12\x15\n\rwatch_problem\x18\x10 \x01(\t\x12\x34\n\x10watch_stopped_at\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10\x63ontract_changes\x18\x12 \x03(\t\"%\n\x08\x43\x61tegory\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\"$\n\x07UseCase\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\"\x9a\x02\n\tAttribute\x12\x0c\n\x04name\x18\x01 \x01(\t\x12(\n\x04type\x18\x02 \x01(\x0e\x32\x1a.earmark.v1.Attribute.Type\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x16\n\x0e\x61llowed_values\x18\x04 \x03(\t\x12\x14\n\x07minimum\x18\x05 \x01(\x01H\x00\x88\x01\x01\x12\x14\n\x07maximum\x18\x06 \x01(\x01H\x01\x88\x01\x01\"d\n\x04Type\x12\x14\n\x10TYPE_UNSPECIFIED\x10\x00\x12\n\n\x06NUMBER\x10\x01\x12\x08\n\x04\x42OOL\x10\x02\x12\x08\n\x04TEXT\x10\x03\x12\x08\n\x04\x45NUM\x10\x04\x12\r\n\tENUM_LIST\x10\x05\x12\r\n\tTEXT_LIST\x10\x06\x42\n\n\x08_minimumB\n\n\x08_maximum2\xfc\x01\n\x07\x45\x61rmark\x12\x45\n\x08\x45valuate\x12\x1b.earmark.v1.EvaluateRequest\x1a\x1c.earmark.v1.EvaluateResponse\x12T\n\rEvaluateBatch\x12 .earmark.v1.EvaluateBatchRequest\x1a!.earmark.v1.EvaluateBatchResponse\x12T\n\rDescribeRules\x12 .earmark.v1.DescribeRulesRequest\x1a!.earmark.v1.DescribeRulesResponseBr\n\x0e\x64\x65v.earmark.v1B\x0c\x45\x61rmarkProtoP\x01Z6github.com/earmark/earmark/gen/go/earmark/v1;earmarkv1\xaa\x02\nEarmark.V1\xca\x02\nEarmark\\V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,40 +35,40 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'earmark.v1.earmark_pb2', _g
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\016dev.earmark.v1B\014EarmarkProtoP\001Z6github.com/earmark/earmark/gen/go/earmark/v1;earmarkv1\252\002\nEarmark.V1\312\002\nEarmark\\V1'
-  _globals['_PRODUCT']._serialized_start=103
-  _globals['_PRODUCT']._serialized_end=164
-  _globals['_EVALUATEREQUEST']._serialized_start=167
-  _globals['_EVALUATEREQUEST']._serialized_end=311
-  _globals['_EVALUATERESPONSE']._serialized_start=313
-  _globals['_EVALUATERESPONSE']._serialized_end=369
-  _globals['_VERDICT']._serialized_start=372
-  _globals['_VERDICT']._serialized_end=606
-  _globals['_USECASESCORE']._serialized_start=608
-  _globals['_USECASESCORE']._serialized_end=691
-  _globals['_FIT']._serialized_start=693
-  _globals['_FIT']._serialized_end=734
-  _globals['_RULEHIT']._serialized_start=736
-  _globals['_RULEHIT']._serialized_end=830
-  _globals['_EVALUATEBATCHREQUEST']._serialized_start=833
-  _globals['_EVALUATEBATCHREQUEST']._serialized_end=983
-  _globals['_EVALUATEBATCHRESPONSE']._serialized_start=985
-  _globals['_EVALUATEBATCHRESPONSE']._serialized_end=1046
-  _globals['_BATCHITEM']._serialized_start=1048
-  _globals['_BATCHITEM']._serialized_end=1165
-  _globals['_ERROR']._serialized_start=1167
-  _globals['_ERROR']._serialized_end=1205
-  _globals['_DESCRIBERULESREQUEST']._serialized_start=1207
-  _globals['_DESCRIBERULESREQUEST']._serialized_end=1229
-  _globals['_DESCRIBERULESRESPONSE']._serialized_start=1232
-  _globals['_DESCRIBERULESRESPONSE']._serialized_end=1813
-  _globals['_CATEGORY']._serialized_start=1815
-  _globals['_CATEGORY']._serialized_end=1852
-  _globals['_USECASE']._serialized_start=1854
-  _globals['_USECASE']._serialized_end=1890
-  _globals['_ATTRIBUTE']._serialized_start=1893
-  _globals['_ATTRIBUTE']._serialized_end=2175
-  _globals['_ATTRIBUTE_TYPE']._serialized_start=2051
-  _globals['_ATTRIBUTE_TYPE']._serialized_end=2151
-  _globals['_EARMARK']._serialized_start=2178
-  _globals['_EARMARK']._serialized_end=2430
+  _globals['_PRODUCT']._serialized_start=137
+  _globals['_PRODUCT']._serialized_end=198
+  _globals['_EVALUATEREQUEST']._serialized_start=201
+  _globals['_EVALUATEREQUEST']._serialized_end=392
+  _globals['_EVALUATERESPONSE']._serialized_start=394
+  _globals['_EVALUATERESPONSE']._serialized_end=450
+  _globals['_VERDICT']._serialized_start=453
+  _globals['_VERDICT']._serialized_end=687
+  _globals['_USECASESCORE']._serialized_start=689
+  _globals['_USECASESCORE']._serialized_end=772
+  _globals['_FIT']._serialized_start=774
+  _globals['_FIT']._serialized_end=815
+  _globals['_RULEHIT']._serialized_start=817
+  _globals['_RULEHIT']._serialized_end=911
+  _globals['_EVALUATEBATCHREQUEST']._serialized_start=914
+  _globals['_EVALUATEBATCHREQUEST']._serialized_end=1111
+  _globals['_EVALUATEBATCHRESPONSE']._serialized_start=1113
+  _globals['_EVALUATEBATCHRESPONSE']._serialized_end=1174
+  _globals['_BATCHITEM']._serialized_start=1176
+  _globals['_BATCHITEM']._serialized_end=1293
+  _globals['_ERROR']._serialized_start=1295
+  _globals['_ERROR']._serialized_end=1333
+  _globals['_DESCRIBERULESREQUEST']._serialized_start=1335
+  _globals['_DESCRIBERULESREQUEST']._serialized_end=1357
+  _globals['_DESCRIBERULESRESPONSE']._serialized_start=1360
+  _globals['_DESCRIBERULESRESPONSE']._serialized_end=1941
+  _globals['_CATEGORY']._serialized_start=1943
+  _globals['_CATEGORY']._serialized_end=1980
+  _globals['_USECASE']._serialized_start=1982
+  _globals['_USECASE']._serialized_end=2018
+  _globals['_ATTRIBUTE']._serialized_start=2021
+  _globals['_ATTRIBUTE']._serialized_end=2303
+  _globals['_ATTRIBUTE_TYPE']._serialized_start=2179
+  _globals['_ATTRIBUTE_TYPE']._serialized_end=2279
+  _globals['_EARMARK']._serialized_start=2306
+  _globals['_EARMARK']._serialized_end=2558
 # @@protoc_insertion_point(module_scope)

@@ -1,5 +1,6 @@
 import datetime
 
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -20,18 +21,20 @@ class Product(_message.Message):
     def __init__(self, id: _Optional[str] = ..., specs: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class EvaluateRequest(_message.Message):
-    __slots__ = ("product", "shopper", "trace", "locale", "strict")
+    __slots__ = ("product", "shopper", "trace", "locale", "strict", "read_mask")
     PRODUCT_FIELD_NUMBER: _ClassVar[int]
     SHOPPER_FIELD_NUMBER: _ClassVar[int]
     TRACE_FIELD_NUMBER: _ClassVar[int]
     LOCALE_FIELD_NUMBER: _ClassVar[int]
     STRICT_FIELD_NUMBER: _ClassVar[int]
+    READ_MASK_FIELD_NUMBER: _ClassVar[int]
     product: Product
     shopper: _struct_pb2.Struct
     trace: bool
     locale: str
     strict: bool
-    def __init__(self, product: _Optional[_Union[Product, _Mapping]] = ..., shopper: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., trace: _Optional[bool] = ..., locale: _Optional[str] = ..., strict: _Optional[bool] = ...) -> None: ...
+    read_mask: _field_mask_pb2.FieldMask
+    def __init__(self, product: _Optional[_Union[Product, _Mapping]] = ..., shopper: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., trace: _Optional[bool] = ..., locale: _Optional[str] = ..., strict: _Optional[bool] = ..., read_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
 
 class EvaluateResponse(_message.Message):
     __slots__ = ("verdict",)
@@ -96,18 +99,20 @@ class RuleHit(_message.Message):
     def __init__(self, rule_id: _Optional[str] = ..., effect: _Optional[str] = ..., use_case: _Optional[str] = ..., amount: _Optional[int] = ..., fragment: _Optional[str] = ...) -> None: ...
 
 class EvaluateBatchRequest(_message.Message):
-    __slots__ = ("products", "shopper", "trace", "locale", "strict")
+    __slots__ = ("products", "shopper", "trace", "locale", "strict", "read_mask")
     PRODUCTS_FIELD_NUMBER: _ClassVar[int]
     SHOPPER_FIELD_NUMBER: _ClassVar[int]
     TRACE_FIELD_NUMBER: _ClassVar[int]
     LOCALE_FIELD_NUMBER: _ClassVar[int]
     STRICT_FIELD_NUMBER: _ClassVar[int]
+    READ_MASK_FIELD_NUMBER: _ClassVar[int]
     products: _containers.RepeatedCompositeFieldContainer[Product]
     shopper: _struct_pb2.Struct
     trace: bool
     locale: str
     strict: bool
-    def __init__(self, products: _Optional[_Iterable[_Union[Product, _Mapping]]] = ..., shopper: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., trace: _Optional[bool] = ..., locale: _Optional[str] = ..., strict: _Optional[bool] = ...) -> None: ...
+    read_mask: _field_mask_pb2.FieldMask
+    def __init__(self, products: _Optional[_Iterable[_Union[Product, _Mapping]]] = ..., shopper: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., trace: _Optional[bool] = ..., locale: _Optional[str] = ..., strict: _Optional[bool] = ..., read_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
 
 class EvaluateBatchResponse(_message.Message):
     __slots__ = ("items",)

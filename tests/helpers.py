@@ -120,7 +120,7 @@ class FailingEvaluator:
         self.loaded_at = real.loaded_at
         self._error = error
 
-    def evaluate(self, subject: object) -> object:
+    def evaluate(self, subject: object, *, words: bool = True) -> object:
         raise self._error
 
 
@@ -133,10 +133,10 @@ class SlowEvaluator(FailingEvaluator):
         self._real = real
         self.started = threading.Event()
 
-    def evaluate(self, subject: object) -> object:
+    def evaluate(self, subject: object, *, words: bool = True) -> object:
         self.started.set()
         time.sleep(self.seconds)
-        return self._real.evaluate(subject)  # type: ignore[arg-type]
+        return self._real.evaluate(subject, words=words)  # type: ignore[arg-type]
 
 
 # ---- hostile rule files, shared by the limit, file and soak tests -----------------------

@@ -47,6 +47,8 @@ class Settings(BaseModel):
     # For integrators while they build: an undeclared attribute is INVALID_ARGUMENT, as if
     # every request set `strict`. Off in production, where catalogs carry many.
     strict: bool = Field(False, description="refuse attributes the pack doesn't declare")
+    # Verdicts kept per process, least recently used out; 0 turns the cache off.
+    cache_entries: int = Field(10_000, ge=0, le=10_000_000, description="verdicts cached per process")
     grace_seconds: float = Field(10.0, ge=0, le=600, description="drain time on SIGTERM")
     max_message_bytes: int = Field(4 * 1024 * 1024, ge=1024)
     # Calls admitted at once (running or queued for a thread); more get RESOURCE_EXHAUSTED

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from earmark.errors import EngineFailure, Location, PackError, Problem
+from earmark.evaluation.cache import VerdictCache
 from earmark.evaluation.engine import CompiledRules
 from earmark.evaluation.validation import RequestValidator, Subject
 from earmark.evaluation.verdict import Composer, Verdict
@@ -28,6 +29,7 @@ class Evaluator:
         self.rules = CompiledRules(pack)
         self.composers = {locale: Composer(pack, locale) for locale in pack.locales}
         self.loaded_at = datetime.now(UTC)
+        self.cache: VerdictCache | None = None  # set by whoever serves it (EARMARK_CACHE_ENTRIES)
 
     @classmethod
     def from_directory(cls, directory: Path) -> Evaluator:
@@ -57,11 +59,23 @@ class Evaluator:
         )
         return self.evaluate(subject)
 
-    def evaluate(self, subject: Subject) -> Verdict:
-        """The verdict for an already validated subject (a batch validates its shopper once)."""
+    def evaluate(self, subject: Subject, *, words: bool = True) -> Verdict:
+        """The verdict for an already validated subject (a batch validates its shopper once);
+        without `words`, its explanations are left empty and not composed."""
+        cache = self.cache
+        if cache is None:
+            return self._evaluate(subject, words)
+        key = cache.key(subject, words)
+        verdict = cache.get(key, subject.product_id)
+        if verdict is None:
+            verdict = self._evaluate(subject, words)
+            cache.put(key, verdict)
+        return verdict
+
+    def _evaluate(self, subject: Subject, words: bool) -> Verdict:
         fired = self.rules.fired(subject.specs, subject.shopper)
         composer = self.composers[subject.locale or self.pack.default_locale]
-        return composer.compose(subject.product_id, subject.specs, subject.shopper, fired)
+        return composer.compose(subject.product_id, subject.specs, subject.shopper, fired, words=words)
 
     def close(self) -> None:
         """Free the engine's ruleset; only once no request uses this evaluator."""

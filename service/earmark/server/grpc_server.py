@@ -14,6 +14,7 @@ from grpc_reflection.v1alpha import reflection
 
 from earmark.config import Settings
 from earmark.errors import ListenFailed, PackError, PackUnavailable
+from earmark.evaluation.cache import VerdictCache
 from earmark.evaluation.examples import load_checked
 from earmark.server.admission import AdmissionExecutor
 from earmark.server.interceptors import CallInterceptor, stalled_call_recorder
@@ -56,6 +57,9 @@ class EarmarkServer:
         self.settings = settings
         self.live = live
         self.metrics = metrics = metrics if metrics is not None else Metrics()
+        if settings.cache_entries:
+            entries = settings.cache_entries
+            live.cache_with(lambda: VerdictCache(entries, metrics.count_cache_lookup))
         self._share_port = share_port
         self.admission = admission = AdmissionExecutor(
             settings.threads,

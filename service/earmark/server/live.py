@@ -9,12 +9,13 @@ deleted while its sessions are alive, and crashes if a ruleset is used after it 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from earmark.errors import PackUnavailable, clip
+from earmark.evaluation.cache import VerdictCache
 from earmark.evaluation.evaluator import Evaluator
 
 MAX_RELOAD_ERROR = 8192  # characters: DescribeRules must stay small whatever a pack holds
@@ -52,6 +53,14 @@ class LivePack:
         self._lock = threading.Lock()
         self._slot = _Slot(evaluator) if evaluator is not None else None
         self._status = ReloadStatus()
+        self._new_cache: Callable[[], VerdictCache] | None = None
+
+    def cache_with(self, new_cache: Callable[[], VerdictCache]) -> None:
+        """Give the live evaluator, and each one swapped in later, a cache of its own: a
+        reload starts empty, so no verdict of an old pack is ever answered."""
+        self._new_cache = new_cache
+        if self._slot is not None:
+            self._slot.evaluator.cache = new_cache()
 
     @contextmanager
     def use(self) -> Iterator[Evaluator]:
@@ -79,6 +88,8 @@ class LivePack:
 
     def swap(self, evaluator: Evaluator) -> None:
         """Make `evaluator` live. The one it replaces is freed once no request uses it."""
+        if self._new_cache is not None:
+            evaluator.cache = self._new_cache()
         with self._lock:
             previous, self._slot = self._slot, _Slot(evaluator)
             free = False

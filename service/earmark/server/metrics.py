@@ -79,7 +79,17 @@ class Metrics:
             registry=registry,
         )
         self._undeclared_children: dict[tuple[str, str], Any] = {}
+        cache = Counter(
+            "earmark_verdict_cache_lookups_total",
+            "Verdict cache lookups, by result (hit or miss); a reload starts a new cache.",
+            ["result"],
+            registry=registry,
+        )
+        self._cache_results = {True: cache.labels("hit"), False: cache.labels("miss")}
         self._calls: dict[tuple[str, str], tuple[Any, Any]] = {}
+
+    def count_cache_lookup(self, hit: bool) -> None:
+        self._cache_results[hit].inc()
 
     def count_undeclared(self, names: Iterable[tuple[str, str]]) -> None:
         """Count undeclared attributes, keeping the label set bounded: a client sending a

@@ -26,6 +26,7 @@ from earmark.server.wire import (
     describe_message,
     error_message,
     fill_verdict,
+    read_mask,
     struct_values,
     verdict_message,
 )
@@ -61,17 +62,20 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         _bind(evaluator, products=1)
         if not request.HasField("product"):
             raise InvalidArgument("product is required")
+        mask = read_mask(request.read_mask)
         notes = RequestNotes(evaluator.validator, strict=request.strict or self._strict)
         try:
             shopper = _shopper(evaluator, request, notes)
             locale = evaluator.validator.locale(request.locale)
-            verdict = evaluator.evaluate(_subject(evaluator, request.product, shopper, locale, notes))
+            subject = _subject(evaluator, request.product, shopper, locale, notes)
+            verdict = evaluator.evaluate(subject, words=mask.words(request.trace))
         finally:
             self._metrics.count_undeclared(notes.undeclared)
         self._metrics.products.inc()
         self._metrics.rule_hits.add(rule.id for rule in verdict.fired)
-        message = verdict_message(verdict, trace=request.trace)
-        message.warnings.extend(notes.warnings)
+        message = verdict_message(verdict, trace=request.trace, mask=mask)
+        if mask.wants("warnings"):
+            message.warnings.extend(notes.warnings)
         return pb.EvaluateResponse(verdict=message)
 
     def EvaluateBatch(
@@ -113,6 +117,8 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         finally:
             self._metrics.count_undeclared(page_notes.undeclared)
         locale = evaluator.validator.locale(request.locale)
+        mask = read_mask(request.read_mask)
+        words, warn = mask.words(request.trace), mask.wants("warnings")
         response = pb.EvaluateBatchResponse()
         failed = 0
         fired: list[str] = []
@@ -127,9 +133,12 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
             # The shopper's warnings are the page's: every verdict carries them.
             notes = RequestNotes(evaluator.validator, strict=strict, warnings=page_notes.warnings)
             try:
-                verdict = evaluator.evaluate(_subject(evaluator, product, shopper, locale, notes))
-                fill_verdict(item.verdict, verdict, trace=request.trace)
-                item.verdict.warnings.extend(notes.warnings)
+                verdict = evaluator.evaluate(
+                    _subject(evaluator, product, shopper, locale, notes), words=words
+                )
+                fill_verdict(item.verdict, verdict, trace=request.trace, mask=mask)
+                if warn:
+                    item.verdict.warnings.extend(notes.warnings)
                 fired.extend(rule.id for rule in verdict.fired)
             except Exception as exc:
                 # A bad product gets an error in its own slot; the rest of the page goes on.

@@ -54,8 +54,8 @@ def test_the_contract_passes_lint_and_is_not_broken_against_itself(copy: Path) -
         ),
         ("  repeated string warnings = 9;\n", "", 'Previously present field "9" with name "warnings"'),
         (
-            "  bool strict = 5;\n}\n\nmessage EvaluateResponse",
-            "  string strict = 5;\n}\n\nmessage EvaluateResponse",
+            "  bool strict = 5;\n  // Which Verdict",
+            "  string strict = 5;\n  // Which Verdict",
             "type",
         ),
     ],

@@ -110,10 +110,8 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
             )
         strict = request.strict or self._strict
         page_notes = RequestNotes(evaluator.validator, strict=strict)
-        try:
-            shopper = _shopper(
-                evaluator, request, page_notes
-            )  # one shopper and locale for the page: checked once
+        try:  # one shopper and locale for the page: checked once
+            shopper = _shopper(evaluator, request, page_notes)
         finally:
             self._metrics.count_undeclared(page_notes.undeclared)
         locale = evaluator.validator.locale(request.locale)

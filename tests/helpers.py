@@ -4,6 +4,7 @@ servers (in-process or as an `earmark serve` process) to talk to."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -241,6 +242,24 @@ def serve_workers(
         }
     )
     return process, address, metrics_port
+
+
+def node_client_dir(target: Path) -> Path:
+    """A copy of tests/node with its two pinned npm packages installed, at `target`: where
+    a Node client of Earmark can run."""
+    npm = shutil.which("npm")
+    assert npm and shutil.which("node"), "Node.js and npm come with this machine image"
+    shutil.copytree(TESTS / "node", target)
+    installed = subprocess.run(
+        [npm, "install", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=target,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert 0 == installed.returncode, installed.stderr
+    return target
 
 
 def wait_serving(channel: grpc.Channel, process: subprocess.Popen[str]) -> None:

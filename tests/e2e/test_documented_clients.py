@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, TESTS, RunningServer
+from helpers import ROOT, RunningServer, node_client_dir
 
 pytestmark = pytest.mark.slow
 
@@ -57,16 +57,10 @@ def test_the_python_client_on_freshly_generated_code(running: RunningServer, tmp
 
 
 def test_the_node_client(running: RunningServer, tmp_path: Path) -> None:
-    npm, node = shutil.which("npm"), shutil.which("node")
-    assert npm and node
-    work = tmp_path / "node"
-    shutil.copytree(TESTS / "node", work)  # the same two pinned packages the guide names
-    subprocess.run(
-        [npm, "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=work, check=True, timeout=300
-    )
+    work = node_client_dir(tmp_path / "node")  # the same two pinned packages the guide names
     shutil.copy(CLIENTS / "storefront.js", work)
     done = subprocess.run(
-        [node, "storefront.js", running.address, str(ROOT / "proto")],
+        ["node", "storefront.js", running.address, str(ROOT / "proto")],
         cwd=work,
         capture_output=True,
         text=True,

@@ -4,14 +4,13 @@ files, calls Evaluate, EvaluateBatch and Health on a real server (npm installs i
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from typing import Any
 
 import grpc
 import pytest
 
-from helpers import TESTS, RunningServer
+from helpers import TESTS, RunningServer, node_client_dir
 
 # Real processes, load or long runs: `pytest -m "not slow"` skips these for a fast loop.
 pytestmark = pytest.mark.slow
@@ -22,24 +21,12 @@ NODE_DIR = TESTS / "node"
 @pytest.fixture(scope="module")
 def node_answer(running: RunningServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """What tests/node/client.js printed after its calls to the running server."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    assert node and npm, "Node.js and npm come with this machine image"
-    work = tmp_path_factory.mktemp("node") / "node"
-    shutil.copytree(NODE_DIR, work)
-    installed = subprocess.run(
-        [npm, "install", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=work,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert 0 == installed.returncode, installed.stderr
+    work = node_client_dir(tmp_path_factory.mktemp("node") / "node")
     (work / "proto").symlink_to(NODE_DIR.parent.parent / "proto")  # client.js looks two levels up
     script = work / "client.js"
     script.write_text(script.read_text().replace('path.resolve(__dirname, "..", "..")', "__dirname"))
     done = subprocess.run(
-        [node, str(script), running.address], capture_output=True, text=True, timeout=60, check=False
+        ["node", str(script), running.address], capture_output=True, text=True, timeout=60, check=False
     )
     assert 0 == done.returncode, done.stderr
     answer: dict[str, Any] = json.loads(done.stdout)

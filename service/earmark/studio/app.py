@@ -7,6 +7,7 @@ that Starlette runs in its thread pool: evaluating is CPU work under Studio's lo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -28,7 +29,7 @@ from earmark.rulepack.json_schema import EXAMPLES_SCHEMA, PACK_SCHEMA, RULES_SCH
 from earmark.studio import charts
 from earmark.studio.catalog import heat
 from earmark.studio.guard import BodyTooLarge, Guard
-from earmark.studio.state import Studio
+from earmark.studio.state import PublishResult, Studio
 from earmark.studio.workspace import Refused
 
 HERE = Path(__file__).parent
@@ -277,32 +278,34 @@ def preview_page(request: Request) -> Response:
 async def publish_action(request: Request) -> Response:
     form = await _form(request)
     studio = _studio(request)
-    try:
-        result = await _in_thread(
-            lambda: studio.publish(
-                who=form.get("who", ""),
-                summary=form.get("summary", ""),
-                allow_breaking=form.get("allow_breaking") == "yes",
-            )
-        )
-    except (PackError, PublishRefused) as exc:
-        return _page(request, "published.html", result=None, refusal=_refusal_text(exc))
-    return _page(request, "published.html", result=result, refusal=None)
+    return await _published(
+        request,
+        lambda: studio.publish(
+            who=form.get("who", ""),
+            summary=form.get("summary", ""),
+            allow_breaking=form.get("allow_breaking") == "yes",
+        ),
+    )
 
 
 async def restore_action(request: Request) -> Response:
     form = await _form(request)
     studio = _studio(request)
+    version_id = request.path_params["version_id"]
+    if version_id not in {v.id for v in studio.history.versions()}:
+        raise HTTPException(404, "no such version")
+    return await _published(
+        request,
+        lambda: studio.restore(
+            version_id, who=form.get("who", ""), allow_breaking=form.get("allow_breaking") == "yes"
+        ),
+    )
+
+
+async def _published(request: Request, run: Callable[[], PublishResult]) -> Response:
+    """Run a publish (or restore) through the gate, and show what came of it."""
     try:
-        result = await _in_thread(
-            lambda: studio.restore(
-                request.path_params["version_id"],
-                who=form.get("who", ""),
-                allow_breaking=form.get("allow_breaking") == "yes",
-            )
-        )
-    except KeyError:
-        raise HTTPException(404, "no such version") from None
+        result = await _in_thread(run)
     except (PackError, PublishRefused) as exc:
         return _page(request, "published.html", result=None, refusal=_refusal_text(exc))
     return _page(request, "published.html", result=result, refusal=None)

@@ -78,15 +78,7 @@ def _rules_schema(vocabulary: Vocabulary) -> dict[str, Any]:
     defs["condition"] = _condition(vocabulary)
     for attribute in vocabulary.attributes.values():
         defs[_test_name(attribute)] = _attribute_test(attribute, vocabulary)
-    schema = {
-        "title": "Earmark rule file",
-        "type": "object",
-        "properties": {"rules": {"type": "array", "items": rule}},
-        "required": ["rules"],
-        "additionalProperties": False,
-        "$defs": defs,
-    }
-    return _document(schema)
+    return _list_file("Earmark rule file", "rules", rule, defs)
 
 
 def _condition(vocabulary: Vocabulary) -> dict[str, Any]:
@@ -165,15 +157,7 @@ def _examples_schema(vocabulary: Vocabulary) -> dict[str, Any]:
     }
     if vocabulary.categories:
         expect["category"] = {"enum": list(vocabulary.categories)}
-    schema = {
-        "title": "Earmark example cases",
-        "type": "object",
-        "properties": {"examples": {"type": "array", "items": example}},
-        "required": ["examples"],
-        "additionalProperties": False,
-        "$defs": defs,
-    }
-    return _document(schema)
+    return _list_file("Earmark example cases", "examples", example, defs)
 
 
 def _values_of(attributes: list[Attribute], description: str) -> dict[str, Any]:
@@ -233,6 +217,19 @@ def _with_locales(node: Any, locales: list[str]) -> None:
     elif isinstance(node, list):
         for value in node:
             _with_locales(value, locales)
+
+
+def _list_file(title: str, key: str, item: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    """A file holding one list under `key` (`rules:`, `examples:`), each item an `item`."""
+    schema = {
+        "title": title,
+        "type": "object",
+        "properties": {key: {"type": "array", "items": item}},
+        "required": [key],
+        "additionalProperties": False,
+        "$defs": defs,
+    }
+    return _document(schema)
 
 
 def _document(schema: dict[str, Any]) -> dict[str, Any]:

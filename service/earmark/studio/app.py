@@ -26,6 +26,7 @@ from earmark.authoring.publish import PublishRefused
 from earmark.authoring.schemas import schema_texts
 from earmark.errors import EarmarkError, PackError
 from earmark.rulepack.json_schema import EXAMPLES_SCHEMA, PACK_SCHEMA, RULES_SCHEMA
+from earmark.rulepack.model import AttrType
 from earmark.studio import charts
 from earmark.studio.catalog import heat
 from earmark.studio.guard import BodyTooLarge, Guard
@@ -162,12 +163,12 @@ def _shopper_from(request: Request, pack: Any) -> tuple[dict[str, Any] | None, s
         raw = request.query_params.get(attribute.name, "").strip()
         if not raw:
             continue
-        if attribute.type.value == "number":
+        if attribute.type is AttrType.NUMBER:
             try:
                 values[attribute.name] = float(raw)
             except ValueError:
                 return None, f"shopper.{attribute.name}: {raw!r} is not a number"
-        elif attribute.type.value == "bool":
+        elif attribute.type is AttrType.BOOL:
             values[attribute.name] = raw == "true"
         else:
             values[attribute.name] = raw

@@ -24,6 +24,7 @@ from earmark.authoring.publish import Published, publish
 from earmark.errors import PackError
 from earmark.evaluation.evaluator import Evaluator
 from earmark.evaluation.examples import CaseResult, run_examples
+from earmark.evaluation.verdict import Verdict
 from earmark.rulepack.loader import load_pack
 from earmark.server.status import live_status
 from earmark.studio.catalog import EvaluatedCatalog
@@ -108,7 +109,7 @@ class Studio:
         specs: dict[str, Any],
         shopper: dict[str, Any] | None,
         locale: str | None = None,
-    ) -> Any:
+    ) -> Verdict:
         """One product's verdict under the working or live pack (EarmarkError if refused)."""
         with self.lock:
             evaluator = self.evaluator(role)

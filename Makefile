@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: install run test test-fast bench proto lint clean container-test configmap schemas fuzz \
-        assets studio studio-screenshots browser contract
+        assets studio studio-screenshots debian-tools contract
 
 install: $(STAMP)
 
@@ -46,15 +46,16 @@ contract: $(TOOL_DEPS)
 assets: $(NODE_DEPS)
 	cd frontend && node build.mjs
 
-browser:
-	sh scripts/ensure-chromium.sh
+# Chromium, protoc and the Go and Java gRPC libraries, from Debian (see the script).
+debian-tools:
+	sh scripts/ensure-debian-tools.sh
 
 # The browser tests save a PNG of every Studio page in build/screenshots/.
-studio-screenshots: install browser
+studio-screenshots: install debian-tools
 	$(BIN)/python -m pytest -q tests/e2e/test_studio_browser.py
 
 # The layers contract and the types first: they fail in seconds, the tests in minutes.
-test: install $(NODE_DEPS) $(TOOL_DEPS) browser
+test: install $(NODE_DEPS) $(TOOL_DEPS) debian-tools
 	$(BIN)/ruff check service tests benchmarks scripts container_tests
 	$(BIN)/ruff format --check --quiet service tests benchmarks scripts container_tests
 	$(MAKE) --no-print-directory contract
@@ -70,7 +71,7 @@ test-fast: install $(NODE_DEPS) $(TOOL_DEPS)
 fuzz: install
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-2000} $(BIN)/python -m pytest -q tests/e2e/test_fuzz.py
 
-bench: install browser
+bench: install debian-tools
 	$(BIN)/python benchmarks/run.py
 
 proto: install

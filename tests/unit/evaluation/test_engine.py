@@ -173,3 +173,26 @@ def test_a_closed_ruleset_refuses_work_instead_of_touching_freed_memory() -> Non
     rules.close()  # twice is harmless
     with pytest.raises(EngineFailure, match="closed"):
         rules.fired({"e": "a"}, None)
+
+
+def test_non_ascii_values_fire_the_rules_they_match() -> None:
+    """The engine compares the bytes as written: the ruleset and the facts must be encoded
+    alike (orjson's raw UTF-8 both), or "café" in a rule never equals "café" in a product."""
+    text = Attribute("t", "spec", AttrType.TEXT)
+    accented = Attribute("a", "spec", AttrType.ENUM, values=("café", "日本", "plain"))
+    rules = CompiledRules(
+        make_pack(
+            [
+                AttributeTest(accented, "is", "café"),
+                AttributeTest(text, "is", "东京 ☕"),
+                AttributeTest(accented, "is", "日本"),
+            ],
+            (text, accented),
+        )
+    )
+    try:
+        assert ["rule-0", "rule-1"] == [r.id for r in rules.fired({"a": "café", "t": "东京 ☕"}, None)]
+        assert ["rule-2"] == [r.id for r in rules.fired({"a": "日本", "t": '"quoted" \\ and\u2028'}, None)]
+        assert [] == rules.fired({"a": "plain", "t": "东京"}, None)
+    finally:
+        rules.close()

@@ -1,16 +1,30 @@
 """Why a product got its verdict: each score as a waterfall from the pack's default through
-every rule that moved it to the clamped result, as data and as text for a person."""
+every rule that moved it to its raw total, then the one step from that total to the score
+shown (the floor, or the soft ceiling's easing), as data and as text for a person."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from earmark.evaluation.verdict import FIT, Verdict
-from earmark.rulepack.model import Rule
+from earmark.rulepack.model import Pack, Rule
 
 
-def breakdown(verdict: Verdict) -> dict[str, Any]:
-    """The verdict with its reasons, as plain data (what `--format json` prints)."""
+def adjustment(total: int, score: int, floor: int, soft_from: int) -> str:
+    """The step from a raw total to the score shown, in words ('' when there is none)."""
+    if total == score:
+        return ""
+    if total < floor:
+        return f"raised to the floor of {floor}"
+    if soft_from >= 100:
+        return "capped at 100"
+    return f"eased to {score}: above {soft_from}, each point counts for less"
+
+
+def breakdown(verdict: Verdict, pack: Pack) -> dict[str, Any]:
+    """The verdict (from `pack`) with its reasons, as plain data (what `--format json`
+    prints)."""
+    soft_from = pack.soft_ceiling_from
     scores = []
     for score in verdict.scores:
         use_case = score.use_case
@@ -24,20 +38,25 @@ def breakdown(verdict: Verdict) -> dict[str, Any]:
                 "steps": steps,
                 "total": total,
                 "clamped_to": [use_case.floor, 100],
+                "soft_ceiling_from": soft_from,
                 "score": score.value,
+                "adjustment": adjustment(total, score.value, use_case.floor, soft_from),
                 "explanation": score.explanation,
             }
         )
     fit = None
     if verdict.fit is not None:
         steps = _steps(verdict, FIT, verdict.fit.start)
+        total = steps[-1]["running"] if steps else verdict.fit.start
         fit = {
             "uses": list(verdict.fit.uses),
             "start": verdict.fit.start,
             "steps": steps,
-            "total": steps[-1]["running"] if steps else verdict.fit.start,
+            "total": total,
             "clamped_to": [0, 100],
+            "soft_ceiling_from": soft_from,
             "score": verdict.fit.value,
+            "adjustment": adjustment(total, verdict.fit.value, 0, soft_from),
             "explanation": verdict.fit.explanation,
         }
     return {
@@ -84,8 +103,8 @@ def _waterfall(title: str, start: str, part: dict[str, Any]) -> list[str]:
     for step in part["steps"]:
         amount = f"{step['amount']:+d}"
         lines.append(f"  {amount:>4}  {step['rule']:<42} {step['fragment']}")
-    clamp = f", clamped to {part['score']}" if part["total"] != part["score"] else ""
-    lines.append(f"     = {part['total']}{clamp}")
+    step = f", {part['adjustment']}" if part["adjustment"] else ""
+    lines.append(f"     = {part['total']}{step}")
     return lines
 
 

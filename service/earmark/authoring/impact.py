@@ -82,7 +82,7 @@ def compare(old: Evaluator, new: Evaluator, catalog: Iterable[CatalogProduct]) -
             was, now = old_scores[use_case], new_scores[use_case]
             shift, raw_shift = now.value - was.value, now.raw - was.raw
             causes = _causes(before, after, use_case) if shift or raw_shift else []
-            shifts[use_case].append(Shift(shift, raw_shift, now.raw > 100, product.id, causes))
+            shifts[use_case].append(Shift(shift, raw_shift, now.value >= 100, product.id, causes))
     return {
         "old_version": old.pack.version,
         "new_version": new.pack.version,
@@ -118,7 +118,7 @@ def render(report: dict[str, Any]) -> str:
             lines.append(f"      {mover['shift']:+4d} {mover['id']:<28} {', '.join(mover['rules'])}")
         if summary["hidden_by_clamp"]:
             lines.append(
-                f"      the 0-100 clamp hid all or part of {summary['hidden_by_clamp']} shifts "
+                f"      the floor or the soft ceiling damped {summary['hidden_by_clamp']} shifts "
                 f"({summary['raw_changed']} products moved before it); {summary['at_ceiling']} sit at 100"
             )
     for use_case in report["use_cases_added"]:
@@ -165,11 +165,12 @@ def _amounts(verdict: Verdict, use_case: str) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class Shift:
-    """How one product's score for one use case moved: as shown, and before the clamp."""
+    """How one product's score for one use case moved: as shown, and as raw totals (before
+    the floor and the soft ceiling)."""
 
     shown: int
     raw: int
-    at_ceiling: bool  # under the new pack, its raw score is above 100
+    at_ceiling: bool  # under the new pack, it shows 100
     product_id: str
     causes: list[str]
 
@@ -188,12 +189,12 @@ def _summary(use_case: str, shifts: list[Shift]) -> dict[str, Any]:
         "top_movers": [
             {"id": s.product_id, "shift": s.shown, "rules": s.causes} for s in ranked[:TOP_MOVERS]
         ],
-        # A bonus to products already above 100 moves nothing the table shows.
+        # Near 100 a bonus moves the shown score by less than its points (the soft ceiling).
         "raw_changed": sum(1 for s in shifts if s.raw),
         "mean_raw_shift": round(sum(s.raw for s in shifts) / len(shifts), 2) if shifts else 0.0,
         "hidden_by_clamp": sum(1 for s in shifts if s.raw != s.shown),
         "at_ceiling": sum(1 for s in shifts if s.at_ceiling),
-        # How many products moved by how much, as shown and before the clamp (charts).
+        # How many products moved by how much, as shown and as raw totals (charts).
         "histogram": {
             "shown": _counts(s.shown for s in shifts if s.shown),
             "raw": _counts(s.raw for s in shifts if s.raw),

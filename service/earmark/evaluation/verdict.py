@@ -1,7 +1,9 @@
 """From the rules that fired to a verdict: category, label, scores and fit.
 
-Every rule that fired counts. Scores start from the pack's defaults, add the rules'
-amounts and are clamped to [floor, 100]. The category and label come from the fired
+Every rule that fired counts. Scores start from the pack's defaults and add the rules'
+amounts; `shown_score` turns that raw total into the score a shopper sees: never below
+the use case's floor, and, above the pack's soft ceiling, approaching 100 with
+diminishing returns instead of piling up at a clamp. The category and label come from the fired
 rule with the highest priority (the earlier rule in the pack wins a tie). The reasons
 behind each score are the fired rules' `say:` fragments, handed to wording.py strongest
 first; nothing here knows about audio.
@@ -12,6 +14,7 @@ What a rule does to the scores is read in one place, `effects`: the composer, th
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +23,20 @@ from earmark.evaluation.wording import Reason, Sentences, render_values
 from earmark.rulepack.model import Pack, Rule, UseCase
 
 FIT = "fit"
+
+
+def shown_score(raw: int, floor: int, soft_from: int) -> int:
+    """The score as shown for a raw total. Up to `soft_from` the raw total counts in full.
+    Above it, the distance left to 100 shrinks exponentially, with the curve's slope 1
+    where it starts: a point counts in proportion to that distance (with soft_from 80: a
+    full point at 80, half a point once the score shows 90, a quarter at 95). So two strong products with
+    different totals stay apart instead of tying at a clamp; soft_from 100 is a clamp."""
+    if raw <= soft_from:
+        return max(floor, raw)
+    gap = 100 - soft_from
+    if gap == 0:
+        return 100
+    return min(100, round(100 - gap * math.exp((soft_from - raw) / gap)))
 
 
 def effects(rule: Rule) -> tuple[tuple[str, int], ...]:
@@ -43,7 +60,7 @@ class Score:
     title: str  # in the verdict's locale
     value: int
     explanation: str
-    raw: int  # the default plus every effect, before the clamp to [floor, 100]
+    raw: int  # the default plus every effect, before shown_score
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +181,10 @@ class Composer:
                 if fragment:
                     fit_reasons.append((fit_effect[1], fragment))
 
-        values = [max(u.floor, min(100, total)) for u, total in zip(self._use_cases, totals, strict=True)]
+        soft_from = pack.soft_ceiling_from
+        values = [
+            shown_score(total, u.floor, soft_from) for u, total in zip(self._use_cases, totals, strict=True)
+        ]
         scores = [
             Score(use_case, title, value, sentence, raw)
             for use_case, title, value, sentence, raw in zip(
@@ -181,7 +201,7 @@ class Composer:
         if shopper is not None:
             uses = tuple(shopper.get("uses") or self._index)
             start = round(sum(scores[self._index[u]].value for u in uses) / len(uses))
-            value = max(0, min(100, start + fit_total))
+            value = shown_score(start + fit_total, 0, soft_from)
             fit = Fit(start, value, sentences.fit(value, fit_reasons) if words else "", uses)
 
         summary = ""

@@ -81,6 +81,7 @@ class _Load:
             rules=tuple(self.rules),
             wording=vocabulary.wording,
             explanation_limit=doc.limits.explanation,
+            soft_ceiling_from=doc.scoring.soft_ceiling_from,
             examples=tuple(self.cases),
             locales=vocabulary.locales,
             warnings=tuple(sorted(self.found.warnings)),

@@ -249,6 +249,7 @@ class Pack:
     wording: Wording
     explanation_limit: int
     examples: tuple[ExampleCase, ...] = ()
+    soft_ceiling_from: int = 100  # pack.yaml's scoring: where points start to count for less
     locales: tuple[str, ...] = ("en",)  # the default first
     warnings: tuple[Problem, ...] = ()  # e.g. missing translations
 

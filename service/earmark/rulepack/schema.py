@@ -84,12 +84,19 @@ class LimitsDoc(_Doc):
     fragment: Annotated[int, Field(ge=10, le=500)] = 100
 
 
+class ScoringDoc(_Doc):
+    # Up to here a rule's points count in full; above, each point counts for less and the
+    # score approaches 100 without reaching it (verdict.shown_score). 100: a plain clamp.
+    soft_ceiling_from: Annotated[int, Field(ge=50, le=100)] = 100
+
+
 class ManifestDoc(_Doc):
     pack: Identifier
     title: Text
     # The locales explanations are written in; the first is the default.
     locales: list[Locale] = Field(default=["en"], min_length=1)
     limits: LimitsDoc = LimitsDoc()
+    scoring: ScoringDoc = ScoringDoc()
     categories: list[CategoryDoc] = Field(min_length=1)
     default_category: Identifier
     use_cases: list[UseCaseDoc] = Field(min_length=1)

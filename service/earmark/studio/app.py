@@ -135,7 +135,7 @@ def product_page(request: Request) -> Response:
             verdicts = {
                 loc: studio.verdict("working", row.id, row.product.specs, None, loc) for loc in pack.locales
             }
-        data = breakdown(verdicts[pack.default_locale])
+        data = breakdown(verdicts[pack.default_locale], pack)
     context = dict(
         row=row,
         pack=pack,

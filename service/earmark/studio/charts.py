@@ -10,8 +10,8 @@ _COLOURS = {"start": "#8b95a7", "up": "#1e7a3c", "down": "#b3261e", "clamp": "#d
 
 
 def waterfall(part: dict[str, Any], start_label: str) -> dict[str, Any]:
-    """One score's waterfall: the start, a bar per rule's signed amount, the clamp when it
-    cut anything, and the result. `part` is a score (or the fit) of authoring.explain's
+    """One score's waterfall: the start, a bar per rule's signed amount, the step from the
+    raw total to the score shown (floor or soft ceiling) when there is one, and the result. `part` is a score (or the fit) of authoring.explain's
     breakdown. Every bar links to its rule on the rules page."""
     start = part.get("default", part.get("start", 0))
     bars: list[dict[str, Any]] = [_bar(start_label, 0, start, start, "start", "")]
@@ -27,16 +27,15 @@ def waterfall(part: dict[str, Any], start_label: str) -> dict[str, Any]:
         )
         bar["href"] = f"/rules#rule-{step['rule']}"
         bars.append(bar)
-    if part["total"] != part["score"]:
-        low, high = part["clamped_to"]
+    if part["adjustment"]:  # the one step from the raw total to the score shown
         bars.append(
             _bar(
-                f"kept within {low}-{high}",
+                "floor" if part["total"] < part["score"] else "soft ceiling",
                 part["total"],
                 part["score"],
                 part["score"] - part["total"],
                 "clamp",
-                "the score stays between its floor and 100",
+                part["adjustment"],
             )
         )
     bars.append(_bar("= result", 0, part["score"], part["score"], "result", ""))
@@ -111,11 +110,11 @@ def _bar(label: str, start: int, end: int, amount: int, kind: str, fragment: str
 
 
 def shift_histogram(summary: dict[str, Any]) -> dict[str, Any]:
-    """How many products moved by how much for one use case, as shown and before the
-    0-100 clamp side by side: a bonus the clamp swallows is a bar of its own."""
+    """How many products moved by how much for one use case, as shown and as raw totals
+    side by side: a bonus the soft ceiling damps is a bar of its own."""
     values = [
         {"shift": int(shift), "count": count, "series": series}
-        for key, series in (("shown", "as shown"), ("raw", "before the clamp"))
+        for key, series in (("shown", "as shown"), ("raw", "raw total"))
         for shift, count in summary["histogram"][key].items()
     ]
     return {
@@ -131,7 +130,7 @@ def shift_histogram(summary: dict[str, Any]) -> dict[str, Any]:
             "color": {
                 "field": "series",
                 "type": "nominal",
-                "scale": {"domain": ["as shown", "before the clamp"], "range": ["#2457c5", "#d08b00"]},
+                "scale": {"domain": ["as shown", "raw total"], "range": ["#2457c5", "#d08b00"]},
                 "legend": {"orient": "top", "title": None},
             },
         },

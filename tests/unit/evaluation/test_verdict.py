@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from earmark.evaluation.evaluator import Evaluator
-from earmark.evaluation.verdict import FIT
+from earmark.evaluation.verdict import FIT, shown_score
 from earmark.evaluation.wording import format_value
 
 from helpers import ANC_HEADPHONES, BOOM_GAMING_HEADSET, written_pack
@@ -16,15 +18,20 @@ def _verdict(evaluator: Evaluator, specs: dict, shopper: dict | None = None):
     return evaluator.verdict_for("p", specs, shopper)
 
 
-def test_scores_are_default_plus_effects_clamped_to_floor_and_100(evaluator: Evaluator) -> None:
+def test_scores_are_default_plus_effects_then_floor_and_soft_ceiling(evaluator: Evaluator) -> None:
     """Checked against the rule files as written, not against what Earmark derived."""
     defaults, amounts = written_pack()
     verdict = _verdict(evaluator, BOOM_GAMING_HEADSET)
     fired = [rule.id for rule in verdict.fired]
+    assert 80 == evaluator.pack.soft_ceiling_from
     for score in verdict.scores:
         default, floor = defaults[score.use_case.id]
         raw = default + sum(amounts[rule_id].get(score.use_case.id, 0) for rule_id in fired)
-        assert max(floor, min(100, raw)) == score.value, score.use_case.id
+        assert raw == score.raw, score.use_case.id
+        if raw <= 80:
+            assert max(floor, raw) == score.value, score.use_case.id
+        else:
+            assert 80 < score.value <= raw, score.use_case.id
     assert any(
         default + 1 < s.value < 100 for s in verdict.scores for default, _ in [defaults[s.use_case.id]]
     )
@@ -110,3 +117,20 @@ def test_values_read_naturally() -> None:
     assert "detachable boom" == format_value("detachable_boom")
     assert "sbc, aac and ldac" == format_value(["sbc", "aac", "ldac"])
     assert "yes" == format_value(True)
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    # Worked by hand from 100 - 20 * exp((80 - raw) / 20), as docs/rules.md tabulates it.
+    [(-5, 20), (79, 79), (80, 80), (90, 88), (100, 93), (110, 96), (126, 98), (140, 99), (400, 100)],
+)
+def test_the_soft_ceiling_eases_totals_above_80_toward_100(raw: int, shown: int) -> None:
+    assert shown == shown_score(raw, 20, 80)
+
+
+def test_past_the_soft_ceiling_every_extra_ten_points_still_shows() -> None:
+    """No ties at the top by construction: totals ten apart never show the same score
+    until they are far past anything a product reaches."""
+    shown = [shown_score(raw, 0, 80) for raw in range(80, 131, 10)]
+    assert shown == sorted(set(shown))
+    assert 100 == shown_score(120, 0, 100)  # a soft ceiling of 100 is the old plain clamp

@@ -48,7 +48,7 @@ MAX_GROUPS_UNDER_ONE = 64  # `any` groups and `missing` tests under one node [12
 MAX_IDENTICAL_RULES = 100  # rules with exactly the same conditions [256]
 MAX_RULE_STEPS = 24  # expression-sequence slots per rule [31]
 # Tests one product may meet on the engine's stack [64; 65 fails with error 303]. Not far
-# below: the bound is a worst case over all products, and the bundled pack's is 49.
+# below: the bound is a worst case over all products, and the bundled pack's is 53.
 MAX_MET_AT_ONCE = 56
 MAX_ATTRIBUTES = 200  # declared spec and shopper attributes per pack [252 fact properties]
 MAX_TEXT_VALUE = 200  # characters of a text a rule compares with [65,535 compare as a prefix]

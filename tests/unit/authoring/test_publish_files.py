@@ -61,7 +61,7 @@ def test_a_breaking_change_is_refused_unless_allowed(tmp_path: Path) -> None:
     price = "  price_usd:\n    type: number\n    min: 0\n"
     text = (work / "pack.yaml").read_text()
     assert price in text
-    (work / "pack.yaml").write_text(text.replace(price, price + "    max: 1000\n", 1))
+    (work / "pack.yaml").write_text(text.replace(price, price + "    max: 2000\n", 1))
     with pytest.raises(PublishRefused) as refused:
         publish(work, live)
     assert "BREAKING: specs.price_usd: range narrowed" in str(refused.value)

@@ -252,7 +252,7 @@ def test_a_reload_that_breaks_the_contract_goes_live_with_a_warning_describe_sho
     live = LivePack(load_checked(pack_copy))
     price = "  price_usd:\n    type: number\n    min: 0\n"
     manifest = pack_copy / "pack.yaml"
-    manifest.write_text(manifest.read_text().replace(price, price + "    max: 1000\n", 1))
+    manifest.write_text(manifest.read_text().replace(price, price + "    max: 2000\n", 1))
     with capture_logs() as logs:
         assert Reloader(live, pack_copy).reload("test")
     assert [("contract_changed", "warning")] == [

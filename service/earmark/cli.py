@@ -25,6 +25,8 @@ from earmark.authoring.explain import breakdown, render
 from earmark.authoring.impact import compare, read_catalog
 from earmark.authoring.impact import render as render_impact
 from earmark.authoring.publish import PublishRefused, publish
+from earmark.authoring.rank import rank
+from earmark.authoring.rank import render as render_ranking
 from earmark.authoring.schemas import stale_schemas, write_schemas
 from earmark.config import BUNDLED_RULES, load_settings
 from earmark.errors import ConfigError, InvalidArgument, Location, PackError, Problem
@@ -205,8 +207,48 @@ def explain_command(
     except InvalidArgument as exc:
         click.echo(f"earmark: {exc.message}", err=True)
         sys.exit(1)
-    data = breakdown(verdict)
+    data = breakdown(verdict, evaluator.pack)
     click.echo(json.dumps(data, indent=2, ensure_ascii=False) if output_format == "json" else render(data))
+
+
+@main.command("rank")
+@click.option("--use-case", "use_case", required=True, help="The use case to rank by, e.g. call_center.")
+@click.option(
+    "--catalog",
+    "catalog_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Products as JSON Lines.",
+)
+@click.option(
+    "--pack",
+    "pack_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=BUNDLED_RULES,
+    show_default=True,
+)
+@click.option("--top", default=10, show_default=True, help="How many of the best to list.")
+@click.option("--bottom", default=5, show_default=True, help="How many of the worst to list.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+def rank_command(
+    use_case: str, catalog_file: Path, pack_dir: Path, top: int, bottom: int, output_format: str
+) -> None:
+    """List a catalog's best and worst products for one use case, with their scores and the
+    rules that moved them most: is the pack's order what a shop assistant would say?"""
+    evaluator = _load_or_exit(pack_dir)
+    names = [u.id for u in evaluator.pack.use_cases]
+    if use_case not in names:
+        raise click.BadParameter(f"{use_case!r} is not a use case of this pack; it has {', '.join(names)}")
+    try:
+        with catalog_file.open(encoding="utf-8") as lines:
+            report = rank(evaluator, list(read_catalog(lines)), use_case)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise click.BadParameter(f"{catalog_file}: {exc}") from None
+    click.echo(
+        json.dumps(report, indent=2, ensure_ascii=False)
+        if output_format == "json"
+        else render_ranking(report, top, bottom)
+    )
 
 
 @main.command("diff")

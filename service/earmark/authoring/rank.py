@@ -18,7 +18,7 @@ TOP_REASONS = 3  # the rules that moved a product most, largest first
 def rank(evaluator: Evaluator, catalog: Iterable[CatalogProduct], use_case: str) -> dict[str, Any]:
     """Every valid product of `catalog` for `use_case`, best first (shown score, then raw
     total, then id), and the products the pack refused with why."""
-    ranked = []
+    ranked: list[dict[str, Any]] = []
     refused = []
     for product in catalog:
         try:
@@ -41,8 +41,8 @@ def rank(evaluator: Evaluator, catalog: Iterable[CatalogProduct], use_case: str)
             }
         )
     ranked.sort(key=lambda p: (-p["score"], -p["raw"], p["id"]))
-    for place, product in enumerate(ranked, start=1):
-        product["place"] = place
+    for place, entry in enumerate(ranked, start=1):
+        entry["place"] = place
     return {
         "use_case": use_case,
         "ruleset_version": evaluator.pack.version,

@@ -3,6 +3,7 @@ servers (in-process or as an `earmark serve` process) to talk to."""
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import socket
@@ -289,10 +290,14 @@ def set_boom_meetings(pack: Path, amount: int) -> None:
 # ---- an oracle: the bundled pack as written, read without Earmark's loader ---------------
 
 
-def written_pack() -> tuple[dict[str, tuple[int, int]], dict[str, dict[str, int]]]:
+def written_pack(
+    specs: dict[str, Any] | None = None,
+) -> tuple[dict[str, tuple[int, int]], dict[str, dict[str, int]]]:
     """From the YAML itself: each use case's (default, floor), and each rule's amounts by
     use case (and "fit"). Tests check Earmark's arithmetic against this, not against
-    numbers Earmark derived itself."""
+    numbers Earmark derived itself. With `specs`, a `graded:` rule's amounts are the
+    product's, by the rule docs/rules.md states: the share of the way from `from` to `to`,
+    clamped to [0, 1], times the amount, rounded half away from zero."""
     from ruamel.yaml import YAML
 
     from earmark.config import BUNDLED_RULES
@@ -308,10 +313,17 @@ def written_pack() -> tuple[dict[str, tuple[int, int]], dict[str, dict[str, int]
             continue
         for rule in yaml.load(path.read_text())["rules"]:
             then = rule["then"]
-            amounts[rule["id"]] = {
-                **then.get("scores", {}),
-                **({"fit": then["fit"]} if "fit" in then else {}),
-            }
+            written = {**then.get("scores", {}), **({"fit": then["fit"]} if "fit" in then else {})}
+            grade = then.get("graded")
+            if grade is not None and specs is not None:
+                value = specs.get(grade["by"])
+                share = 0.0 if value is None else (value - grade["from"]) / (grade["to"] - grade["from"])
+                share = min(1.0, max(0.0, share))
+                scaled = {
+                    k: int(math.copysign(math.floor(abs(v) * share + 0.5), v)) for k, v in written.items()
+                }
+                written = {k: v for k, v in scaled.items() if v}
+            amounts[rule["id"]] = written
     return defaults, amounts
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from earmark.evaluation.wording import Reason, Sentences, render_values
@@ -40,8 +40,22 @@ def shown_score(raw: int, floor: int, soft_from: int) -> int:
 
 
 def effects(rule: Rule) -> tuple[tuple[str, int], ...]:
-    """What `rule` adds when it fires: (use case id or "fit", signed amount), in pack order."""
+    """What `rule` adds when it fires: (use case id or "fit", signed amount), in pack order.
+    For a graded rule these are the full amounts; `graded_effects` gives a product's."""
     return (*rule.scores, (FIT, rule.fit)) if rule.fit else rule.scores
+
+
+def graded_amount(amount: int, share: float) -> int:
+    """A graded rule's amount for a product that gets `share` of it, rounded half away from
+    zero (2.5 -> 3, as an author rounds), so that explanations add up in whole points."""
+    return int(math.copysign(math.floor(abs(amount) * share + 0.5), amount))
+
+
+def graded_effects(rule: Rule, share: float) -> tuple[tuple[str, int], ...]:
+    """What a graded rule adds for a product that gets `share` of its amounts (none that
+    round to 0)."""
+    scaled = ((target, graded_amount(amount, share)) for target, amount in effects(rule))
+    return tuple((target, amount) for target, amount in scaled if amount)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +98,7 @@ class Verdict:
     ruleset_version: str
     fired: tuple[Rule, ...]
     fragments: dict[str, str]  # rule id -> rendered `say:` text
+    shares: dict[str, float] = field(default_factory=dict)  # graded rule id -> its share
 
     def contributions(self, target: str | None = None) -> list[Contribution]:
         """What each fired rule added, in pack order: to `target` (a use case id or "fit"),
@@ -91,7 +106,8 @@ class Verdict:
         found = []
         for rule in self.fired:
             fragment = self.fragments.get(rule.id, "")
-            for use_case, amount in effects(rule):
+            share = self.shares.get(rule.id)
+            for use_case, amount in effects(rule) if share is None else graded_effects(rule, share):
                 if target is None or use_case == target:
                     found.append(Contribution(rule, use_case, amount, fragment))
         return found
@@ -112,17 +128,27 @@ class Composer:
         self._effects: dict[int, tuple[tuple[int, int, tuple[int, int, int]], ...]] = {}
         self._fit_effects: dict[int, tuple[int, tuple[int, int, int]]] = {}
         for r in pack.rules:
-            prepared = []
-            for target, amount in effects(r):
-                key = (-abs(amount), r.index, amount)
-                if target == FIT:
-                    self._fit_effects[r.index] = (amount, key)
-                else:
-                    prepared.append((self._index[target], amount, key))
-            self._effects[r.index] = tuple(prepared)
+            if r.graded is None:  # a graded rule's amounts depend on the product
+                self._effects[r.index], fit_effect = self._prepare(effects(r), r.index)
+                if fit_effect is not None:
+                    self._fit_effects[r.index] = fit_effect
         self._static_fragments = {
             r.index: r.say.text(locale) for r in pack.rules if r.say and not r.say.get(locale).placeholders
         }
+
+    def _prepare(
+        self, rule_effects: tuple[tuple[str, int], ...], index: int
+    ) -> tuple[tuple[tuple[int, int, tuple[int, int, int]], ...], tuple[int, tuple[int, int, int]] | None]:
+        """A rule's effects as (use case position, amount, sort key), and its fit effect."""
+        prepared = []
+        fit_effect = None
+        for target, amount in rule_effects:
+            key = (-abs(amount), index, amount)
+            if target == FIT:
+                fit_effect = (amount, key)
+            else:
+                prepared.append((self._index[target], amount, key))
+        return tuple(prepared), fit_effect
 
     def compose(
         self,
@@ -167,15 +193,20 @@ class Composer:
         fit_total = 0
         highlight_weight: dict[str, int] = {}
         effects_of, fit_effect_of = self._effects, self._fit_effects
+        shares: dict[str, float] = {}
         for rule in fired:
             fragment = fragments.get(rule.id, "")
-            for position, amount, key in effects_of[rule.index]:
+            if rule.graded is None:
+                prepared, fit_effect = effects_of[rule.index], fit_effect_of.get(rule.index)
+            else:
+                share = shares[rule.id] = rule.graded.share(specs)
+                prepared, fit_effect = self._prepare(graded_effects(rule, share), rule.index)
+            for position, amount, key in prepared:
                 totals[position] += amount
                 if fragment:
                     reasons[position].append((key, fragment))
                     if amount > 0 and rule is not category_rule:
                         highlight_weight[fragment] = highlight_weight.get(fragment, 0) + amount
-            fit_effect = fit_effect_of.get(rule.index)
             if fit_effect is not None:
                 fit_total += fit_effect[0]
                 if fragment:
@@ -223,6 +254,7 @@ class Composer:
             pack.version,
             tuple(fired),
             fragments,
+            shares,
         )
 
 

@@ -189,6 +189,23 @@ class Wording:
 
 
 @dataclass(frozen=True)
+class Grade:
+    """`graded:` on a rule: its amounts scale with a number attribute of the product, from
+    nothing at `start` to the full amount at `end` (either way round), clamped beyond."""
+
+    attribute: str
+    start: float
+    end: float
+
+    def share(self, specs: dict[str, Any]) -> float:
+        """How much of the amounts this product gets, from 0 to 1 (0 if the value is missing)."""
+        value = specs.get(self.attribute)
+        if value is None:
+            return 0.0
+        return float(min(1.0, max(0.0, (value - self.start) / (self.end - self.start))))
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     description: str
@@ -201,6 +218,7 @@ class Rule:
     scores: tuple[tuple[str, int], ...] = ()  # (use case id, signed amount), in pack order
     fit: int = 0
     say: Texts | None = None
+    graded: Grade | None = None
 
 
 # ---- example cases ------------------------------------------------------------------------

@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from earmark.errors import Findings, Location
+from earmark.errors import Findings, Location, did_you_mean
 from earmark.rulepack.conditions import ConditionParser
 from earmark.rulepack.manifest import Vocabulary
-from earmark.rulepack.model import Rule, Texts
+from earmark.rulepack.model import AttrType, Grade, Rule, Texts
 from earmark.rulepack.schema import RuleDoc, RuleFileDoc, parse_doc
 from earmark.rulepack.source import SourceFile
 from earmark.rulepack.texts import TextReader
@@ -100,6 +100,7 @@ class _RuleFileReader:
                     "unknown-use-case",
                     f"'{use_case}' is not a use case; known: {', '.join(vocabulary.use_cases)}",
                 )
+        grade = self._grade(effects, loc)
         if not (effects.category or effects.label or effects.scores or effects.fit):
             self._error(
                 (*loc, "then"),
@@ -126,7 +127,37 @@ class _RuleFileReader:
             scores=tuple((u, effects.scores[u]) for u in vocabulary.use_cases if u in effects.scores),
             fit=effects.fit,
             say=say,
+            graded=grade,
         )
+
+    def _grade(self, effects: Any, loc: tuple[Any, ...]) -> Grade | None:
+        """`graded:` scales a rule's amounts along one number spec: it must name one, and
+        its two ends must differ."""
+        written = effects.graded
+        if written is None:
+            return None
+        where = (*loc, "then", "graded")
+        numbers = [a.name for a in self.vocabulary.specs if a.type is AttrType.NUMBER]
+        if written.by not in numbers:
+            self._error(
+                (*where, "by"),
+                "unknown-attribute",
+                f"'{written.by}' is not a number the product specs declare"
+                + did_you_mean(written.by, numbers)
+                + f"; graded: takes one of {', '.join(numbers)}",
+            )
+            return None
+        if written.start == written.end:
+            self._error(
+                where,
+                "bad-range",
+                f"from and to are both {written.start:g}: the amounts need two different ends to grow between",
+            )
+            return None
+        if not (effects.scores or effects.fit):
+            self._error(where, "no-effect", "graded: scales scores or fit, and this rule gives neither")
+            return None
+        return Grade(written.by, written.start, written.end)
 
     def _check_parts(self, loc: tuple[Any, ...], conditions: ConditionParser) -> None:
         """A rule whose shape is wrong is not loaded, but its condition and texts are still

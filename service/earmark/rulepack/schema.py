@@ -108,12 +108,21 @@ class ManifestDoc(_Doc):
 # ---- rule files ---------------------------------------------------------------------------
 
 
+class GradeDoc(_Doc):
+    # The amounts count in full at `to` and not at all at `from`, in proportion between:
+    # from: 350, to: 80 on weight_g is "the lighter, the more, from 350 g down to 80 g".
+    by: Identifier
+    start: float = Field(alias="from")
+    end: float = Field(alias="to")
+
+
 class EffectsDoc(_Doc):
     category: Identifier | None = None
     priority: Annotated[int, Field(ge=-1000, le=1000)] = 0
     label: LocalText | None = None
     scores: dict[Identifier, Annotated[int, Field(ge=-100, le=100)]] = {}
     fit: Annotated[int, Field(ge=-100, le=100)] = 0
+    graded: GradeDoc | None = None
     say: LocalText | None = None
 
 

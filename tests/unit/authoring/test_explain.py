@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
+from ruamel.yaml import YAML
 
 from earmark.cli import main
 
@@ -41,7 +42,8 @@ def test_explain_as_json_adds_up() -> None:
     assert "headset" == data["category"]["id"]
     # Each waterfall lists, in pack order, every fired rule that moves it, with the amount
     # its rule file gives, and adds up to its raw total.
-    defaults, amounts = written_pack()
+    written_product = YAML(typ="safe", pure=True).load((EXAMPLES / "arctis-nova-7.yaml").read_text())
+    defaults, amounts = written_pack(written_product.get("specs", written_product))
     for part in [*data["scores"], data["fit"]]:
         target = part.get("use_case", "fit")
         written = [
@@ -55,8 +57,9 @@ def test_explain_as_json_adds_up() -> None:
         if part["total"] <= soft:
             assert max(low, part["total"]) == part["score"], target
         else:
-            assert soft < part["score"] < part["total"], target
-            assert f"eased to {part['score']}: above {soft}" in part["adjustment"], target
+            assert soft < part["score"] <= part["total"], target
+            eased = part["score"] < part["total"]  # just past 80, rounding can leave it equal
+            assert (f"eased to {part['score']}: above {soft}" in part["adjustment"]) == eased, target
     assert any(s["total"] > s["score"] for s in data["scores"])  # this product passes the soft ceiling
 
 

@@ -20,7 +20,7 @@ def _verdict(evaluator: Evaluator, specs: dict, shopper: dict | None = None):
 
 def test_scores_are_default_plus_effects_then_floor_and_soft_ceiling(evaluator: Evaluator) -> None:
     """Checked against the rule files as written, not against what Earmark derived."""
-    defaults, amounts = written_pack()
+    defaults, amounts = written_pack(BOOM_GAMING_HEADSET)
     verdict = _verdict(evaluator, BOOM_GAMING_HEADSET)
     fired = [rule.id for rule in verdict.fired]
     assert 80 == evaluator.pack.soft_ceiling_from

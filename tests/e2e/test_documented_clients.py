@@ -22,6 +22,17 @@ CLIENTS = ROOT / "docs" / "examples" / "clients"
 GUIDE = ROOT / "docs" / "clients.md"
 
 
+# The two answers every compiled client prints: the scores, then strict mode's refusal.
+SCORES = re.compile(r"^headset music=\d+ gaming_solo=\d+ .* commute=\d+$")
+REFUSAL = "specs.micc: not an attribute of this pack (did you mean 'mic'?) (strict mode)"
+
+
+def run_client(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> list[str]:
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert 0 == done.returncode, done.stderr
+    return done.stdout.splitlines()
+
+
 def test_the_guide_quotes_both_clients_word_for_word() -> None:
     text = GUIDE.read_text()
     for name, language in (
@@ -47,17 +58,11 @@ def test_the_python_client_on_freshly_generated_code(running: RunningServer, tmp
     subprocess.run(
         [sys.executable, *command, "proto/earmark/v1/earmark.proto"], cwd=ROOT, check=True, timeout=60
     )
-    done = subprocess.run(
+    category, warnings, refused = run_client(
         [sys.executable, str(CLIENTS / "storefront.py"), running.address],
+        tmp_path,  # nowhere near the server's own earmark package
         env={"PYTHONPATH": str(generated), "PATH": "/usr/bin:/bin"},
-        cwd=tmp_path,  # nowhere near the server's own earmark package
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
     )
-    assert 0 == done.returncode, done.stderr
-    category, warnings, refused = done.stdout.splitlines()
     assert category.startswith("headset {'music': ")
     assert "did you mean 'mic'?" in warnings
     assert refused.startswith("INVALID_ARGUMENT specs.micc: not an attribute of this pack")
@@ -66,29 +71,9 @@ def test_the_python_client_on_freshly_generated_code(running: RunningServer, tmp
 def test_the_node_client(running: RunningServer, tmp_path: Path) -> None:
     work = node_client_dir(tmp_path / "node")  # the same two pinned packages the guide names
     shutil.copy(CLIENTS / "storefront.js", work)
-    done = subprocess.run(
-        ["node", "storefront.js", running.address, str(ROOT / "proto")],
-        cwd=work,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert 0 == done.returncode, done.stderr
-    category, warnings = done.stdout.splitlines()
+    category, warnings = run_client(["node", "storefront.js", running.address, str(ROOT / "proto")], work)
     assert category.startswith('headset {"music":')
     assert "specs carries no attributes" in warnings
-
-
-# The two answers every compiled client prints: the scores, then strict mode's refusal.
-SCORES = re.compile(r"^headset music=\d+ gaming_solo=\d+ .* commute=\d+$")
-REFUSAL = "specs.micc: not an attribute of this pack (did you mean 'mic'?) (strict mode)"
-
-
-def run_client(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> list[str]:
-    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False)
-    assert 0 == done.returncode, done.stderr
-    return done.stdout.splitlines()
 
 
 def test_the_go_client_compiled_against_debians_grpc_go(running: RunningServer, tmp_path: Path) -> None:

@@ -10,15 +10,20 @@ from earmark.evaluation.verdict import FIT, Verdict
 from earmark.rulepack.model import Pack, Rule
 
 
-def adjustment(total: int, score: int, floor: int, soft_from: int) -> str:
-    """The step from a raw total to the score shown, in words ('' when there is none)."""
+def adjustment(total: int, score: int, floor: int, soft_from: int) -> tuple[str, str]:
+    """The step from a raw total to the score shown: what made it ("floor", "cap" or "soft
+    ceiling") and what it did, in words; ("", "") when there is none."""
     if total == score:
-        return ""
+        return "", ""
     if total < floor:
-        return f"raised to the floor of {floor}"
+        return "floor", f"raised to the floor of {floor}"
     if soft_from >= 100:
-        return "capped at 100"
-    return f"eased to {score}: above {soft_from}, each point counts for less"
+        return "cap", "capped at 100"
+    return "soft ceiling", f"eased to {score}: above {soft_from}, each point counts for less"
+
+
+def _step(made: tuple[str, str]) -> dict[str, str]:
+    return {"adjusted_by": made[0], "adjustment": made[1]}
 
 
 def breakdown(verdict: Verdict, pack: Pack) -> dict[str, Any]:
@@ -40,7 +45,7 @@ def breakdown(verdict: Verdict, pack: Pack) -> dict[str, Any]:
                 "clamped_to": [use_case.floor, 100],
                 "soft_ceiling_from": soft_from,
                 "score": score.value,
-                "adjustment": adjustment(total, score.value, use_case.floor, soft_from),
+                **_step(adjustment(total, score.value, use_case.floor, soft_from)),
                 "explanation": score.explanation,
             }
         )
@@ -56,7 +61,7 @@ def breakdown(verdict: Verdict, pack: Pack) -> dict[str, Any]:
             "clamped_to": [0, 100],
             "soft_ceiling_from": soft_from,
             "score": verdict.fit.value,
-            "adjustment": adjustment(total, verdict.fit.value, 0, soft_from),
+            **_step(adjustment(total, verdict.fit.value, 0, soft_from)),
             "explanation": verdict.fit.explanation,
         }
     return {

@@ -30,7 +30,7 @@ def waterfall(part: dict[str, Any], start_label: str) -> dict[str, Any]:
     if part["adjustment"]:  # the one step from the raw total to the score shown
         bars.append(
             _bar(
-                "floor" if part["total"] < part["score"] else "soft ceiling",
+                part["adjusted_by"],
                 part["total"],
                 part["score"],
                 part["score"] - part["total"],

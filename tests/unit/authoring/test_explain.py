@@ -56,10 +56,12 @@ def test_explain_as_json_adds_up() -> None:
         low, soft = part["clamped_to"][0], part["soft_ceiling_from"]
         if part["total"] <= soft:
             assert max(low, part["total"]) == part["score"], target
+            assert ("floor" if part["total"] < low else "") == part["adjusted_by"], target
         else:
             assert soft < part["score"] <= part["total"], target
             eased = part["score"] < part["total"]  # just past 80, rounding can leave it equal
             assert (f"eased to {part['score']}: above {soft}" in part["adjustment"]) == eased, target
+            assert ("soft ceiling" if eased else "") == part["adjusted_by"], target
     assert any(s["total"] > s["score"] for s in data["scores"])  # this product passes the soft ceiling
 
 

@@ -11,7 +11,7 @@ from earmark.errors import Findings, Location, did_you_mean
 from earmark.rulepack.conditions import ConditionParser
 from earmark.rulepack.manifest import Vocabulary
 from earmark.rulepack.model import AttrType, Grade, Rule, Texts
-from earmark.rulepack.schema import RuleDoc, RuleFileDoc, parse_doc
+from earmark.rulepack.schema import EffectsDoc, RuleDoc, RuleFileDoc, parse_doc
 from earmark.rulepack.source import SourceFile
 from earmark.rulepack.texts import TextReader
 
@@ -130,7 +130,7 @@ class _RuleFileReader:
             graded=grade,
         )
 
-    def _grade(self, effects: Any, loc: tuple[Any, ...]) -> Grade | None:
+    def _grade(self, effects: EffectsDoc, loc: tuple[Any, ...]) -> Grade | None:
         """`graded:` scales a rule's amounts along one number spec: it must name one, and
         its two ends must differ."""
         written = effects.graded

@@ -86,7 +86,8 @@ class LimitsDoc(_Doc):
 
 class ScoringDoc(_Doc):
     # Up to here a rule's points count in full; above, each point counts for less and the
-    # score approaches 100 without reaching it (verdict.shown_score). 100: a plain clamp.
+    # score approaches 100, reaching it (by rounding) only far past any real product
+    # (verdict.shown_score). 100: a plain clamp.
     soft_ceiling_from: Annotated[int, Field(ge=50, le=100)] = 100
 
 

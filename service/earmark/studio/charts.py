@@ -11,8 +11,9 @@ _COLOURS = {"start": "#8b95a7", "up": "#1e7a3c", "down": "#b3261e", "clamp": "#d
 
 def waterfall(part: dict[str, Any], start_label: str) -> dict[str, Any]:
     """One score's waterfall: the start, a bar per rule's signed amount, the step from the
-    raw total to the score shown (floor or soft ceiling) when there is one, and the result. `part` is a score (or the fit) of authoring.explain's
-    breakdown. Every bar links to its rule on the rules page."""
+    raw total to the score shown (floor, cap or soft ceiling) when there is one, and the
+    result. `part` is a score (or the fit) of authoring.explain's breakdown. Every bar
+    links to its rule on the rules page."""
     start = part.get("default", part.get("start", 0))
     bars: list[dict[str, Any]] = [_bar(start_label, 0, start, start, "start", "")]
     for step in part["steps"]:

@@ -266,14 +266,14 @@ def test_4_fixed_and_an_amount_raised_the_preview_shows_who_moves(day: Day, page
     page.keyboard.press("Escape")
     _place_cursor_after(page, "      micc")
     page.keyboard.press("Backspace")
-    _place_cursor_after(page, "scores: {meetings: 15")
+    _place_cursor_after(page, "scores: {meetings: 11")
     page.keyboard.press("Backspace")
     page.keyboard.press("Backspace")
-    page.keyboard.type("25")
+    page.keyboard.type("21")
     expect(page.locator("#editor-status")).to_contain_text("no problems")
     page.click("#editor-save")
     expect(page.locator("#editor-status")).to_have_text("saved to the working copy")
-    assert "scores: {meetings: 25, calls: 8, call_center: 10}" in (day.working / "talking.yaml").read_text()
+    assert "scores: {meetings: 21, calls: 6, call_center: 7}" in (day.working / "talking.yaml").read_text()
     page.goto(f"{day.url}/preview")
     expect(page.locator("#contract")).to_contain_text("No change")
     meetings = page.locator('#shifts tr[data-use-case="meetings"]')
@@ -295,7 +295,7 @@ def test_5_publish_and_the_running_server_reports_the_new_version(day: Day, page
     assert version != before
     expect(page.locator("#server-reports")).to_contain_text(f"The server now serves {version}")
     assert version == live_status(day.server, 5).version
-    assert "meetings: 25" in (day.live / "talking.yaml").read_text()
+    assert "scores: {meetings: 21, calls: 6, call_center: 7}" in (day.live / "talking.yaml").read_text()
     _shot(page, "published")
 
 
@@ -313,7 +313,7 @@ def test_6_restore_the_old_version(day: Day, page: Page) -> None:
     expect(page.locator("#published-version")).to_have_text(first_version or "", timeout=30_000)
     expect(page.locator("#server-reports")).to_contain_text(f"The server now serves {first_version}")
     assert first_version == live_status(day.server, 5).version
-    assert "meetings: 15" in (day.live / "talking.yaml").read_text()
+    assert "scores: {meetings: 11, calls: 6, call_center: 7}" in (day.live / "talking.yaml").read_text()
     audit = (day.live.parent / ".live.history" / "audit.jsonl").read_text().splitlines()
     assert ["found", "publish", "restore"] == [json.loads(line)["action"] for line in audit]
     _shot(page, "restored")

@@ -43,7 +43,7 @@ def test_test_shows_a_failing_case_with_its_line(pack_copy: Path) -> None:
     listening = pack_copy / "examples" / "listening.yaml"
     listening.write_text(
         listening.read_text().replace(
-            'scores: ["music >= 85", "commute <= 30", "calls <= 15"]', 'scores: ["music <= 10"]'
+            'scores: ["music >= 80", "commute <= 30", "calls <= 15"]', 'scores: ["music <= 10"]'
         )
     )
     result = CliRunner().invoke(main, ["test", str(pack_copy)])

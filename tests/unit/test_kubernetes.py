@@ -106,7 +106,7 @@ def test_a_configmap_update_reloads_in_place(tmp_path: Path) -> None:
     live = LivePack(load_checked(mount))
     first = live.current().pack.version
     talking = source / "talking.yaml"
-    talking.write_text(talking.read_text().replace("meetings: 30,", "meetings: 29,", 1))
+    talking.write_text(talking.read_text().replace("meetings: 22,", "meetings: 21,", 1))
     _kubelet_update(mount, "2026_11_23_2", source)
     assert Reloader(live, mount).reload("configmap update")
     assert first != live.current().pack.version

@@ -20,8 +20,8 @@ def test_diff_previews_category_changes_and_score_shifts(pack_copy: Path) -> Non
     talking = pack_copy / "talking.yaml"
     talking.write_text(
         talking.read_text().replace(
-            "scores: {meetings: 15, calls: 8, call_center: 10}",
-            "scores: {meetings: 20, calls: 8, call_center: 10}",
+            "scores: {meetings: 11, calls: 6, call_center: 7}",
+            "scores: {meetings: 16, calls: 6, call_center: 7}",
         )
     )
     examples = pack_copy / "examples" / "listening.yaml"
@@ -39,14 +39,14 @@ def test_diff_previews_category_changes_and_score_shifts(pack_copy: Path) -> Non
     changed = {c["id"] for c in report["category_changes"]}
     assert {"listing-without-mic-info", "listing-nearly-empty"} == changed
     meetings = next(u for u in report["use_cases"] if u["use_case"] == "meetings")
-    assert meetings["largest_increase"]["shift"] == 3  # +5 raw, eased: every certified product is past 80
+    assert meetings["largest_increase"]["shift"] == 5  # below the soft ceiling, +5 raw shows in full
     assert all(m["rules"] == ["certified-for-meetings +5"] for m in meetings["top_movers"])
     assert report["explanations_changed"] >= 2
-    # Every certified product's raw total moved by 5; above the soft ceiling's start each
-    # shows less than that.
+    # Every certified product's raw total moved by 5; those that end above the soft
+    # ceiling's start show less than that.
     assert {"5": meetings["raw_changed"]} == meetings["histogram"]["raw"]
     assert meetings["changed"] == sum(meetings["histogram"]["shown"].values()) <= meetings["raw_changed"]
-    assert all(int(shift) < 5 for shift in meetings["histogram"]["shown"])
+    assert "5" in meetings["histogram"]["shown"] and any(int(s) < 5 for s in meetings["histogram"]["shown"])
 
 
 def test_diff_names_a_bad_catalog_line(tmp_path: Path) -> None:
@@ -59,13 +59,14 @@ def test_diff_names_a_bad_catalog_line(tmp_path: Path) -> None:
 
 def test_a_shift_the_soft_ceiling_damps_is_reported_beside_the_raw_one(pack_copy: Path) -> None:
     """A +5 Teams bonus used to report 'meetings 1 changed', although 8 certified products
-    moved and were then capped at 100. Now certified products sit above the soft ceiling's
-    start: each moves by less than 5, and the report says how many were damped."""
+    moved and were then capped at 100. Now the strongest certified products end above the
+    soft ceiling's start: each of those moves by less than 5, and the report says how many
+    were damped."""
     talking = pack_copy / "talking.yaml"
     talking.write_text(
         talking.read_text().replace(
-            "scores: {meetings: 15, calls: 8, call_center: 10}",
-            "scores: {meetings: 20, calls: 8, call_center: 10}",
+            "scores: {meetings: 11, calls: 6, call_center: 7}",
+            "scores: {meetings: 16, calls: 6, call_center: 7}",
         )
     )
     args = [
@@ -80,8 +81,12 @@ def test_a_shift_the_soft_ceiling_damps_is_reported_beside_the_raw_one(pack_copy
     report = json.loads(CliRunner().invoke(main, args).output)
     meetings = next(u for u in report["use_cases"] if u["use_case"] == "meetings")
     damped, moved = meetings["hidden_by_clamp"], meetings["raw_changed"]
-    assert damped == moved >= 20  # every certified product is past 80 for meetings
-    assert all(0 < int(shift) < 5 for shift in meetings["histogram"]["shown"]), meetings["histogram"]
+    assert 0 < damped < moved  # the best office headsets pass 90 for meetings; the rest do not
+    shifts = meetings["histogram"]["shown"]
+    assert (
+        all(0 < int(shift) <= 5 for shift in shifts)
+        and sum(n for shift, n in shifts.items() if int(shift) < 5) == damped
+    ), shifts
     assert 0 == meetings["at_ceiling"]  # none shows 100
     text = CliRunner().invoke(main, args[:-2]).output
     assert f"the floor or the soft ceiling damped {damped} shifts ({moved} products moved before it)" in text

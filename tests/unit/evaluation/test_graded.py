@@ -25,14 +25,23 @@ def test_a_share_of_an_amount_rounds_half_away_from_zero(amount: int, share: flo
 
 
 def test_the_lighter_the_more_in_the_bundled_pack(evaluator: Evaluator) -> None:
-    """lighter-wears-longer: {call_center: 8, meetings: 4, calls: 2, commute: 5}, from 400 g
-    to 40 g. At 220 g a product is half way: 4, 2, 1 and 2.5 -> 3."""
+    """lighter-wears-longer: {meetings: 12, calls: 6, call_center: 24, commute: 12, music: 5,
+    gaming_solo: 6, gaming_social: 8}, from 400 g to 40 g. At 220 g a product is half way:
+    6, 3, 12, 6, 2.5 -> 3, 3 and 4."""
     verdict = evaluator.verdict_for("p", {"mic": "boom", "weight_g": 220})
     given = {c.target: c.amount for c in verdict.contributions() if c.rule.id == "lighter-wears-longer"}
-    assert {"call_center": 4, "meetings": 2, "calls": 1, "commute": 3} == given
+    assert {
+        "meetings": 6,
+        "calls": 3,
+        "call_center": 12,
+        "commute": 6,
+        "music": 3,
+        "gaming_solo": 3,
+        "gaming_social": 4,
+    } == given
     light = evaluator.verdict_for("p", {"mic": "boom", "weight_g": 30})  # past `to`: the full amounts
     heavy = evaluator.verdict_for("p", {"mic": "boom", "weight_g": 450})  # past `from`: nothing
-    assert 8 == sum(
+    assert 24 == sum(
         c.amount for c in light.contributions("call_center") if c.rule.id == "lighter-wears-longer"
     )
     assert "lighter-wears-longer" in {r.id for r in heavy.fired}
@@ -48,7 +57,7 @@ def test_a_graded_amount_is_in_the_score_and_in_the_sentence_only_when_it_counts
         {s.use_case.id: s for s in v.scores}["call_center"] for v in (heavier, lighter)
     )
     moved = [c.amount for c in lighter.contributions("call_center") if c.rule.id == "lighter-wears-longer"]
-    assert [7] == moved  # 8 x 325/360 = 7.2
+    assert [22] == moved  # 24 x 325/360 = 21.7
     assert light_score.raw > heavy_score.raw
     assert "a 399 g build" not in heavy_score.explanation  # a rule adding 0 is not a reason
 

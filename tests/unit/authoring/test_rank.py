@@ -4,16 +4,19 @@ tells the best from the merely good (issue 12)."""
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from ruamel.yaml import YAML
 
 from earmark.cli import main
 
 from helpers import ROOT
 
 CATALOG = ROOT / "examples" / "catalog.jsonl"
+EXPLAINED_TIES = Path(__file__).with_name("top_ten_ties.yaml")
 USE_CASES = ("music", "gaming_solo", "gaming_social", "meetings", "calls", "call_center", "commute")
 
 
@@ -53,6 +56,23 @@ def test_scores_do_not_pile_up_at_the_top(use_case: str) -> None:
     products = _ranking(use_case)["products"]
     near_the_top = [p["id"] for p in products if p["score"] >= 98]
     assert len(near_the_top) <= 0.05 * len(products), near_the_top
+
+
+@pytest.mark.parametrize("use_case", USE_CASES)
+def test_among_the_ten_best_only_equal_totals_tie_and_each_tie_is_explained(use_case: str) -> None:
+    """The scale never merges two different raw totals among the ten best: a tie there is
+    the pack's own judgment, and top_ten_ties.yaml says why each one is right."""
+    by_score = defaultdict(list)
+    for product in _ranking(use_case)["products"][:10]:
+        by_score[product["score"]].append(product)
+    ties = [group for group in by_score.values() if len(group) > 1]
+    for group in ties:
+        assert 1 == len({p["raw"] for p in group}), [(p["id"], p["raw"]) for p in group]
+    explained = YAML(typ="safe", pure=True).load(EXPLAINED_TIES.read_text()).get(use_case) or []
+    assert all(entry["why"].strip() for entry in explained)
+    assert sorted(sorted(p["id"] for p in group) for group in ties) == sorted(
+        sorted(entry["products"]) for entry in explained
+    )
 
 
 def test_the_ranking_is_best_first_with_reasons() -> None:

@@ -208,6 +208,14 @@ def test_2_a_products_waterfall_has_a_bar_per_rule_with_its_signed_amount(day: D
         assert (
             bars[0] == f"start default {score['default']}" and bars[-1] == f"result = result {score['score']}"
         )
+        # A chart with many bars is wider than its card: it scrolls inside the card
+        # instead of drawing over the card beside it.
+        assert chart.evaluate(
+            """el => { const edge = el.closest(".card").getBoundingClientRect().right + 0.5;
+                       const drawn = el.querySelector("svg").getBoundingClientRect().right;
+                       const clipped = getComputedStyle(el).overflowX !== "visible";
+                       return el.getBoundingClientRect().right <= edge && (drawn <= edge || clipped); }"""
+        ), score["use_case"]
     expect(page.locator("#category")).to_have_text(data["category"]["id"])
     _shot(page, "product")
     page.select_option('#what-if select[name="uses"]', ["gaming_social", "gaming_solo"])

@@ -52,7 +52,10 @@ def waterfall(part: dict[str, Any], start_label: str) -> dict[str, Any]:
     }
     return {
         "$schema": VEGA_LITE,
-        "width": {"step": 34},
+        # As wide as its card, whatever the number of bars: a fixed step per bar made a
+        # waterfall of many rules wider than the card, hiding or overlapping its result.
+        "width": "container",
+        "autosize": {"type": "fit-x", "contains": "padding"},
         "height": 200,
         "data": {"values": bars},
         "layer": [

@@ -109,7 +109,10 @@ def test_the_image_serves_reloads_and_stops_cleanly(image: str, pack: Path) -> N
 
         first = _describe(stub).ruleset_version
         talking = pack / "talking.yaml"
-        talking.write_text(talking.read_text().replace("meetings: 30,", "meetings: 29,"))
+        text = talking.read_text()
+        boom = "scores: {meetings: 22,"  # the boom mic's meetings bonus
+        assert boom in text, "the edit must change the pack, or the wait below proves nothing"
+        talking.write_text(text.replace(boom, "scores: {meetings: 21,", 1))
         deadline = time.monotonic() + 30
         while _describe(stub).ruleset_version == first:
             assert time.monotonic() < deadline, "the mounted pack's edit never went live"

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 import grpc
@@ -22,7 +23,7 @@ from ruamel.yaml.error import YAMLError
 
 from earmark.authoring.contract import contract_changes
 from earmark.authoring.explain import breakdown, render
-from earmark.authoring.impact import compare, read_catalog
+from earmark.authoring.impact import CatalogProduct, compare, read_catalog
 from earmark.authoring.impact import render as render_impact
 from earmark.authoring.publish import PublishRefused, publish
 from earmark.authoring.rank import rank
@@ -43,6 +44,30 @@ from earmark.studio.run import sample, serve_studio
 PACK_DIR = click.argument(
     "pack_dir", required=False, default=str(BUNDLED_RULES), type=click.Path(file_okay=False, path_type=Path)
 )
+
+
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def _catalog_option(name: str, help_text: str, *, required: bool = False) -> Callable[[_Command], _Command]:
+    """--catalog as diff, rank and studio take it: a JSON Lines file of products."""
+    return click.option(
+        "--catalog",
+        name,
+        required=required,
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help=help_text,
+    )
+
+
+def _read_catalog_or_fail(path: Path) -> list[CatalogProduct]:
+    """Every product of a catalog file; a line that isn't a product stops the command
+    with its file and line."""
+    try:
+        with path.open(encoding="utf-8") as lines:
+            return list(read_catalog(lines))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise click.BadParameter(f"{path}: {exc}") from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -213,13 +238,7 @@ def explain_command(
 
 @main.command("rank")
 @click.option("--use-case", "use_case", required=True, help="The use case to rank by, e.g. call_center.")
-@click.option(
-    "--catalog",
-    "catalog_file",
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Products as JSON Lines.",
-)
+@_catalog_option("catalog_file", "Products as JSON Lines.", required=True)
 @click.option(
     "--pack",
     "pack_dir",
@@ -239,11 +258,7 @@ def rank_command(
     names = [u.id for u in evaluator.pack.use_cases]
     if use_case not in names:
         raise click.BadParameter(f"{use_case!r} is not a use case of this pack; it has {', '.join(names)}")
-    try:
-        with catalog_file.open(encoding="utf-8") as lines:
-            report = rank(evaluator, list(read_catalog(lines)), use_case)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise click.BadParameter(f"{catalog_file}: {exc}") from None
+    report = rank(evaluator, _read_catalog_or_fail(catalog_file), use_case)
     click.echo(
         json.dumps(report, indent=2, ensure_ascii=False)
         if output_format == "json"
@@ -254,12 +269,7 @@ def rank_command(
 @main.command("diff")
 @click.argument("old_pack", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.argument("new_pack", type=click.Path(file_okay=False, exists=True, path_type=Path))
-@click.option(
-    "--catalog",
-    "catalog_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Products as JSON Lines, to preview the change on.",
-)
+@_catalog_option("catalog_file", "Products as JSON Lines, to preview the change on.")
 @click.option(
     "--skip-invalid",
     is_flag=True,
@@ -286,11 +296,7 @@ def diff_command(
     changes = contract_changes(old.pack, new.pack)
     report: dict[str, Any] = {}
     if catalog_file is not None:
-        try:
-            with catalog_file.open(encoding="utf-8") as lines:
-                report = compare(old, new, list(read_catalog(lines)))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise click.BadParameter(f"{catalog_file}: {exc}") from None
+        report = compare(old, new, _read_catalog_or_fail(catalog_file))
     if output_format == "json":
         contract = [{"subject": c.subject, "change": c.change, "breaking": c.breaking} for c in changes]
         click.echo(json.dumps({"contract": contract, **report}, indent=2, ensure_ascii=False))
@@ -344,11 +350,7 @@ def publish_command(working_copy: Path, live_dir: Path, allow_breaking: bool) ->
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     help="The folder a server watches, that Publish replaces.",
 )
-@click.option(
-    "--catalog",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="JSON Lines of products to score and preview on.",
-)
+@_catalog_option("catalog", "JSON Lines of products to score and preview on.")
 @click.option("--server", help="HOST:PORT of the gRPC server on the live folder: Publish waits for it.")
 @click.option(
     "--metrics",

@@ -4,9 +4,9 @@ Every rule that fired counts. Scores start from the pack's defaults and add the 
 amounts (a `graded:` rule's scaled to the product); `shown_score` turns that raw total
 into the score a shopper sees: never below the use case's floor, and above the pack's
 soft ceiling approaching 100 with diminishing returns instead of piling up at a clamp.
-The category and label come from the fired rule with the highest priority (the earlier rule in the pack wins a tie). The reasons
-behind each score are the fired rules' `say:` fragments, handed to wording.py strongest
-first; nothing here knows about audio.
+The category and label come from the fired rule with the highest priority (the earlier
+rule in the pack wins a tie). The reasons behind each score are the fired rules' `say:`
+fragments, handed to wording.py strongest first; nothing here knows about audio.
 
 What a rule does to the scores is read in one place, `effects`: the composer, the trace,
 `earmark explain` and `earmark diff` all walk a rule's effects through it.
@@ -28,10 +28,10 @@ FIT = "fit"
 def shown_score(raw: int, floor: int, soft_from: int) -> int:
     """The score as shown for a raw total. Up to `soft_from` the raw total counts in full.
     Above it, the distance left to 100 shrinks exponentially, with the curve's slope 1
-    where it starts: a point counts in proportion to that distance (with soft_from 80: a
-    full point at 80, half a point once the score shows 90, a quarter at 95). So strong
-    products with different totals stay apart instead of tying at a clamp; soft_from 100
-    is the plain clamp."""
+    where it starts: a point counts in proportion to that distance (with soft_from 90, as
+    the bundled pack has it: a full point at 90, half a point once the score shows 95).
+    So strong products with different totals stay apart instead of tying at a clamp;
+    soft_from 100 is the plain clamp."""
     if raw <= soft_from:
         return max(floor, raw)
     gap = 100 - soft_from

@@ -1,7 +1,13 @@
 """A pack directory's files: which are read, reading each safely, and the version digest.
 
 Only plain files inside the pack directory are read. Every byte read goes into the digest,
-with the file's name, so that equal files give an equal version on every pod.
+with the file's name, so that equal files give an equal version on every pod, and is kept,
+so that a snapshot of the pack holds exactly what was checked.
+
+A folder may be replaced while it is read (a publish, a ConfigMap's `..data` flip, an
+editor's save): each file's identity is noted before it is read, and `changed_since_read`
+says whether any file, or the list of files, is no longer what was read, so that a load
+never passes off a file-by-file mix of two versions as a pack.
 """
 
 from __future__ import annotations
@@ -35,6 +41,9 @@ class PackFiles:
         self.root = directory.resolve()
         self.findings = findings
         self._digest = hashlib.sha256()
+        self.sources: dict[str, bytes] = {}  # relative path -> the bytes read
+        self._identities: dict[Path, _Identity | None] = {}  # as each file was before it was read
+        self._listings: dict[Path, list[Path]] = {}
 
     @property
     def digest(self) -> str:
@@ -42,16 +51,29 @@ class PackFiles:
 
     def rule_files(self) -> list[Path]:
         """The rule files, in name order: every YAML file beside the manifest."""
-        return _yaml_files(self.directory)
+        return self._listed(self.directory)
 
     def case_files(self) -> list[Path]:
-        return _yaml_files(self.directory / EXAMPLES_DIR)
+        return self._listed(self.directory / EXAMPLES_DIR)
+
+    def _listed(self, folder: Path) -> list[Path]:
+        self._listings[folder] = found = _yaml_files(folder)
+        return found
+
+    def changed_since_read(self) -> bool:
+        """True if a file read so far is no longer the file that was read, or a folder
+        listed so far no longer lists the same files."""
+        return any(_identity(path) != seen for path, seen in self._identities.items()) or any(
+            _yaml_files(folder) != listed for folder, listed in self._listings.items()
+        )
 
     def read(self, path: Path) -> SourceFile | None:
         """The parsed file, or None when it is absent or could not be read or parsed (the
         reason is recorded, except for a file that simply isn't there)."""
         shown = display_path(path)
         where = Location(shown)
+        # Noted before reading: a file replaced after this no longer matches it.
+        self._identities[path] = _identity(path)
         if not os.path.lexists(path):
             return None
         try:
@@ -71,10 +93,33 @@ class PackFiles:
             self.findings.add(problems)
             return None
         # The version covers every file that decides, by name and content.
-        self._digest.update(path.relative_to(self.directory).as_posix().encode() + b"\0" + raw + b"\0")
+        relative = path.relative_to(self.directory).as_posix()
+        self._digest.update(relative.encode() + b"\0" + raw + b"\0")
+        self.sources[relative] = raw
         source, problems = parse_yaml(raw, shown)
         self.findings.add(problems)
         return source
+
+
+def pack_file_paths(directory: Path) -> list[Path]:
+    """Every file a load of `directory` reads, as it is now: the manifest, the rule files
+    and the example cases (a publish copies exactly these)."""
+    manifest = directory / MANIFEST
+    found = [manifest] if os.path.lexists(manifest) else []
+    return found + _yaml_files(directory) + _yaml_files(directory / EXAMPLES_DIR)
+
+
+_Identity = tuple[int, int, int, int]
+
+
+def _identity(path: Path) -> _Identity | None:
+    """What tells one file from its replacement: device, inode, size and change time of
+    what the path leads to now (links followed, as a read follows them)."""
+    try:
+        status = path.stat()
+    except (OSError, RuntimeError):  # RuntimeError: a loop of links, on Python 3.11
+        return None
+    return (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
 
 
 def _yaml_files(directory: Path) -> list[Path]:

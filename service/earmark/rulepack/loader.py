@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from earmark.errors import Findings, Location, PackError
+from earmark.errors import Findings, Location, PackError, Problem
 from earmark.rulepack import checks
 from earmark.rulepack.cases import read_cases
 from earmark.rulepack.files import MANIFEST, PackFiles, display_path
@@ -29,15 +29,34 @@ from earmark.rulepack.rules import WrittenRules, read_rules
 from earmark.rulepack.texts import TextReader
 
 
+READ_ATTEMPTS = 3  # reads of a folder that changes under the load, before giving up
+
+
 def load_pack(directory: Path) -> Pack:
-    """Load, parse and check the pack in `directory`. Raises PackError with every problem."""
-    found = Findings()
-    load = _Load(PackFiles(directory, found), found)
-    for stage in STAGES:
-        if stage.needs_every_part_parsed and not load.found.ok:
-            continue
-        if stage.run(load) is _STOP:
+    """Load, parse and check the pack in `directory`. Raises PackError with every problem.
+
+    The files are read again if they changed while they were read, so the pack (or the
+    problems) always come from one version of the folder, never a mix of two."""
+    for _ in range(READ_ATTEMPTS):
+        found = Findings()
+        load = _Load(PackFiles(directory, found), found)
+        for stage in STAGES:
+            if stage.needs_every_part_parsed and not load.found.ok:
+                continue
+            if stage.run(load) is _STOP:
+                break
+        if not load.files.changed_since_read():
             break
+    else:
+        raise PackError(
+            [
+                Problem(
+                    Location(display_path(directory)),
+                    "changed-while-read",
+                    "the files kept changing while they were read; they are read again after the next change",
+                )
+            ]
+        )
     if not load.found.ok or load.vocabulary is None or load.vocabulary.wording is None:
         raise PackError(load.found.errors)  # warnings are shown with a pack that loads
     return load.pack()
@@ -85,6 +104,7 @@ class _Load:
             examples=tuple(self.cases),
             locales=vocabulary.locales,
             warnings=tuple(sorted(self.found.warnings)),
+            files=tuple(sorted(self.files.sources.items())),
         )
 
 

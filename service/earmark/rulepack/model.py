@@ -5,7 +5,7 @@ Everything here is frozen and built once per load; the request path only reads i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
 from typing import Any
@@ -270,6 +270,9 @@ class Pack:
     soft_ceiling_from: int = 100  # pack.yaml's scoring: where points start to count for less
     locales: tuple[str, ...] = ("en",)  # the default first
     warnings: tuple[Problem, ...] = ()  # e.g. missing translations
+    # Every file the pack was loaded from, by relative path, as the bytes that were
+    # checked: a snapshot writes exactly these, so what was checked is what goes live.
+    files: tuple[tuple[str, bytes], ...] = field(default=(), repr=False, compare=False)
 
     @property
     def default_locale(self) -> str:

@@ -28,7 +28,6 @@ from earmark.rulepack.model import ExampleCase, Pack, Rule
 from earmark.rulepack.rules import WrittenRules, read_rules
 from earmark.rulepack.texts import TextReader
 
-
 READ_ATTEMPTS = 3  # reads of a folder that changes under the load, before giving up
 
 

@@ -25,12 +25,12 @@ from earmark.authoring.contract import contract_changes
 from earmark.authoring.explain import breakdown, render
 from earmark.authoring.impact import CatalogProduct, compare, read_catalog
 from earmark.authoring.impact import render as render_impact
-from earmark.authoring.publish import PublishRefused, publish
+from earmark.authoring.publish import publish
 from earmark.authoring.rank import rank
 from earmark.authoring.rank import render as render_ranking
 from earmark.authoring.schemas import stale_schemas, write_schemas
 from earmark.config import BUNDLED_RULES, load_settings
-from earmark.errors import ConfigError, InvalidArgument, Location, PackError, Problem
+from earmark.errors import ConfigError, InvalidArgument, Location, PackError, Problem, PublishRefused
 from earmark.evaluation.evaluator import Evaluator
 from earmark.evaluation.examples import run_examples, unexercised_rules
 from earmark.logs import configure_logging
@@ -334,7 +334,7 @@ def publish_command(working_copy: Path, live_dir: Path, allow_breaking: bool) ->
         click.echo(f"earmark: {exc.report(str(working_copy))}\nearmark: not published", err=True)
         sys.exit(1)
     except PublishRefused as exc:
-        click.echo(f"earmark: {exc}; not published", err=True)
+        click.echo(f"earmark: not published: {exc}", err=True)
         sys.exit(1)
     for change in done.contract:
         click.echo(f"contract: {change}")

@@ -12,6 +12,7 @@
     TemplateSyntaxError           a text's {placeholders} are malformed (becomes a Problem)
     TooBigToSearch                a static analysis gave up on a condition (never reported)
     ListenFailed                  the server cannot bind its address (exit 1)
+    PublishRefused                a publish would break clients, or can't be written whole
     ConfigError                   an EARMARK_* setting is invalid (exit 2)
 
 `public_error` is the one place an exception becomes what a client is told: the gRPC
@@ -253,6 +254,13 @@ class TooBigToSearch(Exception):
 class ListenFailed(Exception):
     """Raised when the server cannot bind an address it was given. The message names the
     address and why."""
+
+
+class PublishRefused(Exception):
+    """Raised when a pack passed its checks but the live folder cannot, or should not, be
+    replaced by it: it would break requests that work today, its folder holds links or
+    special files, or its files cannot be written (a full disk). The message says why in
+    one plain line, and nothing is left half-written."""
 
 
 class ConfigError(Exception):

@@ -22,9 +22,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from earmark.authoring.explain import breakdown
-from earmark.authoring.publish import PublishRefused
 from earmark.authoring.schemas import schema_texts
-from earmark.errors import EarmarkError, PackError
+from earmark.errors import EarmarkError, PackError, PublishRefused
 from earmark.rulepack.json_schema import EXAMPLES_SCHEMA, PACK_SCHEMA, RULES_SCHEMA
 from earmark.rulepack.model import AttrType
 from earmark.studio import charts

@@ -10,6 +10,7 @@ contract check read that folder; and that folder, unchanged, becomes the live ve
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,12 +31,19 @@ class Published:
     files: Path  # the kept version folder now live: the very files that were checked
 
 
-def publish(working_copy: Path, live_dir: Path, *, allow_breaking: bool = False) -> Published:
+def publish(
+    working_copy: Path,
+    live_dir: Path,
+    *,
+    allow_breaking: bool = False,
+    before_live: Callable[[Published], object] | None = None,
+) -> Published:
     """Check `working_copy` as a reload would (load, every check, its example cases) and
     against the live pack's contract, then make it the content of `live_dir`. Writes
     nothing live, and raises PackError if the pack would be refused, or PublishRefused if
     it would break requests that work today (unless `allow_breaking`) or can't be written
-    whole."""
+    whole. `before_live` is called with the checked, kept version just before it goes
+    live (Studio records its history there, so a record exists for what goes live)."""
     if not live_dir.is_dir():
         raise PublishRefused(f"{display_path(live_dir)} is not a folder")
     releases = Releases(live_dir)
@@ -51,8 +59,11 @@ def publish(working_copy: Path, live_dir: Path, *, allow_breaking: bool = False)
                 "publish with --allow-breaking once every storefront is ready for it"
             )
         kept = releases.keep(staged, candidate.version)
+    done = Published(candidate.version, live.version if live is not None else None, changes, kept)
+    if before_live is not None:
+        before_live(done)
     releases.make_live(kept)
-    return Published(candidate.version, live.version if live is not None else None, changes, kept)
+    return done
 
 
 def _checked(staged: Path, working_copy: Path) -> Pack:

@@ -243,7 +243,7 @@ async def file_api(request: Request) -> Response:
     text = body.get("text")
     if not isinstance(text, str):
         return JSONResponse({"error": 'send the file as {"text": ...}'}, status_code=400)
-    studio.working.write(path, text)
+    await _in_thread(studio.save, path, text)
     return JSONResponse({"saved": path})
 
 
@@ -312,7 +312,8 @@ async def _published(request: Request, run: Callable[[], PublishResult]) -> Resp
 
 
 def history_page(request: Request) -> Response:
-    return _page(request, "history.html", versions=_studio(request).history.versions())
+    history = _studio(request).history
+    return _page(request, "history.html", versions=history.versions(), damaged=history.damaged())
 
 
 def _refusal_text(exc: Exception) -> str:

@@ -56,6 +56,7 @@ class PublishResult:
     published: Published
     version: Version
     server_reports: str | None  # what the server serves once it took it (None: no server given)
+    warnings: tuple[str, ...] = ()  # what went wrong after the pack went live (a git failure)
 
 
 class Studio:
@@ -129,6 +130,12 @@ class Studio:
 
     # ---- editing --------------------------------------------------------------------------
 
+    def save(self, path: str, text: str) -> None:
+        """Write one file of the working copy. Saves and publishes take the same lock, so
+        a publish stages the working copy as it was when it began, and a save waits."""
+        with self.lock:
+            self.working.write(path, text)
+
     def check(self, path: str, text: str) -> CheckedText:
         """The working copy's problems if `path` held `text` (nothing is saved)."""
         return self.working.check(path, text, lambda folder: load_pack(folder).version)
@@ -168,17 +175,31 @@ class Studio:
     def _publish(
         self, source: Path, *, who: str, summary: str, allow_breaking: bool, action: str
     ) -> PublishResult:
+        recorded: list[Version] = []
+
+        def record(done: Published) -> None:  # with the flip: History names what goes live
+            recorded.append(
+                self.history.record(
+                    done.files,
+                    ruleset_version=done.version,
+                    previous=done.previous,
+                    who=who or getpass.getuser(),
+                    action=action,
+                    summary=summary or f"{action} from Studio",
+                )
+            )
+
         with self.lock:
             self._keep_what_was_live()
-            done = publish(source, self.live.folder, allow_breaking=allow_breaking)
-            version = self.history.record(
-                ruleset_version=done.version,
-                previous=done.previous,
-                who=who or getpass.getuser(),
-                action=action,
-                summary=summary or f"{action} from Studio",
-            )
-        return PublishResult(done, version, self._wait_for_server(done.version))
+            try:
+                done = publish(source, self.live.folder, allow_breaking=allow_breaking, before_live=record)
+            except BaseException:
+                for version in recorded:  # kept, but it never went live
+                    self.history.forget(version)
+                raise
+            git_problem = self.history.commit(recorded[0])
+        warnings = (f"the publish is live, but {git_problem}",) if git_problem else ()
+        return PublishResult(done, recorded[0], self._wait_for_server(done.version), warnings)
 
     def _keep_what_was_live(self) -> None:
         """Before Studio's first publish, keep the pack that was live, so that it can be
@@ -187,6 +208,7 @@ class Studio:
         if self.history.versions() or isinstance(live, PackError):
             return
         self.history.record(
+            self.live.root,
             ruleset_version=live.pack.version,
             previous=None,
             who="-",

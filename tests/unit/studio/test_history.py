@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -84,3 +85,80 @@ def test_a_refused_publish_writes_and_keeps_nothing(studio: Studio) -> None:
     assert not (studio.live.root / "zz.yaml").exists()
     assert ["found"] == [line["action"] for line in studio.history.audit()]  # what was live, kept
     assert ["start"] == _git_log(studio.live.root)  # the "found" version commits no change
+
+
+def _publish(studio: Studio, amount: int) -> str:
+    set_boom_meetings(studio.working.root, amount)
+    return studio.publish(who="Mia", summary=f"meetings {amount}", allow_breaking=False).version.id
+
+
+def test_ids_stay_unique_after_the_oldest_version_is_removed(studio: Studio) -> None:
+    """Pruning the oldest kept version made the next id collide (HTTP 500, no record)."""
+    _publish(studio, 28)
+    shutil.rmtree(studio.history.folder / studio.history.versions()[-1].id)  # the "found" one
+    first = _publish(studio, 29)
+    second = _publish(studio, 27)
+    ids = [v.id for v in studio.history.versions()]
+    assert [second, first] == ids[:2] and len(set(ids)) == len(ids)
+
+
+def test_a_damaged_version_is_shown_as_damaged_and_skipped(studio: Studio) -> None:
+    kept = _publish(studio, 28)
+    meta = studio.history.folder / kept / "version.json"
+    meta.write_text(meta.read_text().replace('"who"', '"surprise": 1, "who"'))
+    assert kept not in [v.id for v in studio.history.versions()]
+    assert [kept] == [d.split(":")[0] for d in studio.history.damaged()]
+    assert _publish(studio, 29) not in {kept}  # publishing still works beside it
+
+
+def test_a_kept_version_naming_another_folder_is_refused(studio: Studio) -> None:
+    kept = _publish(studio, 28)
+    meta = studio.history.folder / kept / "version.json"
+    meta.write_text(meta.read_text().replace(f'"id": "{kept}"', '"id": ".."'))
+    with pytest.raises(KeyError):
+        studio.history.files_of("..")
+    assert any(d.startswith(kept) for d in studio.history.damaged())
+
+
+def test_what_history_keeps_is_what_went_live(studio: Studio) -> None:
+    done = studio.publish(who="Mia", summary="same", allow_breaking=False)
+    kept = studio.history.files_of(done.version.id)
+    assert done.published.version == studio.evaluator("live").pack.version  # type: ignore[union-attr]
+    assert (kept / "talking.yaml").read_text() == (studio.live.root / "talking.yaml").read_text()
+
+
+def test_a_git_failure_is_reported_not_ignored(studio: Studio) -> None:
+    hook = studio.live.folder.parent / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\necho 'refused by the hook' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    set_boom_meetings(studio.working.root, 28)
+    done = studio.publish(who="Mia", summary="x", allow_breaking=False)
+    assert done.published.version == studio.evaluator("live").pack.version  # type: ignore[union-attr]
+    assert 1 == len(done.warnings) and "git commit failed: refused by the hook" in done.warnings[0]
+
+
+def test_a_save_waits_for_a_publish_under_way(studio: Studio, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Studio's saves and publishes take one lock: a save that arrives while the gate
+    runs lands after the publish, never inside it."""
+    from earmark.authoring import publish as publishing
+
+    checked = publishing.load_checked
+    saves: list[threading.Thread] = []
+    blocked: list[bool] = []
+
+    def check_while_someone_saves(folder: Path) -> object:
+        text = (studio.working.root / "talking.yaml").read_text().replace("meetings: 28", "meetings: -30")
+        saver = threading.Thread(target=studio.save, args=("talking.yaml", text))
+        saver.start()
+        saver.join(0.5)
+        saves.append(saver)
+        blocked.append(saver.is_alive())
+        return checked(folder)
+
+    monkeypatch.setattr(publishing, "load_checked", check_while_someone_saves)
+    set_boom_meetings(studio.working.root, 28)
+    studio.publish(who="Mia", summary="x", allow_breaking=False)
+    saves[0].join(10)
+    assert [True] == blocked
+    assert "meetings: 28" in (studio.live.root / "talking.yaml").read_text()
+    assert "meetings: -30" in (studio.working.root / "talking.yaml").read_text()  # saved after

@@ -79,7 +79,8 @@ def main() -> None:
 # The supervisor's workers share its port and leave /metrics to it. Not a setting: set on a
 # lone server it would let a second server join the port and silently split its traffic.
 @click.option("--as-worker", is_flag=True, hidden=True)
-def serve_command(as_worker: bool) -> None:
+@click.option("--heartbeat", type=click.Path(path_type=Path), hidden=True)  # the supervisor's
+def serve_command(as_worker: bool, heartbeat: Path | None) -> None:
     """Serve the rule pack over gRPC. Configured by EARMARK_* environment variables."""
     try:
         settings = load_settings()
@@ -89,7 +90,7 @@ def serve_command(as_worker: bool) -> None:
     configure_logging(settings.log_level, settings.log_format)
     if settings.workers > 1:
         sys.exit(Supervisor(settings).run())
-    sys.exit(serve(settings, as_worker=as_worker))
+    sys.exit(serve(settings, as_worker=as_worker, heartbeat=heartbeat))
 
 
 @main.command("health")

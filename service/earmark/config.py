@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
@@ -36,6 +38,11 @@ class Settings(BaseModel):
         "", description="host:port of a plaintext health-only port; empty turns it off"
     )
     rules: Path = Field(BUNDLED_RULES, description="rule pack directory")
+    # Where each process keeps the last pack it made live, to serve when it (re)starts
+    # beside a refused pack. On Kubernetes, an emptyDir: it outlives container restarts.
+    last_good: Path | None = Field(
+        None, description="folder for the last good pack; default: one per rules folder in the temp folder"
+    )
     max_batch_size: int = Field(500, ge=1, le=100_000)
     # Processes sharing the port (SO_REUSEPORT) under a supervisor; 1 serves in-process.
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
@@ -70,6 +77,15 @@ class Settings(BaseModel):
     log_format: Literal["auto", "json", "console"] = Field(
         "auto", description="auto: console when stderr is a terminal, JSON otherwise"
     )
+
+    @property
+    def last_good_folder(self) -> Path:
+        """EARMARK_LAST_GOOD, or a folder of this rules folder's own: two servers of two
+        packs on one machine must never fall back to each other's pack."""
+        if self.last_good is not None:
+            return self.last_good
+        key = hashlib.sha256(str(self.rules.absolute()).encode()).hexdigest()[:12]
+        return Path(tempfile.gettempdir()) / f"earmark-last-good-{key}"
 
     @model_validator(mode="after")
     def _tls_is_whole(self) -> Settings:

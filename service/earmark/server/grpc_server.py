@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import signal
 import sys
 import threading
+from pathlib import Path
 
 import grpc
 import structlog
@@ -13,9 +15,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from earmark.config import Settings
-from earmark.errors import ListenFailed, PackError, PackUnavailable
+from earmark.errors import ListenFailed, PackUnavailable
 from earmark.evaluation.cache import VerdictCache
-from earmark.evaluation.examples import load_checked
 from earmark.server.admission import AdmissionExecutor
 from earmark.server.interceptors import CallInterceptor, stalled_call_recorder
 from earmark.server.live import LivePack
@@ -61,6 +62,7 @@ class EarmarkServer:
             entries = settings.cache_entries
             live.cache_with(lambda: VerdictCache(entries, metrics.count_cache_lookup))
         self._share_port = share_port
+        self._stopping = False
         self.admission = admission = AdmissionExecutor(
             settings.threads,
             settings.max_concurrent_rpcs,
@@ -134,14 +136,23 @@ class EarmarkServer:
             self.health_server.start()
         status = (
             health_pb2.HealthCheckResponse.SERVING
-            if self._has_pack()
+            if self.has_pack()
             else health_pb2.HealthCheckResponse.NOT_SERVING
         )
         for service in ("", SERVICE_NAME):
             self.health.set(service, status)
 
+    def mark_serving(self) -> None:
+        """A pack went live: a server that started without one now serves. Called from
+        the reload thread; a server already draining stays NOT_SERVING."""
+        if self._stopping:
+            return
+        for service in ("", SERVICE_NAME):
+            self.health.set(service, health_pb2.HealthCheckResponse.SERVING)
+
     def stop(self, grace: float | None = None) -> None:
         """Turn health NOT_SERVING, refuse new calls, let in-flight ones finish."""
+        self._stopping = True
         self.health.enter_graceful_shutdown()
         self.grpc_server.stop(self.settings.grace_seconds if grace is None else grace).wait()
         if self.health_server is not None:
@@ -154,7 +165,7 @@ class EarmarkServer:
     def __exit__(self, *_exc: object) -> None:
         self.stop(0)
 
-    def _has_pack(self) -> bool:
+    def has_pack(self) -> bool:
         try:
             self.live.current()
         except PackUnavailable:
@@ -174,11 +185,13 @@ def check_health(address: str, timeout: float) -> str:
     return str(health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status))
 
 
-def serve(settings: Settings, *, as_worker: bool = False) -> int:
+def serve(settings: Settings, *, as_worker: bool = False, heartbeat: Path | None = None) -> int:
     """Load the pack, serve until SIGTERM or SIGINT, drain, and return the exit code.
 
     SIGHUP, or any change under the rules directory, reloads the pack; a pack that fails
-    its checks or its example cases is refused and the last good one keeps serving.
+    its checks or its example cases is refused and the last good one keeps serving. No
+    pack stops the process: beside a refused pack it serves the last good one kept on
+    disk, or, having none, answers NOT_SERVING until a good pack arrives.
     """
     # Signal handlers only queue a command (SimpleQueue.put is safe there); the main loop
     # does the work, so a reload never runs inside a signal handler. They are installed
@@ -189,22 +202,27 @@ def serve(settings: Settings, *, as_worker: bool = False) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, lambda received, _frame: commands.put(signal.Signals(received)))
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGHUP})
-    try:
-        evaluator = load_checked(settings.rules)
-    except PackError as exc:
-        print(f"earmark: {exc.report(str(settings.rules))}\nearmark: not serving", file=sys.stderr)
-        return 1
-    live = LivePack(evaluator)
+    stop = threading.Event()
+    if heartbeat is not None:
+        beat(heartbeat, stop)
+    live = LivePack()
     try:
         server = EarmarkServer(settings, live, metrics := Metrics(worker=as_worker), share_port=as_worker)
     except ListenFailed as exc:
         print(f"earmark: {exc}", file=sys.stderr)
         return 1
-    reloader = Reloader(live, settings.rules, metrics)
-    stop_watching = threading.Event()
+    reloader = Reloader(
+        live, settings.rules, metrics, last_good=settings.last_good_folder, on_live=server.mark_serving
+    )
+    if not reloader.start():
+        print(
+            f"earmark: {live.status.last_reload_error}\n"
+            "earmark: no good pack yet: NOT_SERVING until one arrives",
+            file=sys.stderr,
+        )
     if settings.watch:
-        reloader.watch(stop_watching)
-    metrics.set_ruleset(evaluator.pack.version, None)
+        reloader.watch(stop)
+    reloader.serve_requests(stop)
     if settings.metrics_address and not as_worker:  # workers: the supervisor serves their sum
         try:
             metrics.serve(settings.metrics_address)
@@ -212,14 +230,15 @@ def serve(settings: Settings, *, as_worker: bool = False) -> int:
             print(f"earmark: cannot serve metrics on {settings.metrics_address}: {exc}", file=sys.stderr)
             return 1
     server.start()
+    serving = live.current().pack if server.has_pack() else None
     log.info(
-        "serving",
+        "serving" if serving is not None else "waiting_for_a_good_pack",
         address=settings.address,
         port=server.port,
         health_port=server.health_port,
         rules=str(settings.rules),
-        ruleset_version=evaluator.pack.version,
-        rules_loaded=len(evaluator.pack.rules),
+        ruleset_version=serving.version if serving is not None else None,
+        rules_loaded=len(serving.rules) if serving is not None else 0,
         threads=settings.threads,
         watching=settings.watch,
     )
@@ -229,12 +248,32 @@ def serve(settings: Settings, *, as_worker: bool = False) -> int:
         except queue.Empty:
             continue
         if received is signal.SIGHUP:
-            reloader.reload("SIGHUP")
+            reloader.request("SIGHUP")  # a burst of them is one reload, on its own thread
             continue
         log.info("stopping", signal=received.name, grace_seconds=settings.grace_seconds)
         break
-    stop_watching.set()
+    stop.set()
     server.stop()
     metrics.rule_hits.flush()
     log.info("stopped")
     return 0
+
+
+HEARTBEAT_SECONDS = 0.5
+
+
+def beat(heartbeat: Path, stop: threading.Event) -> threading.Thread:
+    """Touch `heartbeat` every HEARTBEAT_SECONDS until `stop`: the supervisor replaces a
+    worker whose heartbeat stops (SIGSTOP, or an engine call that never returns, which
+    holds the GIL and so stops this thread too)."""
+
+    def run() -> None:
+        while not stop.is_set():
+            # OSError: the supervisor is gone, its folder with it, and no one will ask.
+            with contextlib.suppress(OSError):
+                heartbeat.touch()
+            stop.wait(HEARTBEAT_SECONDS)
+
+    thread = threading.Thread(target=run, name="heartbeat", daemon=True)
+    thread.start()
+    return thread

@@ -70,6 +70,12 @@ class Metrics:
             multiprocess_mode="liveall",
             registry=registry,
         )
+        self.rules_refused = Gauge(
+            "earmark_rules_refused",
+            "1 while the rules on disk are refused and an older pack (or none) serves.",
+            multiprocess_mode="liveall",
+            registry=registry,
+        )
         # Which catalog fields the pack ignores: a pack author may want some of them.
         self.undeclared = Counter(
             "earmark_undeclared_attributes_total",

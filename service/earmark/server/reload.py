@@ -1,20 +1,28 @@
 """Publishing rule changes: load, check, compile, pass the examples, then swap.
 
-The same gate guards start-up and every reload, so a pack that would be refused on a
-reload also refuses to start. A refused pack never replaces the live one; its problems
-are logged with file:line and reported through DescribeRules.
+The same gate guards start-up and every reload. A refused pack never replaces the live
+one; its problems are logged with file:line and reported through DescribeRules and the
+metrics. No pack on disk stops a process: every pack that goes live is also kept whole
+in a last-good store on local disk (releases.py), and a process that starts beside a
+refused pack serves that one. A process that has never had a good pack serves nothing,
+says NOT_SERVING, and keeps watching until one arrives.
+
+Reloads asked for while one runs are coalesced into one, and run on a thread of their
+own, so a burst of SIGHUPs costs one reload and never delays a SIGTERM.
 """
 
 from __future__ import annotations
 
 import stat
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import structlog
 import watchfiles
 
 from earmark.authoring.contract import ContractChange, contract_changes
+from earmark.authoring.releases import Releases
 from earmark.errors import MAX_REPORTED_PROBLEMS, PackError, PackUnavailable, clip
 from earmark.evaluation.evaluator import Evaluator
 from earmark.evaluation.examples import load_checked
@@ -23,6 +31,7 @@ from earmark.server.metrics import Metrics
 
 log = structlog.get_logger("earmark.reload")
 WATCH_CHECK_MS = 1000  # how often the watcher checks that the directory is still the same
+REPLACED = "the rules directory was replaced"
 
 
 def _identity(directory: Path) -> tuple[int, int] | None:
@@ -37,11 +46,74 @@ def _identity(directory: Path) -> tuple[int, int] | None:
 class Reloader:
     """Reloads one pack directory into a LivePack, one reload at a time."""
 
-    def __init__(self, live: LivePack, directory: Path, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        live: LivePack,
+        directory: Path,
+        metrics: Metrics | None = None,
+        *,
+        last_good: Path | None = None,
+        on_live: Callable[[], None] | None = None,
+    ) -> None:
         self.live = live
         self.directory = directory
         self.metrics = metrics if metrics is not None else Metrics()
+        # `pack` in the store: a link to the last version this process made live.
+        self.last_good = Releases(last_good / "pack") if last_good is not None else None
+        self.on_live = on_live  # told each time a pack goes live (health turns SERVING)
         self._lock = threading.Lock()
+        self._requests = threading.Condition()
+        self._pending: str | None = None
+
+    def start(self) -> bool:
+        """Make the first pack live: the one on disk, or else the last good one. Returns
+        False when neither passes; the process then waits for a good pack."""
+        with self._lock:
+            try:
+                self._go_live(load_checked(self.directory), None)
+                return True
+            except Exception as exc:  # PackError, or an OS error: neither may stop the process
+                refusal = str(exc)
+                self.metrics.rules_refused.set(1)
+                log.error("pack_refused_at_start", rules=str(self.directory), error=clip(refusal, 2000))
+            kept = self.last_good.live if self.last_good is not None else None
+            try:
+                if kept is None or not kept.is_dir():
+                    raise FileNotFoundError("no last good pack is kept yet")
+                evaluator = load_checked(kept)
+            except Exception as exc:  # a damaged store must not stop the process either
+                self.live.record_reload(error=refusal)
+                log.error("no_good_pack", rules=str(self.directory), last_good=clip(str(exc), 500))
+                return False
+            self._go_live(evaluator, None)
+            log.warning("serving_last_good", ruleset_version=evaluator.pack.version, folder=str(kept))
+            self.live.record_reload(
+                error=f"serving the last good pack; the rules on disk are refused: {refusal}"
+            )
+            return True
+
+    def request(self, reason: str) -> None:
+        """Ask for a reload on the reload thread (`serve_requests`); requests made while
+        one waits are folded into it."""
+        with self._requests:
+            if self._pending is None:
+                self._pending = reason
+            self._requests.notify()
+
+    def serve_requests(self, stop: threading.Event) -> threading.Thread:
+        """Run requested reloads, one at a time, until `stop` is set."""
+
+        def run() -> None:
+            while not stop.is_set():
+                with self._requests:
+                    self._requests.wait_for(lambda: self._pending is not None, timeout=WATCH_CHECK_MS / 1000)
+                    reason, self._pending = self._pending, None
+                if reason is not None and not stop.is_set():
+                    self.reload(reason)
+
+        thread = threading.Thread(target=run, name="reloader", daemon=True)
+        thread.start()
+        return thread
 
     def reload(self, reason: str) -> bool:
         """Try the pack on disk now. Returns True if a new version went live."""
@@ -50,6 +122,7 @@ class Reloader:
                 evaluator = load_checked(self.directory)
             except PackError as exc:
                 self.metrics.reloads.labels("failed").inc()
+                self.metrics.rules_refused.set(1)
                 self.live.record_reload(error=str(exc))
                 log.error(
                     "reload_refused",
@@ -61,26 +134,19 @@ class Reloader:
                 return False
             except Exception as exc:  # a bug or an OS error: keep serving, keep watching
                 self.metrics.reloads.labels("failed").inc()
+                self.metrics.rules_refused.set(1)
                 self.live.record_reload(error=f"reload failed: {exc}")
                 log.exception("reload_failed", reason=reason, active_version=self._active_version())
                 return False
+            self.metrics.rules_refused.set(0)
             previous = self._active_version()
             if evaluator.pack.version == previous:
                 evaluator.close()  # same files: nothing to publish
                 self.live.record_reload()
                 self.metrics.reloads.labels("unchanged").inc()
                 return False
-            changes = self._contract_changes(evaluator)
-            self.live.swap(evaluator)
+            changes = self._go_live(evaluator, previous)
             self.live.record_reload(contract_changes=tuple(str(c) for c in changes))
-            if any(c.breaking for c in changes):  # live anyway: the pack passed its checks
-                log.warning(
-                    "contract_changed",
-                    changes=[str(c) for c in changes][:MAX_REPORTED_PROBLEMS],
-                    ruleset_version=evaluator.pack.version,
-                )
-            # The version first: a scrape that sees the success also sees what went live.
-            self.metrics.set_ruleset(evaluator.pack.version, previous)
             self.metrics.reloads.labels("succeeded").inc()
             log.info(
                 "reloaded",
@@ -90,6 +156,32 @@ class Reloader:
                 rules_loaded=len(evaluator.pack.rules),
             )
             return True
+
+    def _go_live(self, evaluator: Evaluator, previous: str | None) -> list[ContractChange]:
+        changes = self._contract_changes(evaluator)
+        self.live.swap(evaluator)
+        if any(c.breaking for c in changes):  # live anyway: the pack passed its checks
+            log.warning(
+                "contract_changed",
+                changes=[str(c) for c in changes][:MAX_REPORTED_PROBLEMS],
+                ruleset_version=evaluator.pack.version,
+            )
+        # The version first: a scrape that sees the success also sees what went live.
+        self.metrics.set_ruleset(evaluator.pack.version, previous)
+        self._keep_last_good(evaluator)
+        if self.on_live is not None:
+            self.on_live()
+        return changes
+
+    def _keep_last_good(self, evaluator: Evaluator) -> None:
+        """Keep the exact bytes that went live, for a restart beside a refused pack. A
+        store that can't be written costs that fallback, never the reload."""
+        if self.last_good is None:
+            return
+        try:
+            self.last_good.release(dict(evaluator.pack.files), evaluator.pack.version)
+        except Exception as exc:
+            log.warning("last_good_not_kept", store=str(self.last_good.store), error=clip(str(exc), 500))
 
     def watch(self, stop: threading.Event) -> threading.Thread:
         """Reload whenever a file under the pack directory changes, until `stop` is set.
@@ -101,19 +193,27 @@ class Reloader:
         once a directory is back at the path."""
 
         def run() -> None:
-            first = True
+            first, replaced = True, False
             while not stop.is_set():
                 identity = self._wait_for_directory(stop)
                 if identity is None:
                     return
                 self.live.record_watch()
-                if not first:
+                if replaced:
+                    self.reload("the rules directory was replaced")
+                elif not first:
                     log.info("rules_watch_resumed", rules=str(self.directory))
                     self.reload("rules directory is back")
                 first = False
                 problem = self._watch_until_replaced(identity, stop)
                 if stop.is_set():
                     return
+                # A publish flips a link or exchanges the folder: the normal way a pack
+                # changes, so it is followed at once and is not worth a warning.
+                replaced = problem == REPLACED
+                if replaced:
+                    log.info("rules_directory_replaced", rules=str(self.directory))
+                    continue
                 log.warning("rules_watch_stopped", rules=str(self.directory), reason=problem)
                 self.live.record_watch(f"{problem}; changes are not picked up until it is back")
 
@@ -137,11 +237,7 @@ class Reloader:
             ):
                 now = _identity(self.directory)
                 if now != identity:
-                    return (
-                        "the rules directory was removed"
-                        if now is None
-                        else "the rules directory was replaced"
-                    )
+                    return "the rules directory was removed" if now is None else REPLACED
                 if changes:
                     log.info("rules_changed", files=sorted({Path(p).name for _, p in changes}))
                     self.reload("files changed")

@@ -6,16 +6,23 @@ processes bound to the same address with SO_REUSEPORT (the kernel spreads connec
 over them). Each worker loads, watches and reloads the pack on its own; versions are
 derived from the files' content, so they converge. The supervisor:
 
-- forwards SIGTERM, SIGINT and SIGHUP to every worker;
-- restarts a worker that dies (a crash, or SIGKILL), after a short back-off;
-- stops everything and exits 1 if a worker refuses to start (exit code 1 or 2: a broken
-  pack or bad configuration would fail again on every restart);
+- forwards SIGTERM, SIGINT and SIGHUP to every worker (a burst of SIGHUPs as one, and
+  SIGTERM before any of them);
+- restarts a worker that dies (a crash, or SIGKILL), after a back-off that grows with
+  quick deaths and resets once a worker has run a while; replacements start side by side
+  and the wait never holds up a signal;
+- replaces a worker whose heartbeat stops (SIGSTOP, or an engine call that never returns)
+  within HEARTBEAT_TIMEOUT_SECONDS;
+- stops everything and exits 1 if a worker refuses to start (exit code 1 or 2: a bad
+  configuration or an address it can't bind would fail again on every restart). A pack
+  never makes a worker refuse: it serves the last good pack, or waits NOT_SERVING;
 - exits 0 once every worker has drained after SIGTERM or SIGINT;
 - refuses an address another server already listens on, and its workers exit if it dies.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import queue
@@ -35,8 +42,13 @@ from earmark.server import metrics
 
 log = structlog.get_logger("earmark.supervisor")
 
-REFUSED = (1, 2)  # a worker's exit codes for a broken pack or configuration
+REFUSED = (1, 2)  # a worker's exit codes for a bad configuration or address
 RESTART_BACKOFF_SECONDS = (0.5, 1, 2, 5, 10)
+BACKOFF_RESET_SECONDS = 30.0  # a worker that ran this long died of something new: no back-off
+# A worker touches its heartbeat file every 0.5 s from a thread of its own. Start-up
+# (imports, the first pack) gets longer before the first beat is due.
+HEARTBEAT_TIMEOUT_SECONDS = 5.0
+FIRST_HEARTBEAT_SECONDS = 30.0
 
 
 def address_in_use(address: str) -> str | None:
@@ -77,9 +89,10 @@ def _die_with_parent(parent: int) -> Callable[[], None] | None:
 @dataclass
 class _Worker:
     index: int
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[bytes] | None  # None while waiting out its back-off
     started: float = field(default_factory=time.monotonic)
-    restarts: int = 0
+    restarts: int = 0  # quick deaths in a row
+    restart_at: float = 0.0
 
 
 class Supervisor:
@@ -122,16 +135,14 @@ class Supervisor:
             self.workers[index] = _Worker(index, self._start(index))
         log.info("supervising", workers=self.settings.workers, address=self.settings.address)
         while self.workers:
-            try:
-                received = commands.get(timeout=0.2)
-            except queue.Empty:
-                received = None
-            if received is signal.SIGHUP:
-                self._forward(signal.SIGHUP)
-            elif received is not None and not self.stopping:
-                log.info("stopping", signal=received.name, workers=len(self.workers))
+            received = _drain(commands, timeout=0.2)
+            stop = next((s for s in received if s is not signal.SIGHUP), None)
+            if stop is not None and not self.stopping:
+                log.info("stopping", signal=stop.name, workers=len(self.workers))
                 self.stopping = True
                 self._forward(signal.SIGTERM)
+            elif signal.SIGHUP in received and not self.stopping:
+                self._forward(signal.SIGHUP)
             refused = self._reap()
             if refused is not None:
                 log.error("worker_refused_to_start", exit_code=refused)
@@ -139,18 +150,25 @@ class Supervisor:
                 self._forward(signal.SIGTERM)
                 self._wait_all()
                 return 1
+            self._replace_hung()
         log.info("stopped")
         return 0
 
+    def _heartbeat(self, index: int) -> str:
+        return os.path.join(self.metrics_dir, f"heartbeat-{index}")
+
     def _start(self, index: int) -> subprocess.Popen[bytes]:
         env = {**self.environ, "EARMARK_WORKERS": "1"}  # a worker serves; it never supervises
+        heartbeat = self._heartbeat(index)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(heartbeat)  # the last worker's beats are not this one's
         # The worker starts with SIGHUP blocked (a signal mask survives exec), so a reload
         # forwarded while it is still importing waits for its handler instead of killing
         # it; serve() unblocks it once the handler is in place.
         previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
         try:
             return subprocess.Popen(
-                [sys.executable, "-m", "earmark", "serve", "--as-worker"],
+                [sys.executable, "-m", "earmark", "serve", "--as-worker", "--heartbeat", heartbeat],
                 env=env,
                 preexec_fn=_die_with_parent(os.getpid()),
             )
@@ -159,12 +177,22 @@ class Supervisor:
 
     def _forward(self, signum: signal.Signals) -> None:
         for worker in self.workers.values():
-            if worker.process.poll() is None:
+            if worker.process is not None and worker.process.poll() is None:
                 worker.process.send_signal(signum)
 
     def _reap(self) -> int | None:
-        """Handle workers that exited; returns an exit code if one refused to start."""
+        """Handle workers that exited, and start those whose back-off is over; returns an
+        exit code if one refused to start."""
+        now = time.monotonic()
         for index, worker in list(self.workers.items()):
+            if worker.process is None:
+                if self.stopping:
+                    del self.workers[index]
+                elif now >= worker.restart_at:
+                    replacement = _Worker(index, self._start(index), restarts=worker.restarts)
+                    self.workers[index] = replacement
+                    log.info("worker_restarted", worker=index, pid=replacement.process.pid)  # type: ignore[union-attr]
+                continue
             code = worker.process.poll()
             if code is None:
                 continue
@@ -175,20 +203,52 @@ class Supervisor:
                 continue
             if code in REFUSED:
                 return code
-            delay = RESTART_BACKOFF_SECONDS[min(worker.restarts, len(RESTART_BACKOFF_SECONDS) - 1)]
+            quick = now - worker.started < BACKOFF_RESET_SECONDS
+            restarts = worker.restarts + 1 if quick else 0
+            delay = (
+                RESTART_BACKOFF_SECONDS[min(restarts, len(RESTART_BACKOFF_SECONDS)) - 1] if restarts else 0.0
+            )
             log.warning("worker_died", worker=index, pid=worker.process.pid, exit_code=code, restart_in=delay)
-            time.sleep(delay)
-            replacement = _Worker(index, self._start(index), restarts=worker.restarts + 1)
-            self.workers[index] = replacement
-            log.info("worker_restarted", worker=index, pid=replacement.process.pid)
+            self.workers[index] = _Worker(index, None, restarts=restarts, restart_at=now + delay)
         return None
+
+    def _replace_hung(self) -> None:
+        """Kill a worker whose heartbeat stopped; _reap then restarts it."""
+        now, wall = time.monotonic(), time.time()
+        for index, worker in self.workers.items():
+            if worker.process is None or worker.process.poll() is not None or self.stopping:
+                continue
+            try:
+                silent = wall - os.stat(self._heartbeat(index)).st_mtime
+            except FileNotFoundError:
+                silent = now - worker.started - FIRST_HEARTBEAT_SECONDS + HEARTBEAT_TIMEOUT_SECONDS
+            if silent > HEARTBEAT_TIMEOUT_SECONDS:
+                log.error(
+                    "worker_hung", worker=index, pid=worker.process.pid, silent_seconds=round(silent, 1)
+                )
+                worker.process.kill()  # SIGKILL ends a stopped process too
 
     def _wait_all(self) -> None:
         deadline = time.monotonic() + self.settings.grace_seconds + 5
         for worker in self.workers.values():
+            if worker.process is None:
+                continue
             try:
                 worker.process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 worker.process.kill()
                 worker.process.wait()
         self.workers.clear()
+
+
+def _drain(commands: queue.SimpleQueue[signal.Signals], timeout: float) -> list[signal.Signals]:
+    """Every signal received so far, waiting up to `timeout` for the first."""
+    try:
+        received = [commands.get(timeout=timeout)]
+    except queue.Empty:
+        return []
+    while True:
+        try:
+            received.append(commands.get_nowait())
+        except queue.Empty:
+            return received

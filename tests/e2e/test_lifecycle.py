@@ -1,0 +1,189 @@
+"""No pack on disk stops a process, and no process stops another (issue 19): real
+`earmark serve` processes, real signals, real rule files, and real gRPC channels."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from earmark.v1 import earmark_pb2 as pb
+from earmark.v1 import earmark_pb2_grpc
+
+from helpers import evaluate_request, free_port, set_boom_meetings, wait_for
+
+pytestmark = pytest.mark.slow
+
+BROKEN = "rules: [\n"
+
+
+class Served:
+    """`earmark serve` with its log in a file (a pipe would fill and stall it)."""
+
+    def __init__(self, process: subprocess.Popen[bytes], address: str, log: Path) -> None:
+        self.process, self.address, self.log = process, address, log
+
+    def events(self, name: str) -> list[dict[str, object]]:
+        lines = [json.loads(line) for line in self.log.read_text().splitlines() if line.startswith("{")]
+        return [line for line in lines if line.get("event") == name]
+
+    def workers(self) -> list[int]:
+        return [int(p) for p in os.popen(f"pgrep -P {self.process.pid}").read().split()]
+
+    def health(self) -> str:
+        with grpc.insecure_channel(self.address, options=[("grpc.use_local_subchannel_pool", 1)]) as channel:
+            try:
+                answer = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=2)
+            except grpc.RpcError as exc:
+                return exc.code().name
+        return str(health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status))
+
+    def describe(self) -> pb.DescribeRulesResponse:
+        """Over a fresh connection, which the kernel gives to any of the workers."""
+        with grpc.insecure_channel(self.address, options=[("grpc.use_local_subchannel_pool", 1)]) as channel:
+            return earmark_pb2_grpc.EarmarkStub(channel).DescribeRules(pb.DescribeRulesRequest(), timeout=5)
+
+    def evaluate(self, product_id: str) -> str:
+        with grpc.insecure_channel(self.address, options=[("grpc.use_local_subchannel_pool", 1)]) as channel:
+            answer = earmark_pb2_grpc.EarmarkStub(channel).Evaluate(
+                evaluate_request(product_id, {"mic": "boom"}), timeout=5
+            )
+        return answer.verdict.category
+
+
+@contextmanager
+def served(pack: Path, tmp_path: Path, workers: int, **env: str) -> Iterator[Served]:
+    address = f"127.0.0.1:{free_port()}"
+    log = tmp_path / f"serve-{free_port()}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "earmark", "serve"],
+            env={
+                **os.environ,
+                "EARMARK_WORKERS": str(workers),
+                "EARMARK_ADDRESS": address,
+                "EARMARK_METRICS_ADDRESS": f"127.0.0.1:{free_port()}",
+                "EARMARK_RULES": str(pack),
+                "EARMARK_LAST_GOOD": str(tmp_path / "last-good"),
+                "EARMARK_LOG_FORMAT": "json",
+                **env,
+            },
+            stdout=out,
+            stderr=out,
+        )
+    running = Served(process, address, log)
+    try:
+        yield running
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _everyone_serving(running: Served, workers: int) -> bool:
+    return len(running.events("serving")) >= workers and running.health() == "SERVING"
+
+
+def test_a_worker_killed_beside_a_refused_pack_comes_back_on_the_last_good_pack(
+    pack_copy: Path, tmp_path: Path
+) -> None:
+    """Was: the replacement refused to start, and the supervisor stopped the healthy
+    worker and exited 1, a full outage."""
+    with served(pack_copy, tmp_path, 2) as running:
+        assert wait_for(lambda: _everyone_serving(running, 2), 60), running.log.read_text()[-3000:]
+        good = running.describe().ruleset_version
+        (pack_copy / "zz.yaml").write_text(BROKEN)
+        assert wait_for(lambda: len(running.events("reload_refused")) >= 2, 30)
+        pids = running.workers()
+        os.kill(pids[0], signal.SIGKILL)
+        assert wait_for(lambda: len(running.workers()) == 2 and pids[0] not in running.workers(), 30)
+        assert wait_for(lambda: len(running.events("serving_last_good")) == 1, 30), running.log.read_text()[
+            -3000:
+        ]
+        assert running.process.poll() is None
+        for i in range(30):  # fresh connections reach both workers
+            assert "headset" == running.evaluate(str(i))
+        described = [running.describe() for _ in range(12)]
+        assert {good} == {d.ruleset_version for d in described}
+        assert all("zz.yaml:2:1" in d.last_reload_error for d in described)
+        assert "SERVING" == running.health()
+        # A good pack again: every worker, the replacement included, takes it.
+        (pack_copy / "zz.yaml").unlink()
+        set_boom_meetings(pack_copy, 29)
+        assert wait_for(lambda: good not in {running.describe().ruleset_version for _ in range(12)}, 30)
+
+
+def test_a_server_that_never_had_a_good_pack_waits_not_serving_then_serves(
+    pack_copy: Path, tmp_path: Path
+) -> None:
+    """A new pod beside a bad ConfigMap: up, NOT_SERVING, watching; no crash loop."""
+    (pack_copy / "zz.yaml").write_text(BROKEN)
+    with served(pack_copy, tmp_path, 1) as running:
+        assert wait_for(lambda: running.health() == "NOT_SERVING", 30), running.log.read_text()[-3000:]
+        time.sleep(1)
+        assert running.process.poll() is None and running.events("no_good_pack")
+        with pytest.raises(grpc.RpcError) as refused:
+            running.evaluate("a")
+        assert grpc.StatusCode.UNAVAILABLE == refused.value.code()
+        (pack_copy / "zz.yaml").unlink()
+        assert wait_for(lambda: running.health() == "SERVING", 30)
+        assert "headset" == running.evaluate("a")
+
+
+def test_a_stopped_worker_is_replaced_within_seconds(pack_copy: Path, tmp_path: Path) -> None:
+    with served(pack_copy, tmp_path, 2) as running:
+        assert wait_for(lambda: _everyone_serving(running, 2), 60)
+        pids = running.workers()
+        os.kill(pids[0], signal.SIGSTOP)
+        stopped_at = time.monotonic()
+        assert wait_for(lambda: pids[0] not in running.workers() and len(running.workers()) == 2, 20)
+        assert time.monotonic() - stopped_at < 10
+        assert [pids[0]] == [e["pid"] for e in running.events("worker_hung")]
+
+
+def test_sigterm_during_a_restart_back_off_is_acted_on_at_once(pack_copy: Path, tmp_path: Path) -> None:
+    """Was: the supervisor slept through its back-off, deaf to signals (13 s)."""
+    with served(pack_copy, tmp_path, 2, EARMARK_WATCH="false") as running:
+        assert wait_for(lambda: _everyone_serving(running, 2), 60)
+        for _ in range(5):  # quick deaths in a row: the back-off grows to 5 s
+            victim = running.workers()[0]
+            os.kill(victim, signal.SIGKILL)
+            assert wait_for(lambda v=victim: v not in running.workers() and len(running.workers()) == 2, 30)
+        os.kill(running.workers()[0], signal.SIGKILL)
+        assert wait_for(lambda: len(running.workers()) == 1, 10)  # one waits out its back-off
+        asked = time.monotonic()
+        running.process.send_signal(signal.SIGTERM)
+        running.process.wait(30)
+        assert time.monotonic() - asked < 4, "SIGTERM waited for the back-off"
+        assert 0 == running.process.returncode
+
+
+def test_a_burst_of_sighups_is_one_reload_and_sigterm_still_comes_first(
+    pack_copy: Path, tmp_path: Path
+) -> None:
+    """Was: 60 queued SIGHUPs were 60 full reloads before SIGTERM was handled."""
+    with served(pack_copy, tmp_path, 1, EARMARK_WATCH="false") as running:
+        assert wait_for(lambda: _everyone_serving(running, 1), 60)
+        set_boom_meetings(pack_copy, 29)
+        for _ in range(60):
+            running.process.send_signal(signal.SIGHUP)
+        time.sleep(0.2)
+        asked = time.monotonic()
+        running.process.send_signal(signal.SIGTERM)
+        running.process.wait(60)
+        assert time.monotonic() - asked < 8
+        assert len(running.events("reloaded")) <= 2  # the first, and one for all the rest

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import socket
+import time
 from pathlib import Path
 
 import grpc
@@ -42,15 +43,23 @@ def test_serve_answers_then_drains_on_a_signal_and_exits_0(stop_signal: signal.S
     assert ("OK", 1) == (rpc["status"], rpc["products"])
 
 
-def test_serve_refuses_a_broken_pack_and_lists_every_problem(pack_copy: Path) -> None:
+def test_serve_beside_a_broken_pack_lists_every_problem_and_waits(pack_copy: Path, tmp_path: Path) -> None:
     (pack_copy / "zz.yaml").write_text(
         "rules:\n  - id: x\n    description: d\n    when: {mic: boom_arm, weight_g: {at_least: heavy}}\n    then: {fit: 1}\n"
     )
-    process = serve_process({"EARMARK_ADDRESS": f"127.0.0.1:{free_port()}", "EARMARK_RULES": str(pack_copy)})
+    process = serve_process(
+        {
+            "EARMARK_ADDRESS": f"127.0.0.1:{free_port()}",
+            "EARMARK_RULES": str(pack_copy),
+            "EARMARK_LAST_GOOD": str(tmp_path / "never-written"),
+        }
+    )
+    time.sleep(3)
+    process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=30)
-    assert 1 == process.returncode
-    assert "not serving" in stderr
-    assert 2 == stderr.count("zz.yaml:4:")
+    assert 0 == process.returncode  # it was up, waiting for a good pack, until told to stop
+    assert "NOT_SERVING until one arrives" in stderr
+    assert 2 <= stderr.count("zz.yaml:4:")
 
 
 def test_serve_with_invalid_config_exits_2_naming_the_variable() -> None:

@@ -1,6 +1,6 @@
 """Several worker processes on one port under a supervisor: they share the traffic, a
-killed worker is replaced, SIGHUP reaches them all, SIGTERM drains them, and a broken
-pack stops the supervisor instead of restarting workers forever."""
+killed worker is replaced, SIGHUP reaches them all, and SIGTERM drains them (a broken
+pack beside them: test_lifecycle.py)."""
 
 from __future__ import annotations
 
@@ -105,21 +105,6 @@ def test_workers_share_the_port_survive_a_kill_reload_together_and_drain(pack_co
     assert len(serving) == 3  # two workers, and the replacement
     assert len(_workers(stderr, "rpc")) >= 2  # the kernel spread the connections
     assert _workers(stderr, "reloaded") and _workers(stderr, "worker_restarted")
-
-
-def test_a_broken_pack_stops_the_supervisor_with_exit_1(pack_copy: Path) -> None:
-    (pack_copy / "zz.yaml").write_text("rules: [\n")
-    supervisor = serve_process(
-        {
-            "EARMARK_WORKERS": "2",
-            "EARMARK_ADDRESS": f"127.0.0.1:{free_port()}",
-            "EARMARK_RULES": str(pack_copy),
-        }
-    )
-    _, stderr = supervisor.communicate(timeout=60)
-    assert 1 == supervisor.returncode
-    assert "zz.yaml:2:1: error[yaml-syntax]" in stderr
-    assert "worker_refused_to_start" in stderr
 
 
 def test_a_sighup_while_workers_start_reloads_them_instead_of_killing_them(pack_copy: Path) -> None:

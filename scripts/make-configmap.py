@@ -57,6 +57,9 @@ spec:
             - {{name: EARMARK_GRACE_SECONDS, value: "20"}}
             # Probes get a plaintext health-only port, so turning on TLS can't fail them.
             - {{name: EARMARK_HEALTH_ADDRESS, value: "0.0.0.0:50052"}}
+            # Each worker keeps the last pack it served here, and serves it when it
+            # restarts beside a refused ConfigMap (see docs/operations.md).
+            - {{name: EARMARK_LAST_GOOD, value: /var/lib/earmark/last-good}}
           resources:
             requests: {{cpu: 500m, memory: 256Mi}}
             limits: {{cpu: "2", memory: 512Mi}}
@@ -64,7 +67,9 @@ spec:
             grpc: {{port: 50052, service: earmark.v1.Earmark}}
             periodSeconds: 5
           livenessProbe:
-            grpc: {{port: 50052}}
+            # "liveness" stays SERVING while the process runs: a pod waiting for its first
+            # good pack is not ready, but restarting it would only loop.
+            grpc: {{port: 50052, service: liveness}}
             initialDelaySeconds: 10
             periodSeconds: 10
             failureThreshold: 3
@@ -76,6 +81,7 @@ spec:
             - {{name: rules, mountPath: /app/rules, readOnly: true}}
             # The only writable place: the workers' metrics files.
             - {{name: tmp, mountPath: /tmp}}
+            - {{name: last-good, mountPath: /var/lib/earmark/last-good}}
       volumes:
         - name: rules
           # A ConfigMap volume is updated in place (an atomic symlink swap); Earmark's
@@ -86,6 +92,10 @@ spec:
 {items}
         - name: tmp
           emptyDir: {{medium: Memory, sizeLimit: 64Mi}}
+        # The pod's own disk, not the container's: it outlives container restarts, so a
+        # restarted container finds the last pack its pod served.
+        - name: last-good
+          emptyDir: {{sizeLimit: 64Mi}}
 """
 
 

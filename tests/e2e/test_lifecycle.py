@@ -3,95 +3,17 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from earmark.v1 import earmark_pb2 as pb
-from earmark.v1 import earmark_pb2_grpc
-
-from helpers import evaluate_request, free_port, set_boom_meetings, wait_for
+from helpers import BROKEN, Served, served, set_boom_meetings, wait_for
 
 pytestmark = pytest.mark.slow
-
-BROKEN = "rules: [\n"
-
-
-class Served:
-    """`earmark serve` with its log in a file (a pipe would fill and stall it)."""
-
-    def __init__(self, process: subprocess.Popen[bytes], address: str, log: Path) -> None:
-        self.process, self.address, self.log = process, address, log
-
-    def events(self, name: str) -> list[dict[str, object]]:
-        lines = [json.loads(line) for line in self.log.read_text().splitlines() if line.startswith("{")]
-        return [line for line in lines if line.get("event") == name]
-
-    def workers(self) -> list[int]:
-        return [int(p) for p in os.popen(f"pgrep -P {self.process.pid}").read().split()]
-
-    def health(self) -> str:
-        with grpc.insecure_channel(self.address, options=[("grpc.use_local_subchannel_pool", 1)]) as channel:
-            try:
-                answer = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=2)
-            except grpc.RpcError as exc:
-                return exc.code().name
-        return str(health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status))
-
-    def describe(self) -> pb.DescribeRulesResponse:
-        """Over a fresh connection, which the kernel gives to any of the workers."""
-        with grpc.insecure_channel(self.address, options=[("grpc.use_local_subchannel_pool", 1)]) as channel:
-            return earmark_pb2_grpc.EarmarkStub(channel).DescribeRules(pb.DescribeRulesRequest(), timeout=5)
-
-    def evaluate(self, product_id: str) -> str:
-        with grpc.insecure_channel(self.address, options=[("grpc.use_local_subchannel_pool", 1)]) as channel:
-            answer = earmark_pb2_grpc.EarmarkStub(channel).Evaluate(
-                evaluate_request(product_id, {"mic": "boom"}), timeout=5
-            )
-        return answer.verdict.category
-
-
-@contextmanager
-def served(pack: Path, tmp_path: Path, workers: int, **env: str) -> Iterator[Served]:
-    address = f"127.0.0.1:{free_port()}"
-    log = tmp_path / f"serve-{free_port()}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "earmark", "serve"],
-            env={
-                **os.environ,
-                "EARMARK_WORKERS": str(workers),
-                "EARMARK_ADDRESS": address,
-                "EARMARK_METRICS_ADDRESS": f"127.0.0.1:{free_port()}",
-                "EARMARK_RULES": str(pack),
-                "EARMARK_LAST_GOOD": str(tmp_path / "last-good"),
-                "EARMARK_LOG_FORMAT": "json",
-                **env,
-            },
-            stdout=out,
-            stderr=out,
-        )
-    running = Served(process, address, log)
-    try:
-        yield running
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 def _everyone_serving(running: Served, workers: int) -> bool:

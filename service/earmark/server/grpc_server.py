@@ -27,6 +27,9 @@ from earmark.v1 import earmark_pb2, earmark_pb2_grpc
 
 SERVICE_NAME = earmark_pb2.DESCRIPTOR.services_by_name["Earmark"].full_name
 HEALTH_PORT_CALLS = 16  # probes held at once on the health-only port
+# SERVING while the process runs, pack or none: for liveness probes. A process waiting for
+# its first good pack is alive, only not ready; restarting it would change nothing.
+LIVENESS = "liveness"
 
 log = structlog.get_logger("earmark.server")
 
@@ -141,6 +144,7 @@ class EarmarkServer:
         )
         for service in ("", SERVICE_NAME):
             self.health.set(service, status)
+        self.health.set(LIVENESS, health_pb2.HealthCheckResponse.SERVING)
 
     def mark_serving(self) -> None:
         """A pack went live: a server that started without one now serves. Called from

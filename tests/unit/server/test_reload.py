@@ -13,11 +13,13 @@ import pytest
 from structlog.testing import capture_logs
 
 from earmark.config import BUNDLED_RULES
+from earmark.errors import PackUnavailable
 from earmark.evaluation.engine import CompiledRules
 from earmark.evaluation.evaluator import Evaluator
 from earmark.evaluation.examples import load_checked
 from earmark.rulepack.loader import load_pack
 from earmark.server.live import LivePack
+from earmark.server.metrics import Metrics
 from earmark.server.reload import Reloader
 from earmark.server.wire import describe_message
 from earmark.v1 import earmark_pb2 as pb
@@ -261,3 +263,88 @@ def test_a_reload_that_breaks_the_contract_goes_live_with_a_warning_describe_sho
     described = describe_message(live.current(), live.status, 50)
     assert 1 == len(described.contract_changes)
     assert described.contract_changes[0].startswith("BREAKING: specs.price_usd: range narrowed")
+
+
+def test_a_publish_is_followed_at_once_and_is_not_a_warning(pack_copy: Path, tmp_path: Path) -> None:
+    """Every publish replaces the live folder; that used to log `rules_watch_stopped`, a
+    warning that pages people, and to show a watch gap in DescribeRules."""
+    from earmark.authoring.publish import publish
+
+    live = LivePack(load_checked(pack_copy))
+    work = tmp_path / "work"
+    shutil.copytree(pack_copy, work)
+    stop = threading.Event()
+    with capture_logs() as logs:
+        Reloader(live, pack_copy).watch(stop)
+        try:
+            assert wait_for(lambda: live.status.watching)
+            before, _ = _meetings(live, BOOM_ONLY)
+            for amount in (28, 29):
+                set_boom_meetings(work, amount)
+                published = publish(work, pack_copy)
+                assert wait_for(lambda v=published.version: _meetings(live, BOOM_ONLY)[0] == v)
+        finally:
+            stop.set()
+    assert before != published.version
+    events = [line["event"] for line in logs]
+    assert "rules_watch_stopped" not in events
+    assert 2 == events.count("rules_directory_replaced")
+    assert live.status.watching and "" == live.status.watch_problem
+
+
+def test_a_start_beside_a_refused_pack_serves_the_last_good_one(pack_copy: Path, tmp_path: Path) -> None:
+    first = LivePack()
+    assert Reloader(first, pack_copy, last_good=tmp_path / "kept").start()
+    good = first.current().pack.version
+    (pack_copy / "zz.yaml").write_text("rules: [\n")
+    restarted, metrics = LivePack(), Metrics()
+    with capture_logs() as logs:
+        assert Reloader(restarted, pack_copy, metrics, last_good=tmp_path / "kept").start()
+    assert good == restarted.current().pack.version
+    assert restarted.status.last_reload_error.startswith(
+        "serving the last good pack; the rules on disk are refused"
+    )
+    assert "zz.yaml:2:1" in restarted.status.last_reload_error
+    assert 1 == metrics.registry.get_sample_value("earmark_rules_refused")
+    assert ["pack_refused_at_start", "serving_last_good"] == [
+        line["event"] for line in logs if line["log_level"] in ("error", "warning")
+    ]
+
+
+def test_without_any_good_pack_a_start_waits_and_the_first_good_pack_goes_live(
+    pack_copy: Path, tmp_path: Path
+) -> None:
+    (pack_copy / "zz.yaml").write_text("rules: [\n")
+    live, told = LivePack(), []
+    reloader = Reloader(live, pack_copy, last_good=tmp_path / "never", on_live=lambda: told.append(1))
+    assert not reloader.start()
+    with pytest.raises(PackUnavailable):
+        live.current()
+    (pack_copy / "zz.yaml").unlink()
+    assert reloader.reload("fixed")
+    assert [1] == told and live.current().pack.version == load_pack(pack_copy).version
+    assert (tmp_path / "never" / "pack").is_symlink()  # now kept for the next start
+
+
+def test_a_burst_of_reload_requests_is_one_reload(pack_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    live = LivePack(load_checked(pack_copy))
+    reloader = Reloader(live, pack_copy)
+    loads = []
+    real = load_checked
+
+    def slow_load(directory: Path) -> Evaluator:
+        loads.append(directory)
+        threading.Event().wait(0.3)
+        return real(directory)
+
+    monkeypatch.setattr("earmark.server.reload.load_checked", slow_load)
+    stop = threading.Event()
+    reloader.serve_requests(stop)
+    try:
+        for _ in range(60):
+            reloader.request("SIGHUP")
+        assert wait_for(lambda: live.status.last_reload_at is not None and len(loads) >= 1)
+        threading.Event().wait(1.5)
+    finally:
+        stop.set()
+    assert 1 <= len(loads) <= 2  # the one running when the burst came, and one for the rest

@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 
 from earmark.errors import Findings, Location
-from earmark.rulepack.source import SourceFile, parse_yaml, read_bytes
+from earmark.rulepack.source import MAX_FILE_VALUES, Outline, SourceFile, outline, parse_yaml, read_bytes
 
 MANIFEST = "pack.yaml"
 EXAMPLES_DIR = "examples"
@@ -44,6 +44,7 @@ class PackFiles:
         self.sources: dict[str, bytes] = {}  # relative path -> the bytes read
         self._identities: dict[Path, _Identity | None] = {}  # as each file was before it was read
         self._listings: dict[Path, list[Path]] = {}
+        self._raw: dict[Path, tuple[bytes | None, Outline | None]] = {}
 
     @property
     def digest(self) -> str:
@@ -70,35 +71,62 @@ class PackFiles:
     def read(self, path: Path) -> SourceFile | None:
         """The parsed file, or None when it is absent or could not be read or parsed (the
         reason is recorded, except for a file that simply isn't there)."""
+        raw, _ = self.read_raw(path)
+        if raw is None:
+            return None
+        source, problems = parse_yaml(raw, display_path(path))
+        self.findings.add(problems)
+        return source
+
+    def rule_items(self, path: Path) -> tuple[tuple[int, int], ...]:
+        """Where each rule of a rule file starts, counted without parsing it (see outline)."""
+        _, shape = self.read_raw(path)
+        return shape.rules if shape is not None else ()
+
+    def read_raw(self, path: Path) -> tuple[bytes | None, Outline | None]:
+        """The file's bytes and outline, read once; None when it can't be read, or holds
+        more values than a rule file may (recorded, like every reason)."""
+        if path not in self._raw:
+            self._raw[path] = self._read_raw(path)
+        return self._raw[path]
+
+    def _read_raw(self, path: Path) -> tuple[bytes | None, Outline | None]:
         shown = display_path(path)
         where = Location(shown)
         # Noted before reading: a file replaced after this no longer matches it.
         self._identities[path] = _identity(path)
         if not os.path.lexists(path):
-            return None
+            return None, None
         try:
             resolved = path.resolve(strict=True)
         except FileNotFoundError:
             self.findings.error(where, "unreadable", "a link to a file that does not exist")
-            return None
+            return None, None
         except (OSError, RuntimeError):  # Python 3.11 raises RuntimeError for a loop of links
             self.findings.error(where, "unreadable", "a loop of links that leads to no file")
-            return None
+            return None, None
         # Rule files come from the pack directory only: a symlink out of it is refused.
         if not resolved.is_relative_to(self.root):
             self.findings.error(where, "outside-pack", "links outside the pack directory")
-            return None
+            return None, None
         raw, problems = read_bytes(path, shown)
         if raw is None:
             self.findings.add(problems)
-            return None
+            return None, None
         # The version covers every file that decides, by name and content.
         relative = path.relative_to(self.directory).as_posix()
         self._digest.update(relative.encode() + b"\0" + raw + b"\0")
         self.sources[relative] = raw
-        source, problems = parse_yaml(raw, shown)
-        self.findings.add(problems)
-        return source
+        shape = outline(raw)
+        if shape is not None and shape.values > MAX_FILE_VALUES:
+            self.findings.error(
+                where,
+                "too-big",
+                f"the file holds more than {MAX_FILE_VALUES:,} values; rule files are written by "
+                "people: split it, or remove pasted data",
+            )
+            return None, shape
+        return raw, shape
 
 
 def pack_file_paths(directory: Path) -> list[Path]:

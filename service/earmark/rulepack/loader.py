@@ -25,6 +25,7 @@ from earmark.rulepack.cases import read_cases
 from earmark.rulepack.files import MANIFEST, PackFiles, display_path
 from earmark.rulepack.manifest import Vocabulary, read_manifest
 from earmark.rulepack.model import ExampleCase, Pack, Rule
+from earmark.rulepack.network import MAX_RULES
 from earmark.rulepack.rules import WrittenRules, read_rules
 from earmark.rulepack.texts import TextReader
 
@@ -131,7 +132,19 @@ def _read_manifest(load: _Load) -> object:
 
 def _read_rules(load: _Load) -> object:
     assert load.vocabulary is not None and load.texts is not None  # the manifest stage stops otherwise
-    sources = [load.files.read(path) for path in load.files.rule_files()]
+    paths = load.files.rule_files()
+    # Counted before any file is parsed: 10,000 rules took 49 s to parse and measure
+    # before they were refused for their number.
+    starts = [(path, start) for path in paths for start in load.files.rule_items(path)]
+    if len(starts) > MAX_RULES:
+        path, (line, column) = starts[MAX_RULES]
+        load.found.error(
+            Location(display_path(path), line, column),
+            "too-many-rules",
+            f"the pack has {len(starts)} rules; at most {MAX_RULES} fit in the engine",
+        )
+        return _STOP
+    sources = [load.files.read(path) for path in paths]
     load.rules, load.written = read_rules(sources, load.vocabulary, load.texts, load.found)
     return None
 

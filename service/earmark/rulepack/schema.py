@@ -113,8 +113,9 @@ class GradeDoc(_Doc):
     # The amounts count in full at `to` and not at all at `from`, in proportion between:
     # from: 350, to: 80 on weight_g is "the lighter, the more, from 350 g down to 80 g".
     by: Identifier
-    start: float = Field(alias="from")
-    end: float = Field(alias="to")
+    # .nan or .inf would make every share NaN, and the rule silently add nothing.
+    start: float = Field(alias="from", allow_inf_nan=False)
+    end: float = Field(alias="to", allow_inf_nan=False)
 
 
 class EffectsDoc(_Doc):

@@ -92,6 +92,9 @@ def _pack_with(pack_copy: Path, then: str) -> None:
             "scales scores or fit",
         ),
         ("{scores: {music: 4}, graded: {by: weight_g, to: 40}}", "missing-key", "from"),
+        # Was accepted, and the rule then silently added nothing to any product.
+        ("{scores: {music: 4}, graded: {by: weight_g, from: .nan, to: 40}}", "bad-value", "finite number"),
+        ("{scores: {music: 4}, graded: {by: weight_g, from: 400, to: -.inf}}", "bad-value", "finite number"),
     ],
 )
 def test_a_mistaken_grade_is_named_in_plain_words(pack_copy: Path, then: str, code: str, words: str) -> None:

@@ -25,7 +25,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from earmark.errors import PackError, PublishRefused
+from earmark.errors import Location, PackError, Problem, PublishRefused
 from earmark.rulepack.files import EXAMPLES_DIR, display_path, pack_file_paths
 from earmark.rulepack.source import read_bytes
 
@@ -46,9 +46,13 @@ def read_pack_files(source: Path) -> dict[str, bytes]:
         if folder.is_symlink()
     ]
     files: dict[str, bytes] = {}
-    problems = []
+    problems: list[Problem] = []
     for path in pack_file_paths(source) if not refused else []:
-        mode = path.lstat().st_mode
+        try:
+            mode = path.lstat().st_mode
+        except OSError as exc:  # gone since it was listed
+            problems.append(Problem(Location(display_path(path)), "unreadable", _why(exc)))
+            continue
         if stat.S_ISLNK(mode):
             refused.append(f"{display_path(path)} is a link")
         elif not stat.S_ISREG(mode):
@@ -118,18 +122,20 @@ class Releases:
         if not self.live.is_symlink():
             return None
         target = self.live.resolve()
-        return target if target.parent == self.store.resolve() and target.is_dir() else None
+        return self.store / target.name if target.parent == self.store.resolve() and target.is_dir() else None
 
     def prune(self) -> None:
         """Remove all but the newest KEEP_VERSIONS versions; never the live one."""
         live = self.live_version_folder()
-        versions = sorted(
-            (p for p in self.store.iterdir() if p.is_dir() and not p.name.startswith(".")),
-            key=lambda p: p.stat().st_mtime_ns,
-            reverse=True,
-        )
-        for old in versions[KEEP_VERSIONS:]:
-            if live is None or old.resolve() != live:
+        versions = []
+        for folder in self.store.iterdir():
+            try:  # another process may be pruning the same store
+                if folder.is_dir() and not folder.name.startswith("."):
+                    versions.append((folder.stat().st_mtime_ns, folder))
+            except OSError:
+                continue
+        for _, old in sorted(versions, reverse=True)[KEEP_VERSIONS:]:
+            if old != live:
                 shutil.rmtree(old, ignore_errors=True)
 
 
@@ -144,7 +150,7 @@ def point(link: Path, target: Path) -> None:
             os.replace(temporary, link)
         elif link.is_dir():
             _exchange(temporary, link)
-            shutil.rmtree(temporary)  # now the old folder
+            shutil.rmtree(temporary, ignore_errors=True)  # now the old folder; the flip is done
         else:
             raise PublishRefused(f"{display_path(link)} is not a folder")
     finally:

@@ -70,12 +70,14 @@ class Reloader:
         False when neither passes; the process then waits for a good pack."""
         with self._lock:
             try:
-                self._go_live(load_checked(self.directory), None)
-                return True
+                on_disk = load_checked(self.directory)
             except Exception as exc:  # PackError, or an OS error: neither may stop the process
                 refusal = str(exc)
                 self.metrics.rules_refused.set(1)
                 log.error("pack_refused_at_start", rules=str(self.directory), error=clip(refusal, 2000))
+            else:
+                self._go_live(on_disk, None)
+                return True
             kept = self.last_good.live if self.last_good is not None else None
             try:
                 if kept is None or not kept.is_dir():

@@ -220,8 +220,8 @@ class Supervisor:
                 continue
             try:
                 silent = wall - os.stat(self._heartbeat(index)).st_mtime
-            except FileNotFoundError:
-                silent = now - worker.started - FIRST_HEARTBEAT_SECONDS + HEARTBEAT_TIMEOUT_SECONDS
+            except FileNotFoundError:  # no beat yet: start-up has FIRST_HEARTBEAT_SECONDS
+                silent = now - worker.started - (FIRST_HEARTBEAT_SECONDS - HEARTBEAT_TIMEOUT_SECONDS)
             if silent > HEARTBEAT_TIMEOUT_SECONDS:
                 log.error(
                     "worker_hung", worker=index, pid=worker.process.pid, silent_seconds=round(silent, 1)

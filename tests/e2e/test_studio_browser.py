@@ -325,3 +325,13 @@ def test_6_restore_the_old_version(day: Day, page: Page) -> None:
     audit = (day.live.parent / ".live.history" / "audit.jsonl").read_text().splitlines()
     assert ["found", "publish", "restore"] == [json.loads(line)["action"] for line in audit]
     _shot(page, "restored")
+
+
+def test_7_a_damaged_kept_version_is_shown_and_skipped(day: Day, page: Page) -> None:
+    history = day.live.parent / ".live.history"
+    oldest = sorted(p for p in history.iterdir() if p.is_dir())[0]
+    (oldest / "version.json").write_text("{not json")
+    page.goto(f"{day.url}/history")
+    expect(page.locator("#versions tr[data-version]")).to_have_count(2)  # the other two
+    expect(page.locator("#damaged")).to_contain_text(oldest.name)
+    _shot(page, "history-damaged")

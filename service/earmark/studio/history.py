@@ -58,8 +58,12 @@ class History:
                 continue
             try:
                 found.append(_read_version(entry))
-            except (OSError, ValueError, TypeError) as exc:
+            except OSError as exc:
+                damaged.append(f"{entry.name}: its record ({_META}) can't be read: {exc.strerror or exc}")
+            except _Damaged as exc:
                 damaged.append(f"{entry.name}: {exc}")
+            except ValueError:  # json's decode error
+                damaged.append(f"{entry.name}: its record ({_META}) is not valid JSON")
         return found, damaged
 
     def files_of(self, version_id: str) -> Path:
@@ -125,17 +129,22 @@ class History:
         return max(numbers, default=0) + 1
 
 
+class _Damaged(ValueError):
+    """A kept version's record that reads, but not as a record; the message says how."""
+
+
 def _read_version(entry: Path) -> Version:
     data = json.loads((entry / _META).read_text(encoding="utf-8"))
     if not isinstance(data, dict):
-        raise ValueError("version.json is not an object")
+        raise _Damaged(f"its record ({_META}) is not a record")
     known = {f.name for f in fields(Version)}
     if set(data) != known:
-        raise ValueError(f"version.json has keys {sorted(data)}, expected {sorted(known)}")
+        odd = sorted(set(data) ^ known)
+        raise _Damaged(f"its record ({_META}) has fields it should not have, or lacks some: {', '.join(odd)}")
     version = Version(**data)
     # The id names the folder a restore reads: it must be that folder, and a plain name.
     if version.id != entry.name or not _ID.match(version.id):
-        raise ValueError(f"version.json names id {version.id!r}, not its folder")
+        raise _Damaged(f"its record names another folder ({version.id!r})")
     return version
 
 

@@ -26,6 +26,7 @@ from earmark.config import Settings
 from earmark.evaluation.evaluator import Evaluator
 from earmark.server.grpc_server import EarmarkServer
 from earmark.server.live import LivePack
+from earmark.server.reload import Reloader, ReloadStatus
 from earmark.v1 import earmark_pb2 as pb
 from earmark.v1 import earmark_pb2_grpc
 
@@ -196,10 +197,14 @@ class RunningServer:
 
 
 @contextmanager
-def serving(live: LivePack | Any, **overrides: object) -> Iterator[RunningServer]:
-    """A started server over `live` with `overrides` of the default Settings, closed on exit."""
+def serving(
+    live: LivePack | Any, reloader: Reloader | None = None, **overrides: object
+) -> Iterator[RunningServer]:
+    """A started server over `live` with `overrides` of the default Settings, closed on
+    exit; DescribeRules reports `reloader`'s status, if one is given."""
     settings = Settings(address="127.0.0.1:0", **overrides)  # type: ignore[arg-type]  # port 0: any free one
-    running = RunningServer(EarmarkServer(settings, live))
+    status = (lambda: reloader.status) if reloader is not None else ReloadStatus
+    running = RunningServer(EarmarkServer(settings, live, status=status))
     running.server.start()
     try:
         yield running

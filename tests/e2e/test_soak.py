@@ -69,7 +69,8 @@ def test_the_service_survives_every_bad_pack_under_load(pack_copy: Path) -> None
     server = EarmarkServer(Settings(address="127.0.0.1:0", threads=2), live)
     server.start()
     stop_watching = threading.Event()
-    Reloader(live, pack_copy).watch(stop_watching)
+    reloader = Reloader(live, pack_copy)
+    reloader.watch(stop_watching)
     address = f"127.0.0.1:{server.port}"
     stop = threading.Event()
     failures: list[str] = []
@@ -101,16 +102,19 @@ def test_the_service_survives_every_bad_pack_under_load(pack_copy: Path) -> None
         for _ in range(ROUNDS):
             for name, make in BAD_PACKS.items():
                 bad = pack_copy / "zz-bad.yaml"
-                refused_before = live.status.reloads_failed
+                refused_before = reloader.status.reloads_failed
                 make(bad)
-                assert wait_for(lambda before=refused_before: live.status.reloads_failed > before, 30), (
+                assert wait_for(lambda before=refused_before: reloader.status.reloads_failed > before, 30), (
                     f"{name} was not refused"
                 )
-                assert "zz-bad.yaml:" in live.status.last_reload_error, (name, live.status.last_reload_error)
+                assert "zz-bad.yaml:" in reloader.status.last_reload_error, (
+                    name,
+                    reloader.status.last_reload_error,
+                )
                 assert version == live.current().pack.version
-                reloads_before = live.status.reloads_succeeded
+                reloads_before = reloader.status.reloads_succeeded
                 bad.unlink()  # the watcher sees the removal: an unchanged reload, counted as a success
-                assert wait_for(lambda before=reloads_before: live.status.reloads_succeeded > before, 30)
+                assert wait_for(lambda before=reloads_before: reloader.status.reloads_succeeded > before, 30)
         grown = rss_bytes() - baseline
     finally:
         stop.set()

@@ -7,6 +7,7 @@ import queue
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import grpc
@@ -21,7 +22,7 @@ from earmark.server.admission import AdmissionExecutor
 from earmark.server.interceptors import CallInterceptor, stalled_call_recorder
 from earmark.server.live import LivePack
 from earmark.server.metrics import Metrics
-from earmark.server.reload import Reloader
+from earmark.server.reload import Reloader, ReloadStatus
 from earmark.server.servicer import EarmarkServicer
 from earmark.v1 import earmark_pb2, earmark_pb2_grpc
 
@@ -56,7 +57,13 @@ class EarmarkServer:
     fails instead of silently taking half its traffic."""
 
     def __init__(
-        self, settings: Settings, live: LivePack, metrics: Metrics | None = None, *, share_port: bool = False
+        self,
+        settings: Settings,
+        live: LivePack,
+        metrics: Metrics | None = None,
+        *,
+        share_port: bool = False,
+        status: Callable[[], ReloadStatus] = ReloadStatus,
     ) -> None:
         self.settings = settings
         self.live = live
@@ -88,6 +95,7 @@ class EarmarkServer:
                 settings.default_deadline_seconds,
                 metrics,
                 strict=settings.strict,
+                status=status,
             ),
             self.grpc_server,
         )
@@ -209,18 +217,17 @@ def serve(settings: Settings, *, as_worker: bool = False, heartbeat: Path | None
     stop = threading.Event()
     if heartbeat is not None:
         beat(heartbeat, stop)
-    live = LivePack()
+    live, metrics = LivePack(), Metrics(worker=as_worker)
+    reloader = Reloader(live, settings.rules, metrics, last_good=settings.last_good_folder)
     try:
-        server = EarmarkServer(settings, live, metrics := Metrics(worker=as_worker), share_port=as_worker)
+        server = EarmarkServer(settings, live, metrics, share_port=as_worker, status=lambda: reloader.status)
     except ListenFailed as exc:
         print(f"earmark: {exc}", file=sys.stderr)
         return 1
-    reloader = Reloader(
-        live, settings.rules, metrics, last_good=settings.last_good_folder, on_live=server.mark_serving
-    )
+    reloader.on_live = server.mark_serving
     if not reloader.start():
         print(
-            f"earmark: {live.status.last_reload_error}\n"
+            f"earmark: {reloader.status.last_reload_error}\n"
             "earmark: no good pack yet: NOT_SERVING until one arrives",
             file=sys.stderr,
         )

@@ -1,4 +1,6 @@
-"""The live rule pack: the one piece of shared state the server has.
+"""The live rule pack: the one piece of shared state the server has. It holds the live
+evaluator and nothing else; how packs get here, and what came of each try, belongs to the
+reloader (reload.py).
 
 A request takes the live evaluator once (`use`) and keeps it for the whole call, so it
 never sees a mix of two packs. A replaced evaluator is retired, and its engine ruleset is
@@ -11,28 +13,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 
-from earmark.errors import PackUnavailable, clip
+from earmark.errors import PackUnavailable
 from earmark.evaluation.cache import VerdictCache
 from earmark.evaluation.evaluator import Evaluator
-
-MAX_RELOAD_ERROR = 8192  # characters: DescribeRules must stay small whatever a pack holds
-
-
-@dataclass(frozen=True)
-class ReloadStatus:
-    """What DescribeRules (and the metrics) report about reloads."""
-
-    last_reload_at: datetime | None = None
-    last_reload_error: str = ""
-    reloads_succeeded: int = 0
-    reloads_failed: int = 0
-    watching: bool = False
-    watch_problem: str = ""  # why the rules directory is not watched, while it isn't
-    watch_stopped_at: datetime | None = None
-    contract_changes: tuple[str, ...] = ()  # of the last pack that went live, vs the one before
 
 
 class _Slot:
@@ -52,7 +36,6 @@ class LivePack:
     def __init__(self, evaluator: Evaluator | None = None) -> None:
         self._lock = threading.Lock()
         self._slot = _Slot(evaluator) if evaluator is not None else None
-        self._status = ReloadStatus()
         self._new_cache: Callable[[], VerdictCache] | None = None
 
     def cache_with(self, new_cache: Callable[[], VerdictCache]) -> None:
@@ -98,33 +81,3 @@ class LivePack:
                 free = previous.in_flight == 0
         if free and previous is not None:
             previous.evaluator.close()
-
-    @property
-    def status(self) -> ReloadStatus:
-        return self._status
-
-    def record_reload(self, error: str = "", contract_changes: tuple[str, ...] | None = None) -> None:
-        """Note a reload attempt: `error` is empty when the new pack went live, and then
-        `contract_changes` says how it changed the contract (None: the pack is the same)."""
-        with self._lock:
-            status = self._status
-            self._status = replace(
-                status,
-                contract_changes=status.contract_changes if contract_changes is None else contract_changes,
-                last_reload_at=datetime.now(UTC),
-                last_reload_error=clip(error, MAX_RELOAD_ERROR),
-                reloads_succeeded=status.reloads_succeeded + (0 if error else 1),
-                reloads_failed=status.reloads_failed + (1 if error else 0),
-            )
-
-    def record_watch(self, problem: str = "") -> None:
-        """Note that the rules directory is watched (`problem` empty) or why it is not."""
-        with self._lock:
-            status = self._status
-            stopped_at = status.watch_stopped_at if status.watch_problem else datetime.now(UTC)
-            self._status = replace(
-                status,
-                watching=not problem,
-                watch_problem=clip(problem, MAX_RELOAD_ERROR),
-                watch_stopped_at=stopped_at if problem else None,
-            )

@@ -16,6 +16,8 @@ from __future__ import annotations
 import stat
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
@@ -30,6 +32,7 @@ from earmark.server.live import LivePack
 from earmark.server.metrics import Metrics
 
 log = structlog.get_logger("earmark.reload")
+MAX_RELOAD_ERROR = 8192  # characters: DescribeRules must stay small whatever a pack holds
 WATCH_CHECK_MS = 1000  # how often the watcher checks that the directory is still the same
 REPLACED = "the rules directory was replaced"
 
@@ -43,8 +46,23 @@ def _identity(directory: Path) -> tuple[int, int] | None:
     return (status.st_dev, status.st_ino) if stat.S_ISDIR(status.st_mode) else None
 
 
+@dataclass(frozen=True)
+class ReloadStatus:
+    """What DescribeRules (and `earmark status`) report about reloads."""
+
+    last_reload_at: datetime | None = None
+    last_reload_error: str = ""
+    reloads_succeeded: int = 0
+    reloads_failed: int = 0
+    watching: bool = False
+    watch_problem: str = ""  # why the rules directory is not watched, while it isn't
+    watch_stopped_at: datetime | None = None
+    contract_changes: tuple[str, ...] = ()  # of the last pack that went live, vs the one before
+
+
 class Reloader:
-    """Reloads one pack directory into a LivePack, one reload at a time."""
+    """The pack's lifecycle in one serving process: the first pack (or the last good
+    one), each reload, the watcher, and the status they leave, which only it writes."""
 
     def __init__(
         self,
@@ -64,6 +82,12 @@ class Reloader:
         self._lock = threading.Lock()
         self._requests = threading.Condition()
         self._pending: str | None = None
+        self._status = ReloadStatus()
+        self._status_lock = threading.Lock()
+
+    @property
+    def status(self) -> ReloadStatus:
+        return self._status
 
     def start(self) -> bool:
         """Make the first pack live: the one on disk, or else the last good one. Returns
@@ -84,14 +108,12 @@ class Reloader:
                     raise FileNotFoundError("no last good pack is kept yet")
                 evaluator = load_checked(kept)
             except Exception as exc:  # a damaged store must not stop the process either
-                self.live.record_reload(error=refusal)
+                self._record_reload(error=refusal)
                 log.error("no_good_pack", rules=str(self.directory), last_good=clip(str(exc), 500))
                 return False
             self._go_live(evaluator, None)
             log.warning("serving_last_good", ruleset_version=evaluator.pack.version, folder=str(kept))
-            self.live.record_reload(
-                error=f"serving the last good pack; the rules on disk are refused: {refusal}"
-            )
+            self._record_reload(error=f"serving the last good pack; the rules on disk are refused: {refusal}")
             return True
 
     def request(self, reason: str) -> None:
@@ -125,7 +147,7 @@ class Reloader:
             except PackError as exc:
                 self.metrics.reloads.labels("failed").inc()
                 self.metrics.rules_refused.set(1)
-                self.live.record_reload(error=str(exc))
+                self._record_reload(error=str(exc))
                 log.error(
                     "reload_refused",
                     reason=reason,
@@ -137,18 +159,18 @@ class Reloader:
             except Exception as exc:  # a bug or an OS error: keep serving, keep watching
                 self.metrics.reloads.labels("failed").inc()
                 self.metrics.rules_refused.set(1)
-                self.live.record_reload(error=f"reload failed: {exc}")
+                self._record_reload(error=f"reload failed: {exc}")
                 log.exception("reload_failed", reason=reason, active_version=self._active_version())
                 return False
             self.metrics.rules_refused.set(0)
             previous = self._active_version()
             if evaluator.pack.version == previous:
                 evaluator.close()  # same files: nothing to publish
-                self.live.record_reload()
+                self._record_reload()
                 self.metrics.reloads.labels("unchanged").inc()
                 return False
             changes = self._go_live(evaluator, previous)
-            self.live.record_reload(contract_changes=tuple(str(c) for c in changes))
+            self._record_reload(contract_changes=tuple(str(c) for c in changes))
             self.metrics.reloads.labels("succeeded").inc()
             log.info(
                 "reloaded",
@@ -200,7 +222,7 @@ class Reloader:
                 identity = self._wait_for_directory(stop)
                 if identity is None:
                     return
-                self.live.record_watch()
+                self._record_watch()
                 if replaced:
                     self.reload("the rules directory was replaced")
                 elif not first:
@@ -217,7 +239,7 @@ class Reloader:
                     log.info("rules_directory_replaced", rules=str(self.directory))
                     continue
                 log.warning("rules_watch_stopped", rules=str(self.directory), reason=problem)
-                self.live.record_watch(f"{problem}; changes are not picked up until it is back")
+                self._record_watch(f"{problem}; changes are not picked up until it is back")
 
         thread = threading.Thread(target=run, name="rules-watcher", daemon=True)
         thread.start()
@@ -257,6 +279,32 @@ class Reloader:
                 return identity
             stop.wait(WATCH_CHECK_MS / 1000)
         return None
+
+    def _record_reload(self, error: str = "", contract_changes: tuple[str, ...] | None = None) -> None:
+        """Note a reload attempt: `error` is empty when the new pack went live, and then
+        `contract_changes` says how it changed the contract (None: the pack is the same)."""
+        with self._status_lock:
+            status = self._status
+            self._status = replace(
+                status,
+                contract_changes=status.contract_changes if contract_changes is None else contract_changes,
+                last_reload_at=datetime.now(UTC),
+                last_reload_error=clip(error, MAX_RELOAD_ERROR),
+                reloads_succeeded=status.reloads_succeeded + (0 if error else 1),
+                reloads_failed=status.reloads_failed + (1 if error else 0),
+            )
+
+    def _record_watch(self, problem: str = "") -> None:
+        """Note that the rules directory is watched (`problem` empty) or why it is not."""
+        with self._status_lock:
+            status = self._status
+            stopped_at = status.watch_stopped_at if status.watch_problem else datetime.now(UTC)
+            self._status = replace(
+                status,
+                watching=not problem,
+                watch_problem=clip(problem, MAX_RELOAD_ERROR),
+                watch_stopped_at=stopped_at if problem else None,
+            )
 
     def _contract_changes(self, evaluator: Evaluator) -> list[ContractChange]:
         try:

@@ -4,6 +4,7 @@ interceptor turns them into statuses."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -21,6 +22,7 @@ from earmark.evaluation.evaluator import Evaluator
 from earmark.evaluation.validation import Subject
 from earmark.server.live import LivePack
 from earmark.server.metrics import Metrics
+from earmark.server.reload import ReloadStatus
 from earmark.server.wire import (
     RequestNotes,
     describe_message,
@@ -47,8 +49,10 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         metrics: Metrics,
         *,
         strict: bool = False,
+        status: Callable[[], ReloadStatus] = ReloadStatus,
     ) -> None:
         self._live = live
+        self._status = status  # the reloader's, read for DescribeRules
         self._strict = strict  # EARMARK_STRICT: every request as if it set strict
         self._metrics = metrics
         self._max_batch_size = max_batch_size
@@ -155,7 +159,7 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
     ) -> pb.DescribeRulesResponse:
         evaluator = self._live.current()
         _bind(evaluator)
-        return describe_message(evaluator, self._live.status, self._max_batch_size)
+        return describe_message(evaluator, self._status(), self._max_batch_size)
 
 
 def _batch_error(product_id: str, exc: Exception) -> pb.Error:

@@ -14,7 +14,7 @@ from earmark.evaluation.evaluator import Evaluator
 from earmark.evaluation.validation import RequestValidator
 from earmark.evaluation.verdict import Contribution, Verdict
 from earmark.rulepack.model import Attribute, AttrType
-from earmark.server.live import ReloadStatus
+from earmark.server.reload import ReloadStatus
 from earmark.v1 import earmark_pb2 as pb
 
 _ATTR_TYPES = {

@@ -52,9 +52,9 @@ def test_a_good_edit_goes_live(pack_copy: Path) -> None:
     assert before != after
     assert score + 2 == new_score
     assert (2, 0, "") == (
-        live.status.reloads_succeeded,
-        live.status.reloads_failed,
-        live.status.last_reload_error,
+        reloader.status.reloads_succeeded,
+        reloader.status.reloads_failed,
+        reloader.status.last_reload_error,
     )
 
 
@@ -65,8 +65,11 @@ def test_a_broken_edit_is_refused_and_the_last_good_pack_keeps_serving(pack_copy
     (pack_copy / "zz.yaml").write_text("rules:\n  - id: x\n    description: [broken\n")
     assert not reloader.reload("test")
     assert (version, score) == _meetings(live, BOOM_ONLY)
-    assert "zz.yaml:4:" in live.status.last_reload_error and "yaml-syntax" in live.status.last_reload_error
-    assert 1 == live.status.reloads_failed
+    assert (
+        "zz.yaml:4:" in reloader.status.last_reload_error
+        and "yaml-syntax" in reloader.status.last_reload_error
+    )
+    assert 1 == reloader.status.reloads_failed
 
 
 def test_a_pack_that_fails_its_own_examples_is_refused(pack_copy: Path) -> None:
@@ -76,8 +79,8 @@ def test_a_pack_that_fails_its_own_examples_is_refused(pack_copy: Path) -> None:
     set_boom_meetings(pack_copy, -30)  # office headsets would no longer win meetings
     assert not reloader.reload("test")
     assert version == _meetings(live, BOOM_ONLY)[0]
-    assert "examples/talking.yaml:" in live.status.last_reload_error
-    assert "error[example-failed]" in live.status.last_reload_error
+    assert "examples/talking.yaml:" in reloader.status.last_reload_error
+    assert "error[example-failed]" in reloader.status.last_reload_error
 
 
 def test_reloads_under_load_fail_no_call_and_never_mix_two_packs(pack_copy: Path) -> None:
@@ -200,8 +203,8 @@ def test_an_unexpected_error_while_reloading_keeps_the_last_pack(
     monkeypatch.setattr("earmark.server.reload.load_checked", disk_error)  # a fake at the boundary
     assert not reloader.reload("test")
     assert version == _meetings(live, BOOM_ONLY)[0]
-    assert "reload failed: input/output error" == live.status.last_reload_error
-    assert 1 == live.status.reloads_failed
+    assert "reload failed: input/output error" == reloader.status.last_reload_error
+    assert 1 == reloader.status.reloads_failed
 
 
 @pytest.mark.parametrize("how", ["removed", "moved away"])
@@ -210,9 +213,10 @@ def test_the_watcher_reattaches_when_its_directory_comes_back(pack_copy: Path, h
     pack used to stay stale until SIGHUP, with nothing logged."""
     live = LivePack(load_checked(pack_copy))
     stop = threading.Event()
-    Reloader(live, pack_copy).watch(stop)
+    reloader = Reloader(live, pack_copy)
+    reloader.watch(stop)
     try:
-        assert wait_for(lambda: live.status.watching)
+        assert wait_for(lambda: reloader.status.watching)
         before, _ = _meetings(live, BOOM_ONLY)
         backup = pack_copy.with_name("backup")
         shutil.copytree(pack_copy, backup)
@@ -220,13 +224,13 @@ def test_the_watcher_reattaches_when_its_directory_comes_back(pack_copy: Path, h
             shutil.rmtree(pack_copy)
         else:
             pack_copy.rename(pack_copy.with_name("old"))
-        assert wait_for(lambda: not live.status.watching)
-        assert "the rules directory was" in live.status.watch_problem
-        assert live.status.watch_stopped_at is not None
+        assert wait_for(lambda: not reloader.status.watching)
+        assert "the rules directory was" in reloader.status.watch_problem
+        assert reloader.status.watch_stopped_at is not None
         set_boom_meetings(backup, 28)
         backup.rename(pack_copy)  # the restore, with a change in it
         assert wait_for(lambda: _meetings(live, BOOM_ONLY)[0] != before)
-        assert live.status.watching and "" == live.status.watch_problem
+        assert reloader.status.watching and "" == reloader.status.watch_problem
     finally:
         stop.set()
 
@@ -241,9 +245,16 @@ def test_describe_rules_shows_the_watch_gap_and_stays_small(pack_copy: Path) -> 
             + "".join(f"  - id: Bad{j}\n" for j in range(40))
         )
     assert not reloader.reload("test")
-    live.record_watch("the rules directory was removed; changes are not picked up until it is back")
-    with serving(live) as server:
-        described = server.stub.DescribeRules(pb.DescribeRulesRequest(), timeout=5)
+    stop = threading.Event()
+    reloader.watch(stop)
+    try:
+        assert wait_for(lambda: reloader.status.watching)
+        shutil.rmtree(pack_copy)
+        assert wait_for(lambda: not reloader.status.watching)
+        with serving(live, reloader) as server:
+            described = server.stub.DescribeRules(pb.DescribeRulesRequest(), timeout=5)
+    finally:
+        stop.set()
     assert described.ByteSize() < 64 * 1024
     assert "more problems" in described.last_reload_error
     assert not described.watching and "removed" in described.watch_problem
@@ -255,12 +266,13 @@ def test_a_reload_that_breaks_the_contract_goes_live_with_a_warning_describe_sho
     price = "  price_usd:\n    type: number\n    min: 0\n"
     manifest = pack_copy / "pack.yaml"
     manifest.write_text(manifest.read_text().replace(price, price + "    max: 2000\n", 1))
+    reloader = Reloader(live, pack_copy)
     with capture_logs() as logs:
-        assert Reloader(live, pack_copy).reload("test")
+        assert reloader.reload("test")
     assert [("contract_changed", "warning")] == [
         (line["event"], line["log_level"]) for line in logs if line["event"] == "contract_changed"
     ]
-    described = describe_message(live.current(), live.status, 50)
+    described = describe_message(live.current(), reloader.status, 50)
     assert 1 == len(described.contract_changes)
     assert described.contract_changes[0].startswith("BREAKING: specs.price_usd: range narrowed")
 
@@ -275,9 +287,10 @@ def test_a_publish_is_followed_at_once_and_is_not_a_warning(pack_copy: Path, tmp
     shutil.copytree(pack_copy, work)
     stop = threading.Event()
     with capture_logs() as logs:
-        Reloader(live, pack_copy).watch(stop)
+        reloader = Reloader(live, pack_copy)
+        reloader.watch(stop)
         try:
-            assert wait_for(lambda: live.status.watching)
+            assert wait_for(lambda: reloader.status.watching)
             before, _ = _meetings(live, BOOM_ONLY)
             for amount in (28, 29):
                 set_boom_meetings(work, amount)
@@ -289,7 +302,7 @@ def test_a_publish_is_followed_at_once_and_is_not_a_warning(pack_copy: Path, tmp
     events = [line["event"] for line in logs]
     assert "rules_watch_stopped" not in events
     assert 2 == events.count("rules_directory_replaced")
-    assert live.status.watching and "" == live.status.watch_problem
+    assert reloader.status.watching and "" == reloader.status.watch_problem
 
 
 def test_a_start_beside_a_refused_pack_serves_the_last_good_one(pack_copy: Path, tmp_path: Path) -> None:
@@ -298,13 +311,14 @@ def test_a_start_beside_a_refused_pack_serves_the_last_good_one(pack_copy: Path,
     good = first.current().pack.version
     (pack_copy / "zz.yaml").write_text("rules: [\n")
     restarted, metrics = LivePack(), Metrics()
+    reloader = Reloader(restarted, pack_copy, metrics, last_good=tmp_path / "kept")
     with capture_logs() as logs:
-        assert Reloader(restarted, pack_copy, metrics, last_good=tmp_path / "kept").start()
+        assert reloader.start()
     assert good == restarted.current().pack.version
-    assert restarted.status.last_reload_error.startswith(
+    assert reloader.status.last_reload_error.startswith(
         "serving the last good pack; the rules on disk are refused"
     )
-    assert "zz.yaml:2:1" in restarted.status.last_reload_error
+    assert "zz.yaml:2:1" in reloader.status.last_reload_error
     assert 1 == metrics.registry.get_sample_value("earmark_rules_refused")
     assert ["pack_refused_at_start", "serving_last_good"] == [
         line["event"] for line in logs if line["log_level"] in ("error", "warning")
@@ -343,7 +357,7 @@ def test_a_burst_of_reload_requests_is_one_reload(pack_copy: Path, monkeypatch: 
     try:
         for _ in range(60):
             reloader.request("SIGHUP")
-        assert wait_for(lambda: live.status.last_reload_at is not None and len(loads) >= 1)
+        assert wait_for(lambda: reloader.status.last_reload_at is not None and len(loads) >= 1)
         threading.Event().wait(1.5)
     finally:
         stop.set()

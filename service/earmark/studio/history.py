@@ -75,8 +75,8 @@ class History:
     def record(
         self, files: Path, *, ruleset_version: str, previous: str | None, who: str, action: str, summary: str
     ) -> Version:
-        """Keep `files` as a new version and log it. Its id is new even when older
-        versions were removed: one past the highest number ever kept here."""
+        """Keep `files` as a new version (`confirm` it once it is live). Its id is new
+        even when older versions were removed: one past the highest number kept here."""
         self.folder.mkdir(exist_ok=True)
         while True:
             version = Version(
@@ -95,17 +95,18 @@ class History:
                 continue
             break
         (target / _META).write_text(json.dumps(asdict(version), indent=2) + "\n", encoding="utf-8")
-        with (self.folder / AUDIT_LOG).open("a", encoding="utf-8") as log:
-            log.write(json.dumps(asdict(version), sort_keys=True) + "\n")
         return version
 
     def forget(self, version: Version) -> None:
         """Remove a version recorded for a publish that then did not go live."""
         shutil.rmtree(self.folder / version.id, ignore_errors=True)
 
-    def commit(self, version: Version) -> str | None:
-        """Commit the live folder when it is in a git working tree. Returns why git
-        refused, or None (committed, or not in a working tree)."""
+    def confirm(self, version: Version) -> str | None:
+        """Once a recorded version is live: log it in the audit log, and commit the live
+        folder when it is in a git working tree. Returns why git refused, or None
+        (committed, or not in a working tree)."""
+        with (self.folder / AUDIT_LOG).open("a", encoding="utf-8") as log:
+            log.write(json.dumps(asdict(version), sort_keys=True) + "\n")
         if version.action == "found":  # what was live is already in git, if anything is
             return None
         return _commit(

@@ -197,7 +197,7 @@ class Studio:
                 for version in recorded:  # kept, but it never went live
                     self.history.forget(version)
                 raise
-            git_problem = self.history.commit(recorded[0])
+            git_problem = self.history.confirm(recorded[0])
         warnings = (f"the publish is live, but {git_problem}",) if git_problem else ()
         return PublishResult(done, recorded[0], self._wait_for_server(done.version), warnings)
 
@@ -207,7 +207,7 @@ class Studio:
         live = self.evaluator("live")
         if self.history.versions() or isinstance(live, PackError):
             return
-        self.history.record(
+        found = self.history.record(
             self.live.root,
             ruleset_version=live.pack.version,
             previous=None,
@@ -215,6 +215,7 @@ class Studio:
             action="found",
             summary="what was live before Studio's first publish",
         )
+        self.history.confirm(found)
 
     def _wait_for_server(self, version: str) -> str | None:
         """What the server serves once it reports `version`, or what it still serves when

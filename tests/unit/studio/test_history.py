@@ -163,3 +163,20 @@ def test_a_save_waits_for_a_publish_under_way(studio: Studio, monkeypatch: pytes
     assert [True] == blocked
     assert "meetings: 28" in (studio.live.root / "talking.yaml").read_text()
     assert "meetings: -30" in (studio.working.root / "talking.yaml").read_text()  # saved after
+
+
+def test_a_publish_whose_flip_fails_leaves_no_record_and_no_audit_line(
+    studio: Studio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from earmark.authoring import releases
+    from earmark.errors import PublishRefused
+
+    def refuse(link: Path, target: Path) -> None:  # a fake at the boundary: the rename fails
+        raise PublishRefused("cannot replace rules: Read-only file system")
+
+    monkeypatch.setattr(releases, "point", refuse)
+    set_boom_meetings(studio.working.root, 28)
+    with pytest.raises(PublishRefused):
+        studio.publish(who="Mia", summary="x", allow_breaking=False)
+    assert ["found"] == [v.action for v in studio.history.versions()]
+    assert ["found"] == [line["action"] for line in studio.history.audit()]

@@ -6,13 +6,17 @@ names are counted in the metrics with bounded label values."""
 
 from __future__ import annotations
 
+import uuid
+
 import grpc
 import pytest
 from google.protobuf import struct_pb2
 
+from earmark.evaluation import validation
 from earmark.evaluation.evaluator import Evaluator
 from earmark.server.live import LivePack
 from earmark.server.metrics import UNDECLARED_NAMES
+from earmark.server.wire import NAMES_LOOKED_AT
 from earmark.v1 import earmark_pb2 as pb
 
 from helpers import RunningServer, evaluate_request, product, serving, struct
@@ -126,3 +130,47 @@ def test_undeclared_names_are_counted_with_bounded_labels(evaluator: Evaluator) 
         }
         assert len(names) == UNDECLARED_NAMES + 1 and "other" in names
         assert 32 == count(total, {"section": "specs", "name": "other"})
+
+
+def _counting_near_misses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names whose near misses are really looked for (the memo spares the rest)."""
+    looked: list[str] = []
+    real = validation.did_you_mean
+
+    def counting(name: str, options: object, **kwargs: object) -> str:
+        looked.append(name)
+        return real(name, options, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(validation, "did_you_mean", counting)
+    return looked
+
+
+def test_a_request_of_junk_names_does_not_spoil_the_memo_for_catalog_traffic(
+    evaluator: Evaluator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Was: the memo kept the first 10,000 names it saw, so after one request of junk every
+    catalog page looked for near misses of its extra fields again (13-16x slower)."""
+    validator = validation.RequestValidator(evaluator.pack)
+    for i in range(validation.MAX_REMEMBERED_NAMES + 1):
+        validator.near_miss("specs", f"junk-{i}")
+    catalog = [f"catalog_field_{i}" for i in range(200)]
+    looked = _counting_near_misses(monkeypatch)
+    for _ in range(3):  # three products of a page, each with the same extra fields
+        for name in catalog:
+            validator.near_miss("specs", name)
+    assert catalog == looked  # once each, then remembered
+
+
+def test_past_a_few_hundred_undeclared_names_the_rest_are_counted_not_checked(
+    running: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Was: 100,000 invented names cost 11 s of CPU in one Evaluate."""
+    looked = _counting_near_misses(monkeypatch)
+    specs = {"mic": "boom", **{f"invented-{uuid.uuid4().hex}": 1 for _ in range(3_000)}}
+    verdict = _evaluate(running, evaluate_request("p", specs))
+    assert "headset" == verdict.category
+    assert NAMES_LOOKED_AT == len(looked)
+    assert [
+        f"{3_000 - NAMES_LOOKED_AT} more attributes this pack doesn't declare were ignored without a "
+        f"check for near misses (only the first {NAMES_LOOKED_AT} are checked)"
+    ] == list(verdict.warnings)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -38,6 +38,15 @@ _SCHEMAS = {"pack": PACK_SCHEMA, "rules": RULES_SCHEMA, "examples": EXAMPLES_SCH
 
 templates = Jinja2Templates(directory=HERE / "templates")  # autoescapes .html
 templates.env.globals["heat"] = heat
+
+
+def product_url(product_id: str) -> str:
+    """A product page's address. Every character of the id is escaped, "/" too: an id such
+    as `a/../../rules` would otherwise lead to /rules, and `?`, `#` or `%2F` to a 404."""
+    return "/product/" + quote(product_id, safe="")
+
+
+templates.env.globals["product_url"] = product_url
 
 
 def create_app(studio: Studio, *, token: str = "", loopback_only: bool = True) -> Guard:

@@ -33,11 +33,13 @@ class LiveStudio:
         return httpx.Client(base_url=self.url, timeout=30, **kwargs)  # type: ignore[arg-type]
 
 
-def start_studio(tmp_path: Path, *, token: str = "", loopback_only: bool = True) -> Iterator[LiveStudio]:
+def start_studio(
+    tmp_path: Path, *, token: str = "", loopback_only: bool = True, catalog: Path = EXAMPLES / "catalog.jsonl"
+) -> Iterator[LiveStudio]:
     working, live = tmp_path / "working", tmp_path / "live"
     shutil.copytree(BUNDLED_RULES, working)
     shutil.copytree(BUNDLED_RULES, live)
-    studio = Studio(working, live, EXAMPLES / "catalog.jsonl")
+    studio = Studio(working, live, catalog)
     app = create_app(studio, token=token, loopback_only=loopback_only)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

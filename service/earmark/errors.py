@@ -103,7 +103,7 @@ def public_error(exc: BaseException, request_id: str | None) -> tuple[str, str]:
 
 MAX_SHOWN = 60  # characters of a value quoted in a message
 MAX_MESSAGE = 300  # characters of one problem's message: a value can be megabytes long
-MAX_SHOWN_NUMBER = 1e15  # past this an integral float is shown as 1e+308, not 309 digits
+MAX_SHOWN_NUMBER = 1e17  # past this an integral float is shown as 1e+308, not 309 digits
 
 
 def shown(value: object) -> str:
@@ -111,7 +111,9 @@ def shown(value: object) -> str:
     if isinstance(value, float) and value.is_integer() and abs(value) < MAX_SHOWN_NUMBER:
         return str(int(value))
     if isinstance(value, float):
-        return f"{value:g}"
+        # repr: the shortest text that is this number. `:g` showed 1000000000000002 as
+        # 1e+15, which reads as within a limit of 1000000000000000 that it is over.
+        return repr(value)
     return clip(repr(value), MAX_SHOWN)
 
 

@@ -49,7 +49,7 @@ def test_nulls_and_undeclared_attributes_are_skipped(evaluator: Evaluator) -> No
         (
             "specs",
             {"price_usd": 1e16},
-            "specs.price_usd=1e+16: Input should be less than or equal to",
+            "specs.price_usd=10000000000000000: Input should be less than or equal to",
         ),
         # Shown as 1e+308, not as a 309-digit integer.
         ("specs", {"price_usd": 1e308}, "specs.price_usd=1e+308: Input should be less than or equal to"),
@@ -85,3 +85,12 @@ def test_a_value_with_nothing_set_counts_as_absent(evaluator: Evaluator) -> None
     message.fields["mic"].Clear()
     names = frozenset(a.name for a in evaluator.pack.specs)
     assert {"back": "open"} == struct_values(message, names)
+
+
+def test_a_number_over_the_limit_is_shown_as_the_number_it_is(evaluator: Evaluator) -> None:
+    """Over gRPC every number is a double; 1000000000000002 was shown as "1e+15", which
+    reads as within the limit of 1000000000000000 that it is over."""
+    with pytest.raises(InvalidArgument) as refused:
+        evaluator.validator.specs({"weight_g": 1000000000000002.0})
+    assert str(refused.value).startswith("specs.weight_g=1000000000000002: ")
+    assert "1000000000000000" in str(refused.value)

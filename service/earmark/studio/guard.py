@@ -99,15 +99,17 @@ class Guard:
         return None
 
     def _has_token(self, scope: Scope, headers: dict[str, str]) -> bool:
-        offered = headers.get("authorization", "").removeprefix("Bearer ").strip()
-        if not offered:
-            cookies = dict(
-                part.strip().split("=", 1) for part in headers.get("cookie", "").split(";") if "=" in part
-            )
-            offered = cookies.get(COOKIE, "")
-        if not offered and scope["method"] == "GET":
-            offered = _query(scope).get("token", "")
-        return bool(offered) and hmac.compare_digest(offered.encode(), self.token.encode())
+        """Any of the ways a token comes will do: a cookie left from before the token
+        changed must not refuse a right `?token=` (the answer then sets the new cookie)."""
+        cookies = dict(
+            part.strip().split("=", 1) for part in headers.get("cookie", "").split(";") if "=" in part
+        )
+        offered = [
+            headers.get("authorization", "").removeprefix("Bearer ").strip(),
+            cookies.get(COOKIE, ""),
+            _query(scope).get("token", "") if scope["method"] == "GET" else "",
+        ]
+        return any(o and hmac.compare_digest(o.encode(), self.token.encode()) for o in offered)
 
 
 def _query(scope: Scope) -> dict[str, str]:

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from earmark.cli import main
 from earmark.errors import ConfigError
-from earmark.studio.guard import MAX_BODY_BYTES, require_token_off_loopback
+from earmark.studio.guard import COOKIE, MAX_BODY_BYTES, require_token_off_loopback
 
 from conftest import LiveStudio, start_studio
 
@@ -132,3 +132,13 @@ def test_with_a_token_every_request_must_carry_it(token_studio: LiveStudio) -> N
         assert 200 == browser.get("/rules").status_code
         # The token is not the CSRF token: a save still needs the page's.
         assert 403 == browser.put("/api/files/talking.yaml", json={"text": "rules: []\n"}).status_code
+
+
+def test_a_cookie_from_before_the_token_changed_does_not_refuse_the_new_token(
+    token_studio: LiveStudio,
+) -> None:
+    """Was: the old cookie was the only thing read, so a right `?token=` answered 401."""
+    with token_studio.client(cookies={COOKIE: "the-old-token"}) as browser:
+        assert 401 == browser.get("/rules").status_code
+        opened = browser.get("/?token=s3cret-token")
+        assert 200 == opened.status_code and "s3cret-token" in opened.headers["set-cookie"]

@@ -72,12 +72,14 @@ def test_chaos(tmp_path: Path) -> None:
     live = tmp_path / "live"
     shutil.copytree(BUNDLED_RULES, live)
     published = {load_pack(live).version}
-    publishing = threading.Lock()  # only to record versions; the publishes themselves race
+    publishing = threading.Lock()  # only to record versions
     broken = tmp_path / "broken"
     shutil.copytree(BUNDLED_RULES, broken)
     (broken / "zz.yaml").write_text(BROKEN)
     stop = threading.Event()
-    writing = threading.Lock()  # the chaos takes it to keep a broken pack live a while
+    # A permit per writer, so that the two writers' publishes race each other; the chaos
+    # takes both to keep a broken pack live a while.
+    writing = threading.Semaphore(2)
     publishes = [0]
     failures: list[str] = []
     served_versions: set[str] = set()
@@ -135,6 +137,7 @@ def test_chaos(tmp_path: Path) -> None:
                 step += 1
                 if step == 3:  # a broken pack lands, as a bad ConfigMap would, and a worker dies beside it
                     writing.acquire()
+                    writing.acquire()
                     point(live, broken)
                     wait_for(lambda: len(running.events("reload_refused")) >= 2, 15)
                 victim = rng.choice(running.workers())
@@ -145,7 +148,7 @@ def test_chaos(tmp_path: Path) -> None:
                     os.kill(victim, signal.SIGSTOP)
                 if step == 3:
                     wait_for(lambda: len(running.events("serving_last_good")) >= 1, 30)
-                    writing.release()  # the next publish replaces the broken pack
+                    writing.release(2)  # the next publish replaces the broken pack
 
         threads = [threading.Thread(target=load, args=(i,), daemon=True) for i in range(3)]
         writers = [

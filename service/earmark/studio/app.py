@@ -321,8 +321,8 @@ async def _published(request: Request, run: Callable[[], PublishResult]) -> Resp
 
 
 def history_page(request: Request) -> Response:
-    history = _studio(request).history
-    return _page(request, "history.html", versions=history.versions(), damaged=history.damaged())
+    versions, damaged = _studio(request).history.read()
+    return _page(request, "history.html", versions=versions, damaged=damaged)
 
 
 def _refusal_text(exc: Exception) -> str:

@@ -41,14 +41,16 @@ class History:
         self.folder = live_dir.parent / f".{live_dir.name}.history"
 
     def versions(self) -> list[Version]:
-        """Every kept version that can be read, newest first (see `damaged`)."""
-        return sorted(self._read_all()[0], key=_order, reverse=True)
+        """Every kept version that can be read, newest first (see `read`)."""
+        return self.read()[0]
 
     def damaged(self) -> list[str]:
-        """The folders of kept versions that can't be read, and why: shown, not fatal."""
-        return self._read_all()[1]
+        """The folders of kept versions that can't be read, and why (see `read`)."""
+        return self.read()[1]
 
-    def _read_all(self) -> tuple[list[Version], list[str]]:
+    def read(self) -> tuple[list[Version], list[str]]:
+        """The kept versions that can be read, newest first, and the folders of those
+        that can't, with why: shown, not fatal. One pass over the folder for both."""
         found: list[Version] = []
         damaged: list[str] = []
         if not self.folder.is_dir():
@@ -64,7 +66,7 @@ class History:
                 damaged.append(f"{entry.name}: {exc}")
             except ValueError:  # json's decode error
                 damaged.append(f"{entry.name}: its record ({_META}) is not valid JSON")
-        return found, damaged
+        return sorted(found, key=_order, reverse=True), damaged
 
     def files_of(self, version_id: str) -> Path:
         """The folder holding a kept version's files; KeyError for an unknown id."""

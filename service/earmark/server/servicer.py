@@ -60,14 +60,18 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
 
     def Evaluate(self, request: pb.EvaluateRequest, context: grpc.ServicerContext) -> pb.EvaluateResponse:
         with self._live.use() as evaluator:  # one pack for the whole call
-            return self._evaluate(evaluator, request)
+            return self._evaluate(evaluator, request, self._caller_check(self._deadline(context), context))
 
-    def _evaluate(self, evaluator: Evaluator, request: pb.EvaluateRequest) -> pb.EvaluateResponse:
+    def _evaluate(
+        self, evaluator: Evaluator, request: pb.EvaluateRequest, still_wanted: Callable[[], None]
+    ) -> pb.EvaluateResponse:
         _bind(evaluator, products=1)
         if not request.HasField("product"):
             raise InvalidArgument("product is required")
         mask = read_mask(request.read_mask)
-        notes = RequestNotes(evaluator.validator, strict=request.strict or self._strict)
+        notes = RequestNotes(
+            evaluator.validator, strict=request.strict or self._strict, still_wanted=still_wanted
+        )
         try:
             shopper = _shopper(evaluator, request, notes)
             locale = evaluator.validator.locale(request.locale)
@@ -99,6 +103,20 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
             )
         return time.monotonic() + remaining, "the call's deadline"
 
+    def _caller_check(self, deadline: tuple[float, str], context: grpc.ServicerContext) -> Callable[[], None]:
+        """What reading a long request calls now and then: raises once the call is past
+        its deadline or its client has gone, so that no one's CPU goes on an answer nobody
+        will read (three 1 s calls once kept the server busy for 29 s each)."""
+        ends_at, whose = deadline
+
+        def still_wanted() -> None:
+            if time.monotonic() > ends_at:
+                raise DeadlineExceeded(f"stopped reading the request: past {whose}")
+            if not context.is_active():
+                raise CallCancelled("the client went away while its request was read")
+
+        return still_wanted
+
     def _evaluate_batch(
         self,
         evaluator: Evaluator,
@@ -113,7 +131,8 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
                 f"products: {count} products is over the batch limit of {self._max_batch_size}"
             )
         strict = request.strict or self._strict
-        page_notes = RequestNotes(evaluator.validator, strict=strict)
+        still_wanted = self._caller_check(deadline, context)
+        page_notes = RequestNotes(evaluator.validator, strict=strict, still_wanted=still_wanted)
         try:  # one shopper and locale for the page: checked once
             shopper = _shopper(evaluator, request, page_notes)
         finally:
@@ -133,7 +152,9 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
                 raise CallCancelled(f"the client went away after {done} of {count} products")
             item = response.items.add(product_id=product.id)
             # The shopper's warnings are the page's: every verdict carries them.
-            notes = RequestNotes(evaluator.validator, strict=strict, warnings=page_notes.warnings)
+            notes = RequestNotes(
+                evaluator.validator, strict=strict, warnings=page_notes.warnings, still_wanted=still_wanted
+            )
             try:
                 verdict = evaluator.evaluate(
                     _subject(evaluator, product, shopper, locale, notes), words=words
@@ -142,6 +163,8 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
                 if warn:
                     item.verdict.warnings.extend(notes.warnings)
                 fired.extend(rule.id for rule in verdict.fired)
+            except (DeadlineExceeded, CallCancelled):  # the whole call's, not this product's
+                raise
             except Exception as exc:
                 # A bad product gets an error in its own slot; the rest of the page goes on.
                 failed += 1

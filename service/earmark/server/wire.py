@@ -3,6 +3,7 @@ verdicts and packs into earmark.v1 messages."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,9 @@ _ATTR_TYPES = {
 # Undeclared names checked for near misses per request. A catalog sends a few hundred
 # extra fields at most; the memo (validation.py) makes repeats cheap.
 NAMES_LOOKED_AT = 512
+# How often reading a request's attributes checks that the caller still wants the answer:
+# a 4 MB request carries over 100,000 of them.
+CHECK_CALLER_EVERY = 1024
 
 
 class RequestNotes:
@@ -38,9 +42,16 @@ class RequestNotes:
     these is INVALID_ARGUMENT instead."""
 
     def __init__(
-        self, validator: RequestValidator, *, strict: bool, warnings: list[str] | None = None
+        self,
+        validator: RequestValidator,
+        *,
+        strict: bool,
+        warnings: list[str] | None = None,
+        still_wanted: Callable[[], None] = lambda: None,
     ) -> None:
         self.validator = validator
+        # Raises DeadlineExceeded or CallCancelled once the caller has stopped waiting.
+        self.still_wanted = still_wanted
         self.strict = strict
         self.warnings: list[str] = list(warnings or ())
         self.undeclared: list[tuple[str, str]] = []
@@ -94,7 +105,9 @@ def struct_values(
     """The declared attributes of a Struct as Python values. Undeclared ones are not read
     (catalogs carry many), only noted; null counts as absent."""
     out = {}
-    for name, value in struct.fields.items():
+    for read, (name, value) in enumerate(struct.fields.items(), 1):
+        if notes is not None and read % CHECK_CALLER_EVERY == 0:
+            notes.still_wanted()
         if name in declared:
             kind = value.WhichOneof("kind")
             if kind is None:

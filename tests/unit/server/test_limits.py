@@ -4,12 +4,17 @@ batch size (see test_server), concurrent calls, and a deadline for clients that 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 import grpc
 import pytest
 
+from earmark.errors import DeadlineExceeded
 from earmark.evaluation.evaluator import Evaluator
 from earmark.server.live import LivePack
+from earmark.server.metrics import Metrics
+from earmark.server.servicer import EarmarkServicer
 from earmark.v1 import earmark_pb2 as pb
 
 from helpers import BOOM_GAMING_HEADSET, SlowEvaluator, evaluate_request, product, serving
@@ -81,3 +86,26 @@ def test_a_client_that_goes_away_mid_batch_frees_the_worker(evaluator: Evaluator
         answer = server.stub.Evaluate(evaluate_request("next", BOOM_GAMING_HEADSET), timeout=3)
         assert "headset" == answer.verdict.category
         assert time.monotonic() - started < 2
+
+
+class _CallerGone:
+    """A ServicerContext at the boundary: a call whose deadline has passed."""
+
+    def time_remaining(self) -> float:
+        return 0.0
+
+    def is_active(self) -> bool:
+        return True
+
+
+def test_a_single_evaluate_stops_reading_once_its_deadline_has_passed(evaluator: Evaluator) -> None:
+    """One Evaluate with 100,000 undeclared names used to be read to the end and logged OK
+    long after its caller had given up."""
+    servicer = EarmarkServicer(LivePack(evaluator), 500, 5.0, Metrics())
+    request = evaluate_request("big", {"mic": "boom", **{f"junk_{i}": i for i in range(5000)}})
+    call: Callable[..., Any] = servicer.Evaluate
+    with pytest.raises(DeadlineExceeded) as caught:
+        call(request, _CallerGone())
+    assert "past the call's deadline" in str(caught.value)
+    small = evaluate_request("small", BOOM_GAMING_HEADSET)  # too short to be worth a check
+    assert isinstance(call(small, _CallerGone()), pb.EvaluateResponse)

@@ -58,9 +58,29 @@ class Settings(BaseModel):
     cache_entries: int = Field(10_000, ge=0, le=10_000_000, description="verdicts cached per process")
     grace_seconds: float = Field(10.0, ge=0, le=600, description="drain time on SIGTERM")
     max_message_bytes: int = Field(4 * 1024 * 1024, ge=1024)
-    # Calls admitted at once (running or queued for a thread); more get RESOURCE_EXHAUSTED
-    # at once instead of waiting in an unbounded queue.
-    max_concurrent_rpcs: int = Field(64, ge=1, le=100_000)
+    # Calls held at once, running or queued for a thread: a listing page fans out a few
+    # hundred at once, and each waits a moment rather than being refused. Past this, or
+    # after waiting max_queue_seconds for a turn, a call gets RESOURCE_EXHAUSTED.
+    max_concurrent_rpcs: int = Field(
+        512, ge=1, le=100_000, description="calls held at once, running or queued"
+    )
+    max_queue_seconds: float = Field(1.0, gt=0, le=60, description="longest a call waits for a thread")
+    # Reflection and Health/Watch streams, on threads of their own; past this many open,
+    # more are refused. A stream that sends nothing for stream_idle_seconds is cancelled.
+    max_streams: int = Field(8, ge=1, le=1000, description="streams open at once")
+    stream_idle_seconds: float = Field(
+        60.0, gt=0, le=86_400, description="a silent stream is cancelled after"
+    )
+    # Each open connection costs about 15 KB and a file descriptor: 20,000 idle ones took a
+    # worker past its memory limit. Past the cap grpc core closes new connections at once.
+    max_connections: int = Field(2000, ge=1, le=1_000_000, description="client connections per process")
+    connection_idle_seconds: float = Field(
+        300.0, gt=0, le=86_400, description="an idle connection is closed after"
+    )
+    # Rotating connections lets new pods take their share behind a connection-level balancer.
+    connection_age_seconds: float = Field(
+        1800.0, gt=0, le=604_800, description="a connection is closed after"
+    )
     # For calls that set no deadline of their own.
     default_deadline_seconds: float = Field(5.0, gt=0, le=3600)
     # TLS: the server's certificate chain and key (PEM). With a client CA as well, clients

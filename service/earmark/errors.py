@@ -5,13 +5,14 @@
     ├── PackUnavailable           no rule pack is live yet
     ├── DeadlineExceeded          a call ran past its deadline
     ├── CallCancelled             a batch's client went away
-    ├── Overloaded                past EARMARK_MAX_CONCURRENT_RPCS calls at once
+    ├── Overloaded                past EARMARK_MAX_CONCURRENT_RPCS calls, or queued too long
     ├── ResponseTooLarge          a response over EARMARK_MAX_MESSAGE_BYTES
     └── EngineFailure             durable_rules returned an error code (a bug, never input)
     PackError                     a rule pack cannot be loaded; carries every Problem
     TemplateSyntaxError           a text's {placeholders} are malformed (becomes a Problem)
     TooBigToSearch                a static analysis gave up on a condition (never reported)
     ListenFailed                  the server cannot bind its address (exit 1)
+    AdmissionUnsupported          grpcio lacks the internals admission relies on (exit 1)
     PublishRefused                a publish would break clients, or can't be written whole
     ConfigError                   an EARMARK_* setting is invalid (exit 2)
 
@@ -69,9 +70,8 @@ class CallCancelled(EarmarkError):
 
 
 class Overloaded(EarmarkError):
-    """Raised instead of queueing a call when the server already holds as many calls as
-    EARMARK_MAX_CONCURRENT_RPCS allows, or as many evaluations as the engine can keep
-    apart. The message names the limit."""
+    """Raised for a call that found the server holding EARMARK_MAX_CONCURRENT_RPCS calls,
+    or waited EARMARK_MAX_QUEUE_SECONDS for a thread. The message names the setting."""
 
     status = "RESOURCE_EXHAUSTED"
 
@@ -256,6 +256,12 @@ class TooBigToSearch(Exception):
 class ListenFailed(Exception):
     """Raised when the server cannot bind an address it was given. The message names the
     address and why."""
+
+
+class AdmissionUnsupported(Exception):
+    """Raised when the installed grpcio lacks the internals server/admission.py relies on;
+    the server refuses to start rather than serve without its limits. The message names
+    the grpcio version and what changed."""
 
 
 class PublishRefused(Exception):

@@ -1,301 +1,330 @@
-"""Admission: which calls the server holds, which threads run them, and how long a call
-may take to send its message.
+"""Admission: which calls the server takes, which threads run them, how long a call may
+wait for its turn, for its message, and between the messages of a stream.
 
-- **At most EARMARK_MAX_CONCURRENT_RPCS calls held at once**, reading, waiting or running;
-  a call past that is refused at once with RESOURCE_EXHAUSTED. grpcio's own
-  `maximum_concurrent_rpcs` refuses with a fixed text that can't name the setting, and
-  before any interceptor, so its refusals never reached the metrics or the log. Instead
-  grpcio hands every admitted call to this executor, which counts the calls it holds; a
-  done-callback releases each one however the call ends. The interceptor, which grpcio
-  runs just before that hand-over, checks `full()` and turns a call past the limit into a
-  refusal. Refusals run on a thread of their own, so they are answered at once.
-- **EARMARK_THREADS threads, plus one for each call stuck waiting for its message, and
-  one for each open stream (reflection), which holds its thread for as long as it is
-  open.**
-  grpcio's sync server reads a unary request on the pool thread that will run the
-  handler, waiting with no timeout (`_unary_request` in grpc/_server.py): two clients
-  that send headers and never a message used to hold both threads, and every other call
-  timed out. A pool as big as the admission limit fixes that but costs a normal call a
-  thread wake-up and a GIL hand-off (measured: a no-op call's server CPU went from about
-  390 to about 530 µs), because with few threads a busy worker takes the next call
-  without sleeping. So the pool stays EARMARK_THREADS wide, and the read watchdog adds
-  a thread for each call that has waited more than STUCK_SECONDS for its message; spare
-  threads leave once idle. Once a call has its message it takes a permit from
-  `evaluation` (as wide as EARMARK_THREADS) until grpcio's runner is done, so the extra
-  threads never add GIL contention.
-- **A message that does not arrive within the read timeout cancels its call.** grpcio has
-  no setting for this (grpc core enforces only deadlines the client set), so the watchdog
-  cancels such a call through its core call object; the waiting reader then wakes and
-  the behaviour never runs.
+grpcio hands every call to this executor (grpc.server's thread pool). It sorts them:
+
+- **Probes** (Health/Check) run on a pool of their own and are never refused or queued
+  behind evaluations: a pod's health must not depend on how busy it is.
+- **Streams** (reflection, Health/Watch) run on a pool of their own, at most
+  EARMARK_MAX_STREAMS at once; more are refused (counted in
+  earmark_streams_refused_total). A stream that sends nothing for
+  EARMARK_STREAM_IDLE_SECONDS is cancelled. Sixty-four idle reflection streams used to
+  hold every slot evaluations need.
+- **Calls** (Evaluate, EvaluateBatch, DescribeRules) queue for EARMARK_THREADS threads,
+  at most EARMARK_MAX_CONCURRENT_RPCS held at once. A call that finds the queue full, or
+  has waited EARMARK_MAX_QUEUE_SECONDS for its turn, is refused with RESOURCE_EXHAUSTED,
+  so a burst from a listing page waits a moment instead of being refused at once, and a
+  stuck server refuses instead of holding callers to their deadline. A refusal never
+  reads the request message, so a stalled caller can't hold up the refusals of others.
+
+A call reads its message under the read watchdog (read_watchdog.py), which cancels one
+that never comes, and then takes one of EARMARK_THREADS evaluation permits until it is
+done, so the spare threads the call queue (call_queue.py) starts for stuck readers never
+add GIL contention.
+
+All of this relies on grpcio internals: the layout of the arguments grpcio passes to
+`submit` and the in-pool runners it names. `verify_grpc_internals` checks them when a
+server is built and refuses to start, naming the grpcio version, if they have changed;
+otherwise the watchdog and the permits would silently switch off.
 """
 
 from __future__ import annotations
 
-import queue
+import functools
+import inspect
 import threading
 import time
 from collections.abc import Callable
 from concurrent import futures
+from dataclasses import dataclass
 from typing import Any
 
-from grpc import _server as grpc_server  # the reader functions the guard recognises
+import grpc
+from grpc import _server as grpc_server  # the runners the executor recognises
 from grpc._cython import cygrpc  # type: ignore[attr-defined]  # the stubs omit the Cython core
 
-_REFUSAL = "_earmark_refusal"
-_EXEMPT = "_earmark_exempt_from_permits"
-METHOD_ATTRIBUTE = "_earmark_method"  # set by the interceptor on each call's behaviour
-# grpcio's in-pool runners; their arguments are (rpc_event, state, behavior,
-# argument_thunk, request_deserializer, response_serializer). A unary response is read
-# under the watchdog and run under a permit; a response stream (Health/Watch, reflection)
-# may last for hours, so it gets a thread of its own instead.
-_UNARY_RUNNER = grpc_server._unary_response_in_pool
-_ONE_MESSAGE_RUNNERS = (_UNARY_RUNNER, grpc_server._stream_response_in_pool)
-STUCK_SECONDS = 0.02  # a normal request's message is in within microseconds
-IDLE_SECONDS = 1.0  # a spare thread with nothing to do for this long leaves
+from earmark.errors import AdmissionUnsupported
+from earmark.server.call_queue import CallQueue, run_task
+from earmark.server.read_watchdog import OnStalled, ReadWatchdog, called_method
 
-OnStalled = Callable[[str, float], None]  # (method, seconds waited)
-_Task = tuple[futures.Future[Any], Callable[..., Any], tuple[Any, ...], dict[str, Any]]
+PROBE_METHODS = frozenset({"/grpc.health.v1.Health/Check"})
+GRPCIO_WRITTEN_FOR = "1.85.1"
+RUNNER_PARAMETERS = (
+    "rpc_event",
+    "state",
+    "behavior",
+    "argument_thunk",
+    "request_deserializer",
+    "response_serializer",
+)
+PROBE_THREADS = 8  # probes that stall reading are cancelled at the read timeout
+REFUSAL_THREADS = 2  # a refusal reads nothing, so it never blocks its thread
+# Calls were waiting and none was served for this long: the server can't take calls, and
+# health says NOT_SERVING so that traffic goes to a pod that can.
+STALLED_SERVICE_SECONDS = 5.0
+
+_METHOD = "_earmark_method"  # set by the interceptor on each call's behaviour
+OnStreamRefused = Callable[[str], None]  # (method)
 
 
-def exempt_from_permits(behaviour: Callable[..., Any]) -> Callable[..., Any]:
-    """Mark a call's behaviour as one that runs without an evaluation permit."""
-    setattr(behaviour, _EXEMPT, True)
+@dataclass(frozen=True)
+class Limits:
+    threads: int  # EARMARK_THREADS
+    calls: int  # EARMARK_MAX_CONCURRENT_RPCS: calls held at once, running or queued
+    queue_seconds: float  # EARMARK_MAX_QUEUE_SECONDS
+    read_seconds: float  # how long a call may take to send its message
+    streams: int  # EARMARK_MAX_STREAMS
+    stream_idle_seconds: float  # EARMARK_STREAM_IDLE_SECONDS
+
+
+class Refused:
+    """What a refused call's handler receives instead of its request (which is never
+    read): the interceptor answers it RESOURCE_EXHAUSTED, logged and counted."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def tag_method(behaviour: Callable[..., Any], method: str) -> Callable[..., Any]:
+    """Name the method a behaviour serves (grpcio doesn't tell the executor): admission
+    sorts probes from calls by it, and names it in what it logs and counts."""
+    setattr(behaviour, _METHOD, method)
     return behaviour
 
 
-def mark_refusal(behaviour: Callable[..., Any]) -> Callable[..., Any]:
-    """Mark a call's behaviour as a refusal, for the executor to run apart."""
-    setattr(behaviour, _REFUSAL, True)
-    return behaviour
-
-
-class AdmissionExecutor(futures.Executor):
-    """The server's thread pool: counts the calls it holds, and grows by a thread for each
-    call stuck waiting for its message (which the read watchdog cancels in time) and for
-    each open stream."""
-
-    def __init__(
-        self, threads: int, limit: int, read_timeout: float, on_stalled: OnStalled | None = None
-    ) -> None:
-        self.limit = limit
-        self.evaluation = threading.BoundedSemaphore(threads)
-        self._threads = threads
-        self._refusals = futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="refusal")
-        self._tasks: queue.SimpleQueue[_Task | None] = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self._held = 0
-        self._workers = 0
-        self._idle = 0
-        self._wanted = threads
-        self._stuck = 0  # calls holding a thread while they wait for their message
-        self._streams = 0  # open streams holding a thread (reflection; grpcio serves Watch without one)
-        self._closed = False
-        self._watchdog = ReadWatchdog(
-            read_timeout, on_stalled, self.evaluation, self._set_stuck, self._stream
-        )
-
-    def full(self) -> bool:
-        return self._held >= self.limit
-
-    @property
-    def workers(self) -> int:
-        """Threads the pool runs now: EARMARK_THREADS, plus one per call stuck reading its
-        message or holding a stream open (spares leave after IDLE_SECONDS)."""
-        return self._workers
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> futures.Future[Any]:
-        # grpcio passes the handler's behaviour among the arguments of its in-pool runner.
-        if any(getattr(arg, _REFUSAL, False) for arg in args):
-            return self._refusals.submit(fn, *args, **kwargs)
-        future: futures.Future[Any] = futures.Future()
-        with self._lock:
-            self._held += 1
-        self._tasks.put((future, fn, self._watchdog.guard(args), kwargs))
-        future.add_done_callback(self._release)
-        self._top_up()
-        return future
-
-    def _release(self, _future: futures.Future[Any]) -> None:
-        with self._lock:
-            self._held -= 1
-
-    def _set_stuck(self, stuck: int) -> None:
-        """Called by the watchdog: this many calls hold a thread waiting for a message."""
-        with self._lock:
-            self._stuck = stuck
-            self._wanted = min(self._threads + self._stuck + self._streams, self.limit)
-        self._top_up()
-
-    def _stream(self, change: int) -> None:
-        """A streaming call started (+1) or ended (-1) on a thread it holds while open."""
-        with self._lock:
-            self._streams += change
-            self._wanted = min(self._threads + self._stuck + self._streams, self.limit)
-        self._top_up()
-
-    def _top_up(self) -> None:
-        """Start a thread for each waiting task no idle thread will take, up to _wanted."""
-        with self._lock:
-            starting = min(self._wanted - self._workers, self._tasks.qsize() - self._idle)
-            if starting <= 0 or self._closed:
-                return
-            self._workers += starting
-        for _ in range(starting):
-            threading.Thread(target=self._work, name="rpc", daemon=True).start()
-
-    def _work(self) -> None:
-        while True:
-            with self._lock:
-                self._idle += 1
-            try:
-                task = self._tasks.get(timeout=IDLE_SECONDS)
-            except queue.Empty:
-                with self._lock:
-                    self._idle -= 1
-                    if self._workers > self._wanted or self._closed:
-                        self._workers -= 1
-                        return
-                continue
-            with self._lock:
-                self._idle -= 1
-            if task is None:  # shut down
-                with self._lock:
-                    self._workers -= 1
-                return
-            future, fn, args, kwargs = task
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                result = fn(*args, **kwargs)
-            except BaseException as exc:
-                future.set_exception(exc)
-            else:
-                future.set_result(result)
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        self._watchdog.stop()
-        with self._lock:
-            self._closed = True
-            workers = self._workers
-        for _ in range(workers):
-            self._tasks.put(None)
-        self._refusals.shutdown(wait, cancel_futures=cancel_futures)
-
-
-class ReadWatchdog:
-    """Watches the calls waiting for their request message: reports how many are stuck
-    (so the pool can give each a thread), and cancels those still waiting after `timeout`.
-
-    On the request path a call costs two dict operations under a lock: a call leaves the
-    table as soon as its message is in, so the table holds only the calls still waiting
-    and each tick (every STUCK_SECONDS) looks at the oldest few of them."""
+class Admission(futures.Executor):
+    """The server's thread pool (see the module docstring). `probes_only`: every call is
+    a probe (the health-only port, which has no interceptor to name the methods)."""
 
     def __init__(
         self,
-        timeout: float,
-        on_stalled: OnStalled | None,
-        permits: threading.Semaphore,
-        on_stuck: Callable[[int], None],
-        on_stream: Callable[[int], None],
+        limits: Limits,
+        *,
+        on_stalled: OnStalled | None = None,
+        on_stream_refused: OnStreamRefused | None = None,
+        probes_only: bool = False,
+        stalled_service_seconds: float = STALLED_SERVICE_SECONDS,
     ) -> None:
-        self.timeout = timeout
-        self._on_stalled = on_stalled
-        self._permits = permits
-        self._on_stuck = on_stuck
-        self._on_stream = on_stream
+        verify_grpc_internals()
+        self.limits = limits
+        self._probes_only = probes_only
+        self._on_stream_refused = on_stream_refused
+        self.stalled_service_seconds = stalled_service_seconds
+        self.evaluation = threading.BoundedSemaphore(limits.threads)
+        self.calls = CallQueue(limits.threads, limits.calls)
+        self._probes = futures.ThreadPoolExecutor(PROBE_THREADS, thread_name_prefix="probe")
+        self._streams = futures.ThreadPoolExecutor(max(limits.streams, 1), thread_name_prefix="stream")
+        self._refusals = futures.ThreadPoolExecutor(REFUSAL_THREADS, thread_name_prefix="refusal")
         self._lock = threading.Lock()
-        self._waiting: dict[int, _Reading] = {}  # in the order the calls started to wait
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="read-watchdog", daemon=True)
-        self._thread.start()
+        self._open_streams = 0
+        self._progress = time.monotonic()  # when a call was last served, or the first came
+        self.watchdog = ReadWatchdog(
+            limits.read_seconds,
+            limits.stream_idle_seconds,
+            on_stalled,
+            self.calls.set_stuck,
+            self._refuse_overdue,
+        )
 
-    def guard(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
-        """grpcio's runner arguments, with the request read watched and, once the message is
-        in, the rest of the call run under an evaluation permit."""
-        if len(args) != 7 or args[0] not in _ONE_MESSAGE_RUNNERS:
-            return args
-        runner, rpc_event, state, behavior, read, deserializer, serializer = args
-        if runner is not _UNARY_RUNNER:  # a stream: it holds its thread while open
-            return (self._streaming(runner), rpc_event, state, behavior, read, deserializer, serializer)
-        takes_permit = not getattr(behavior, _EXEMPT, False)
-        method = getattr(behavior, METHOD_ATTRIBUTE, "")
-        held = False
+    # -- what the server asks ------------------------------------------------------------
 
-        def read_watched() -> Any:
-            nonlocal held
-            reading = _Reading(rpc_event, method)
-            with self._lock:
-                self._waiting[id(reading)] = reading
-            try:
-                request = read()
-            finally:
-                with self._lock:
-                    self._waiting.pop(id(reading), None)
-            if request is not None and takes_permit:
-                self._permits.acquire()  # released when the runner is done, below
-                held = True
-            return request
+    @property
+    def workers(self) -> int:
+        """Threads the call pool runs now: EARMARK_THREADS, plus one per call stuck
+        reading its message (spares leave after IDLE_SECONDS)."""
+        return self.calls.workers
 
-        def run_then_release(*runner_args: Any) -> Any:
-            try:
-                return runner(*runner_args)
-            finally:
-                if held:
-                    self._permits.release()
+    @property
+    def open_streams(self) -> int:
+        return self._open_streams
 
-        return (run_then_release, rpc_event, state, behavior, read_watched, deserializer, serializer)
+    def can_take_calls(self) -> bool:
+        """False when calls are waiting for a thread and none has been served for
+        `stalled_service_seconds`: every thread is stuck, and health should say so."""
+        if self.calls.held <= self.limits.threads:
+            return True
+        return time.monotonic() - self._progress < self.stalled_service_seconds
 
-    def _streaming(self, runner: Callable[..., Any]) -> Callable[..., Any]:
-        def run_as_stream(*runner_args: Any) -> Any:
-            self._on_stream(1)
-            try:
-                return runner(*runner_args)
-            finally:
-                self._on_stream(-1)
+    # -- the Executor grpcio calls -------------------------------------------------------
 
-        return run_as_stream
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> futures.Future[Any]:
+        # grpcio submits state.context.run(runner, rpc_event, state, behavior,
+        # argument_thunk, request_deserializer, response_serializer);
+        # verify_grpc_internals checked that layout at start-up.
+        runner, rpc_event, state, behavior, thunk, deserializer, serializer = args
+        if runner is grpc_server._stream_response_in_pool:
+            return self._stream(fn, args)
+        method = getattr(behavior, _METHOD, "")
+        if self._probes_only or method in PROBE_METHODS:
+            watched = self.watchdog.watched_read(thunk, rpc_event, method, holds_call_thread=False)
+            return self._probes.submit(
+                fn, runner, rpc_event, state, behavior, watched, deserializer, serializer
+            )
+        if not method:  # no interceptor named it, or answers a Refused: answer it here
+            behavior, method = _answering_refusals(behavior), called_method(rpc_event)
+        held_before = self.calls.admit()
+        if held_before < 0:
+            refusal = Refused(
+                f"the server already holds EARMARK_MAX_CONCURRENT_RPCS={self.limits.calls} calls;"
+                " retry with backoff"
+            )
+            return self._refusals.submit(
+                fn, runner, rpc_event, state, behavior, lambda: refusal, deserializer, serializer
+            )
+        if held_before == 0:  # the first call after a quiet spell: nothing stalled yet
+            self._progress = time.monotonic()
+        turn = _Turn(self, self.watchdog.watched_read(thunk, rpc_event, method))
+        runner_args = (
+            _run_then_release(runner, turn),
+            rpc_event,
+            state,
+            behavior,
+            turn,
+            deserializer,
+            serializer,
+        )
+        future = self.calls.run(fn, runner_args, kwargs)
+        future.add_done_callback(lambda _: self._served(turn))
+        return future
 
-    def _run(self) -> None:
-        reported = 0
-        while not self._stop.wait(STUCK_SECONDS):
-            now = time.monotonic()
-            expired, stuck = [], 0
-            with self._lock:
-                for reading in self._waiting.values():  # oldest first
-                    if reading.started > now - STUCK_SECONDS:
-                        break
-                    stuck += 1
-                    if reading.started <= now - self.timeout:
-                        expired.append(reading)
-                for reading in expired:
-                    del self._waiting[id(reading)]
-            for reading in expired:
-                reading.cancel(self.timeout)
-                if self._on_stalled is not None:
-                    self._on_stalled(reading.method, now - reading.started)
-            stuck -= len(expired)
-            if stuck != reported:
-                self._on_stuck(stuck)
-                reported = stuck
+    def _refuse_overdue(self) -> None:
+        """Refuse the calls that have waited EARMARK_MAX_QUEUE_SECONDS for a thread, on the
+        refusal threads (their turn sees the wait and reads nothing)."""
+        for _queued, future, fn, args, kwargs in self.calls.overdue(self.limits.queue_seconds):
+            self._refusals.submit(run_task, future, fn, args, kwargs)
 
-    def stop(self) -> None:
-        self._stop.set()
+    def _served(self, turn: _Turn) -> None:
+        self.calls.release()
+        if turn.ran:
+            self._progress = time.monotonic()
+
+    def _stream(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> futures.Future[Any]:
+        runner, rpc_event, state, behavior, thunk, deserializer, serializer = args
+        method = getattr(behavior, _METHOD, "") or called_method(rpc_event)
+        with self._lock:
+            full = self._open_streams >= self.limits.streams
+            if not full:
+                self._open_streams += 1
+        if full:
+            if self._on_stream_refused is not None:
+                self._on_stream_refused(method)
+            message = (
+                f"the server already has EARMARK_MAX_STREAMS={self.limits.streams} streams open;"
+                " close one, or retry later"
+            )
+            return self._refusals.submit(
+                fn, runner, rpc_event, state, _refuse_stream(message), lambda: True, deserializer, serializer
+            )
+        watched = self.watchdog.watched_stream(thunk, rpc_event, method)
+        future = self._streams.submit(
+            fn, runner, rpc_event, state, behavior, watched, deserializer, serializer
+        )
+        future.add_done_callback(self._stream_closed)
+        return future
+
+    def _stream_closed(self, _future: futures.Future[Any]) -> None:
+        with self._lock:
+            self._open_streams -= 1
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self.watchdog.stop()
+        self.calls.shutdown()
+        for pool in (self._probes, self._streams, self._refusals):
+            pool.shutdown(wait, cancel_futures=cancel_futures)
 
 
-class _Reading:
-    """One call waiting for its request message."""
+class _Turn:
+    """A call's read thunk: refuses the call if it waited too long for its turn, reads its
+    message under the watchdog, then takes an evaluation permit for the rest of the call."""
 
-    __slots__ = ("call", "method", "rpc_event", "started")
+    __slots__ = ("_admission", "_read", "held", "ran", "submitted")
 
-    def __init__(self, rpc_event: Any, method: str) -> None:
-        self.rpc_event = rpc_event
-        self.call = rpc_event.call
-        self.method = method
-        self.started = time.monotonic()
+    def __init__(self, admission: Admission, read: Callable[[], Any]) -> None:
+        self._admission = admission
+        self._read = read
+        self.submitted = time.monotonic()
+        self.held = False
+        self.ran = False
 
-    def cancel(self, timeout: float) -> None:
-        details = f"no request message arrived within {timeout:g} s (EARMARK_DEFAULT_DEADLINE_SECONDS)"
-        self.call.cancel(cygrpc.StatusCode.deadline_exceeded, details)
-        if not self.method:  # grpcio leaves call_details.method empty for registered methods
-            given = self.rpc_event.call_details.method
-            self.method = (given.decode("utf-8", "replace") if isinstance(given, bytes) else "") or "unknown"
+    def __call__(self) -> Any:
+        limits = self._admission.limits
+        waited = time.monotonic() - self.submitted
+        if waited > limits.queue_seconds:
+            return self._refused(waited)
+        request = self._read()
+        if request is None:  # cancelled, or the client closed: grpcio answers nothing
+            return None
+        left = limits.queue_seconds - (time.monotonic() - self.submitted)
+        if not self._admission.evaluation.acquire(timeout=max(left, 0.0)):
+            return self._refused(time.monotonic() - self.submitted)
+        self.held = self.ran = True
+        return request
+
+    def _refused(self, waited: float) -> Refused:
+        return Refused(
+            f"waited {waited:.2f} s for a turn, past EARMARK_MAX_QUEUE_SECONDS="
+            f"{self._admission.limits.queue_seconds:g}; retry with backoff"
+        )
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self._admission.evaluation.release()
+
+
+def _run_then_release(runner: Callable[..., Any], turn: _Turn) -> Callable[..., Any]:
+    def run(*runner_args: Any) -> Any:
+        try:
+            return runner(*runner_args)
+        finally:
+            turn.release()
+
+    return run
+
+
+def _refuse_stream(message: str) -> Callable[..., Any]:
+    def refuse(_request: Any, context: grpc.ServicerContext, *_more: Any) -> Any:
+        context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, message)
+
+    return refuse
+
+
+def _answering_refusals(behavior: Callable[..., Any]) -> Callable[..., Any]:
+    def answer(request: Any, context: grpc.ServicerContext, *more: Any) -> Any:
+        if isinstance(request, Refused):
+            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, request.message)
+        return behavior(request, context, *more)
+
+    return answer
+
+
+@functools.cache
+def verify_grpc_internals() -> None:
+    """Raise AdmissionUnsupported, naming the grpcio version, unless grpcio still has the
+    internals admission relies on; checked once per process."""
+    problems = []
+    for name in ("_unary_response_in_pool", "_stream_response_in_pool"):
+        runner = getattr(grpc_server, name, None)
+        if runner is None:
+            problems.append(f"grpc._server.{name} is gone")
+        elif tuple(inspect.signature(runner).parameters) != RUNNER_PARAMETERS:
+            problems.append(f"grpc._server.{name} takes {tuple(inspect.signature(runner).parameters)}")
+    for name in ("_handle_unary_unary", "_handle_unary_stream", "_handle_stream_stream"):
+        handler = getattr(grpc_server, name, None)
+        source = inspect.getsource(handler) if handler is not None else ""
+        if "thread_pool.submit(\n        state.context.run," not in source:
+            problems.append(f"grpc._server.{name} no longer submits (state.context.run, runner, ...)")
+    if not isinstance(getattr(grpc_server, "_RequestIterator", None), type):
+        problems.append("grpc._server._RequestIterator is gone")
+    if "def unary_request(" not in inspect.getsource(getattr(grpc_server, "_unary_request", len)):
+        problems.append("grpc._server._unary_request no longer makes a unary_request thunk")
+    if not hasattr(getattr(cygrpc, "Call", None), "cancel"):
+        problems.append("grpc's core call can no longer be cancelled from Python")
+    if problems:
+        raise AdmissionUnsupported(
+            f"grpcio {grpc.__version__} is not the grpcio Earmark's admission was written for"
+            f" ({GRPCIO_WRITTEN_FOR}): " + "; ".join(problems) + ". Pin grpcio=="
+            f"{GRPCIO_WRITTEN_FOR}, or check server/admission.py against the new grpc/_server.py."
+        )

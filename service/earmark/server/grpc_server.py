@@ -16,10 +16,11 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from earmark.config import Settings
-from earmark.errors import ListenFailed, PackUnavailable
+from earmark.errors import AdmissionUnsupported, ListenFailed, PackUnavailable
 from earmark.evaluation.cache import VerdictCache
-from earmark.server.admission import AdmissionExecutor
-from earmark.server.interceptors import CallInterceptor, stalled_call_recorder
+from earmark.server.admission import Admission, Limits
+from earmark.server.connections import ConnectionCount
+from earmark.server.interceptors import CallInterceptor, stalled_call_recorder, stream_refusal_recorder
 from earmark.server.live import LivePack
 from earmark.server.metrics import Metrics
 from earmark.server.reload import Reloader, ReloadStatus
@@ -28,6 +29,7 @@ from earmark.v1 import earmark_pb2, earmark_pb2_grpc
 
 SERVICE_NAME = earmark_pb2.DESCRIPTOR.services_by_name["Earmark"].full_name
 HEALTH_PORT_CALLS = 16  # probes held at once on the health-only port
+HEALTH_PORT_CONNECTIONS = 64  # kubelets and `earmark health`: a few at a time
 # SERVING while the process runs, pack or none: for liveness probes. A process waiting for
 # its first good pack is alive, only not ready; restarting it would change nothing.
 LIVENESS = "liveness"
@@ -46,6 +48,52 @@ def server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
     return grpc.ssl_server_credentials(
         [(key, chain)], root_certificates=client_ca, require_client_auth=client_ca is not None
     )
+
+
+class TruthfulHealth(health.HealthServicer):
+    """The health service, which also says NOT_SERVING while the server can't take calls
+    (every thread stuck, calls waiting and none served): a pod that refuses everything
+    must not look ready. Check only; Watch reports what was set."""
+
+    def __init__(self, can_take_calls: Callable[[], bool]) -> None:
+        super().__init__()
+        self._can_take_calls = can_take_calls
+
+    def Check(  # gRPC names it
+        self, request: health_pb2.HealthCheckRequest, context: grpc.ServicerContext
+    ) -> health_pb2.HealthCheckResponse:
+        answer: health_pb2.HealthCheckResponse = super().Check(request, context)
+        if (
+            answer.status == health_pb2.HealthCheckResponse.SERVING
+            and request.service != LIVENESS
+            and not self._can_take_calls()
+        ):
+            return health_pb2.HealthCheckResponse(status=health_pb2.HealthCheckResponse.NOT_SERVING)
+        return answer
+
+
+def limits(settings: Settings) -> Limits:
+    return Limits(
+        threads=settings.threads,
+        calls=settings.max_concurrent_rpcs,
+        queue_seconds=settings.max_queue_seconds,
+        read_seconds=settings.default_deadline_seconds,
+        streams=settings.max_streams,
+        stream_idle_seconds=settings.stream_idle_seconds,
+    )
+
+
+def connection_options(settings: Settings) -> list[tuple[str, int]]:
+    """grpc core's connection limits: a cap, a time to open (a socket that never starts
+    HTTP/2 counts against the cap), and idle and age limits; a connection closed for its
+    age has the drain grace to finish its calls."""
+    return [
+        ("grpc.max_allowed_incoming_connections", settings.max_connections),
+        ("grpc.server_handshake_timeout_ms", int(settings.default_deadline_seconds * 1000)),
+        ("grpc.max_connection_idle_ms", int(settings.connection_idle_seconds * 1000)),
+        ("grpc.max_connection_age_ms", int(settings.connection_age_seconds * 1000)),
+        ("grpc.max_connection_age_grace_ms", int(settings.grace_seconds * 1000)),
+    ]
 
 
 class EarmarkServer:
@@ -73,19 +121,19 @@ class EarmarkServer:
             live.cache_with(lambda: VerdictCache(entries, metrics.count_cache_lookup))
         self._share_port = share_port
         self._stopping = False
-        self.admission = admission = AdmissionExecutor(
-            settings.threads,
-            settings.max_concurrent_rpcs,
-            settings.default_deadline_seconds,
-            stalled_call_recorder(metrics),
+        self.admission = admission = Admission(
+            limits(settings),
+            on_stalled=stalled_call_recorder(metrics),
+            on_stream_refused=stream_refusal_recorder(metrics),
         )
         self.grpc_server = grpc.server(
             admission,  # type: ignore[arg-type]  # grpc takes any Executor; the stubs say ThreadPoolExecutor
-            interceptors=[CallInterceptor(admission, settings.max_message_bytes, metrics)],
+            interceptors=[CallInterceptor(settings.max_message_bytes, metrics)],
             options=[
                 ("grpc.max_receive_message_length", settings.max_message_bytes),
                 ("grpc.max_send_message_length", settings.max_message_bytes),
                 ("grpc.so_reuseport", 1 if share_port else 0),
+                *connection_options(settings),
             ],
         )
         earmark_pb2_grpc.add_EarmarkServicer_to_server(  # type: ignore[no-untyped-call]  # generated, untyped
@@ -99,7 +147,7 @@ class EarmarkServer:
             ),
             self.grpc_server,
         )
-        self.health = health.HealthServicer()
+        self.health = TruthfulHealth(admission.can_take_calls)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc_server)
         reflection.enable_server_reflection(
             (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), self.grpc_server
@@ -115,6 +163,7 @@ class EarmarkServer:
         if self.port == 0:
             raise ListenFailed(f"cannot listen on {settings.address}")
         self.health_server, self.health_port = self._health_only_server(settings)
+        self.connections = ConnectionCount(self.port, settings.max_connections, metrics)
 
     def _health_only_server(self, settings: Settings) -> tuple[grpc.Server | None, int | None]:
         """A plaintext server on EARMARK_HEALTH_ADDRESS answering health checks only, for
@@ -122,15 +171,22 @@ class EarmarkServer:
         what the main port does, drain included."""
         if not settings.health_address:
             return None, None
-        # The same admission here: one probe that never sends its message must not hold
-        # the port's only thread.
-        pool = AdmissionExecutor(
-            1, HEALTH_PORT_CALLS, settings.default_deadline_seconds, stalled_call_recorder(self.metrics)
+        # Admission here too: a probe that never sends its message is cancelled at the read
+        # timeout, and probes are never refused.
+        pool = Admission(
+            Limits(
+                1, HEALTH_PORT_CALLS, settings.max_queue_seconds, settings.default_deadline_seconds, 1, 1.0
+            ),
+            on_stalled=stalled_call_recorder(self.metrics),
+            probes_only=True,
         )
         server = grpc.server(
             pool,  # type: ignore[arg-type]  # as above
-            maximum_concurrent_rpcs=HEALTH_PORT_CALLS,
-            options=[("grpc.so_reuseport", 1 if self._share_port else 0)],
+            options=[
+                ("grpc.so_reuseport", 1 if self._share_port else 0),
+                ("grpc.max_allowed_incoming_connections", HEALTH_PORT_CONNECTIONS),
+                ("grpc.max_connection_idle_ms", int(settings.connection_idle_seconds * 1000)),
+            ],
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         try:
@@ -153,6 +209,7 @@ class EarmarkServer:
         for service in ("", SERVICE_NAME):
             self.health.set(service, status)
         self.health.set(LIVENESS, health_pb2.HealthCheckResponse.SERVING)
+        self.connections.start()
 
     def mark_serving(self) -> None:
         """A pack went live: a server that started without one now serves. Called from
@@ -165,6 +222,7 @@ class EarmarkServer:
     def stop(self, grace: float | None = None) -> None:
         """Turn health NOT_SERVING, refuse new calls, let in-flight ones finish."""
         self._stopping = True
+        self.connections.stop()
         self.health.enter_graceful_shutdown()
         self.grpc_server.stop(self.settings.grace_seconds if grace is None else grace).wait()
         if self.health_server is not None:
@@ -221,7 +279,7 @@ def serve(settings: Settings, *, as_worker: bool = False, heartbeat: Path | None
     reloader = Reloader(live, settings.rules, metrics, last_good=settings.last_good_folder)
     try:
         server = EarmarkServer(settings, live, metrics, share_port=as_worker, status=lambda: reloader.status)
-    except ListenFailed as exc:
+    except (ListenFailed, AdmissionUnsupported) as exc:
         print(f"earmark: {exc}", file=sys.stderr)
         return 1
     reloader.on_live = server.mark_serving

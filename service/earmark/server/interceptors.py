@@ -8,6 +8,7 @@ a stack trace on the wire), and its answer becomes the call's status.
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from collections.abc import Callable
@@ -17,7 +18,7 @@ import grpc
 import structlog
 
 from earmark.errors import EngineFailure, InvalidArgument, Overloaded, ResponseTooLarge, public_error
-from earmark.server.admission import METHOD_ATTRIBUTE, AdmissionExecutor, exempt_from_permits, mark_refusal
+from earmark.server.admission import Refused, tag_method
 from earmark.server.metrics import Metrics
 
 REQUEST_ID_KEY = "x-request-id"
@@ -43,6 +44,16 @@ def stalled_call_recorder(metrics: Metrics) -> Callable[[str, float], None]:
             error="no request message arrived within the read deadline",
             request_id=None,
         )
+
+    return record
+
+
+def stream_refusal_recorder(metrics: Metrics) -> Callable[[str], None]:
+    """What admission calls for a stream refused because EARMARK_MAX_STREAMS were open."""
+
+    def record(method: str) -> None:
+        metrics.streams_refused.labels(method).inc()
+        log.warning("stream_refused", method=method, status=grpc.StatusCode.RESOURCE_EXHAUSTED.name)
 
     return record
 
@@ -89,55 +100,40 @@ def _tolerant(deserialize: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
     return tolerant
 
 
-def _refused_stream(
-    handler: grpc.RpcMethodHandler[Any, Any], message: str
-) -> grpc.RpcMethodHandler[Any, Any]:
-    """A streaming handler of the same shape that answers RESOURCE_EXHAUSTED at once: an
-    open stream holds a thread, so streams count against the limit like any call."""
-
-    def refuse(_request: Any, context: grpc.ServicerContext) -> Any:
-        context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, message)
-
-    codecs = {
-        "request_deserializer": handler.request_deserializer,
-        "response_serializer": handler.response_serializer,
-    }
-    if handler.unary_stream is not None:
-        return grpc.unary_stream_rpc_method_handler(mark_refusal(refuse), **codecs)
-    if handler.stream_stream is not None:
-        return grpc.stream_stream_rpc_method_handler(mark_refusal(refuse), **codecs)
-    return grpc.stream_unary_rpc_method_handler(mark_refusal(refuse), **codecs)
+def _named_stream(handler: Any, method: str) -> Any:
+    """The stream's handler with its behaviour tagged with its method (grpcio doesn't tell
+    the executor which method a registered call is for). A partial takes attributes where
+    a bound method doesn't; grpcio's own flags on the behaviour (Health/Watch runs without
+    a thread) are kept."""
+    kind = next(
+        k for k in ("unary_stream", "stream_stream", "stream_unary") if getattr(handler, k) is not None
+    )
+    original = getattr(handler, kind)
+    behaviour = functools.partial(original)
+    for flag in ("experimental_non_blocking", "experimental_thread_pool"):
+        if hasattr(original, flag):
+            setattr(behaviour, flag, getattr(original, flag))
+    return handler._replace(**{kind: tag_method(behaviour, method)})
 
 
 class CallInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]  # generic in the stubs only
-    """Wraps unary RPCs: binds the request id, logs one line, maps errors to statuses,
-    refuses calls past the admission limit (see admission.py), and refuses a response too
-    large to send."""
+    """Wraps unary RPCs: binds the request id, logs one line, maps errors to statuses, and
+    refuses a response too large to send. Which calls run, and when, is admission's
+    (admission.py); a call it refused arrives here as a Refused request."""
 
-    def __init__(self, admission: AdmissionExecutor, max_response_bytes: int, metrics: Metrics) -> None:
-        self._admission = admission
+    def __init__(self, max_response_bytes: int, metrics: Metrics) -> None:
         self._metrics = metrics
         self._max_response_bytes = max_response_bytes
         self._deserializers: dict[str, Callable[[bytes], Any]] = {}
-
-    def _limit_message(self) -> str:
-        return (
-            f"the server already holds EARMARK_MAX_CONCURRENT_RPCS={self._admission.limit} calls;"
-            " retry with backoff"
-        )
-
-    def _refuse(self, _request: Any, _context: grpc.ServicerContext) -> Any:
-        raise Overloaded(self._limit_message())
 
     def intercept_service(self, continuation: Callable[[Any], Any], handler_call_details: Any) -> Any:
         handler = continuation(handler_call_details)
         if handler is None:
             return None
-        refusing = self._admission.full()
-        if handler.unary_unary is None:  # streams (reflection, Health/Watch): refused, else untouched
-            return _refused_stream(handler, self._limit_message()) if refusing else handler
+        if handler.unary_unary is None:  # a stream: named for admission, which limits streams
+            return _named_stream(handler, handler_call_details.method)
         method = handler_call_details.method
-        behaviour = self._refuse if refusing else handler.unary_unary
+        behaviour = handler.unary_unary
         deserialize = self._deserializers.get(method)
         if deserialize is None and handler.request_deserializer is not None:
             deserialize = self._deserializers[method] = _tolerant(handler.request_deserializer)
@@ -151,6 +147,8 @@ class CallInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]  # gene
             status = grpc.StatusCode.OK
             detail = ""
             try:
+                if isinstance(request, Refused):
+                    raise Overloaded(request.message)
                 if isinstance(request, Undecodable):
                     raise InvalidArgument(request.describe())
                 response = behaviour(request, context)
@@ -186,11 +184,8 @@ class CallInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]  # gene
                     log.info("rpc", **fields)
                 structlog.contextvars.clear_contextvars()
 
-        setattr(wrapped, METHOD_ATTRIBUTE, method)
-        if method in QUIET_METHODS:  # probes must answer while every permit is taken
-            exempt_from_permits(wrapped)
         return grpc.unary_unary_rpc_method_handler(
-            mark_refusal(wrapped) if refusing else wrapped,
+            tag_method(wrapped, method),
             request_deserializer=deserialize,
             response_serializer=handler.response_serializer,
         )

@@ -85,6 +85,25 @@ class Metrics:
             registry=registry,
         )
         self._undeclared_children: dict[tuple[str, str], Any] = {}
+        self.streams_refused = Counter(
+            "earmark_streams_refused_total",
+            "Streams (reflection, Health/Watch) refused: EARMARK_MAX_STREAMS were open.",
+            ["method"],
+            registry=registry,
+        )
+        self.connections = Gauge(
+            "earmark_connections_open",
+            "Client connections open on the main port, sampled every few seconds.",
+            multiprocess_mode="livesum",
+            registry=registry,
+        )
+        # grpc core closes connections past the cap without telling Python, so what can be
+        # counted is the time spent at the cap, during which new connections were refused.
+        self.connections_at_cap = Counter(
+            "earmark_connections_at_cap_seconds_total",
+            "Seconds this process held EARMARK_MAX_CONNECTIONS connections and refused more.",
+            registry=registry,
+        )
         cache = Counter(
             "earmark_verdict_cache_lookups_total",
             "Verdict cache lookups, by result (hit or miss); a reload starts a new cache.",

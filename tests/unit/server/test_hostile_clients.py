@@ -12,7 +12,6 @@ from collections.abc import Iterator
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from structlog.testing import capture_logs
 
 from earmark.evaluation.evaluator import Evaluator
@@ -166,61 +165,3 @@ def test_a_batch_too_big_to_send_is_logged_as_what_the_client_got(evaluator: Eva
         assert "EARMARK_MAX_MESSAGE_BYTES=2048" in caught.value.details()
         statuses = [line["status"] for line in logs if line.get("event") == "rpc"]
         assert ["RESOURCE_EXHAUSTED"] == statuses  # it used to say OK
-
-
-def _reflection_stream(
-    address: str, release: threading.Event, opened: threading.Semaphore, outcomes: list[str]
-) -> None:
-    """A reflection stream that asks one question, then keeps the stream open until
-    `release`: the server's handler waits for the next question on a thread it holds.
-    (Health/Watch would not do: grpcio serves it without holding a thread.)"""
-
-    def questions() -> Iterator[reflection_pb2.ServerReflectionRequest]:
-        yield reflection_pb2.ServerReflectionRequest(list_services="")
-        release.wait()
-
-    with grpc.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)]) as channel:
-        answers = reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo(
-            questions(), timeout=60
-        )
-        try:
-            next(answers)  # answered: the stream is open and its handler holds a thread
-            outcome = "held"
-        except grpc.RpcError as exc:
-            outcome = exc.code().name
-        outcomes.append(outcome)  # before `opened`, which lets the test read `outcomes`
-        opened.release()
-        if outcome == "held":
-            for _ in answers:  # ends when the questions do
-                pass
-
-
-def test_open_streams_neither_hold_the_calls_threads_nor_grow_without_bound(evaluator: Evaluator) -> None:
-    """An open reflection stream holds a pool thread: with two threads, two streams used
-    to leave none for anything else, and streams were never refused. Now each gets a
-    thread of its own, and streams past the admission limit are refused like any call."""
-    with serving(LivePack(evaluator), threads=2, max_concurrent_rpcs=6) as server:
-        release, opened = threading.Event(), threading.Semaphore(0)
-        outcomes: list[str] = []
-        streams = [
-            threading.Thread(target=_reflection_stream, args=(server.address, release, opened, outcomes))
-            for _ in range(8)
-        ]
-        try:
-            for stream in streams[:5]:
-                stream.start()
-            for _ in streams[:5]:
-                assert opened.acquire(timeout=10)
-            # Five streams are open on a two-thread server, and a call is still answered.
-            verdict = server.stub.Evaluate(evaluate_request("while-streams", BOOM_GAMING_HEADSET), timeout=3)
-            assert "headset" == verdict.verdict.category
-            for stream in streams[5:]:
-                stream.start()
-            for _ in streams[5:]:
-                assert opened.acquire(timeout=10)
-            assert ["held"] * 6 + ["RESOURCE_EXHAUSTED"] * 2 == sorted(outcomes, key=lambda o: o != "held")
-        finally:
-            release.set()
-            for stream in streams:
-                if stream.ident is not None:  # started
-                    stream.join(timeout=10)

@@ -6,12 +6,14 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
 from earmark.config import BUNDLED_RULES, Settings
 from earmark.studio.app import create_app
 from earmark.studio.guard import is_loopback, require_token_off_loopback
+from earmark.studio.slow_clients import guarded_protocol
 from earmark.studio.state import Studio
 
 SAMPLE_CATALOG = BUNDLED_RULES.parents[1] / "examples" / "catalog.jsonl"
@@ -55,15 +57,22 @@ def serve_studio(
         f"Earmark Studio on http://{host}:{port}/ (working copy {working_copy}, live {live_dir})", flush=True
     )
     try:
-        uvicorn.run(
-            app,
-            host=host.strip("[]"),
-            port=int(port),
-            log_level="warning",
-            # A browser tab holds few connections; a client that stalls gives them up.
-            limit_concurrency=64,
-            timeout_keep_alive=5,
-            h11_max_incomplete_event_size=64 * 1024,
-        )
+        uvicorn.Server(studio_config(app, host, int(port))).run()
     finally:
         studio.close()
+
+
+def studio_config(app: Any, host: str, port: int) -> uvicorn.Config:
+    """How uvicorn serves Studio (the tests serve it the same way)."""
+    return uvicorn.Config(
+        app,
+        host=host.strip("[]"),
+        port=port,
+        log_level="warning",
+        # Slow clients finish their headers in time, a few connections each (slow_clients.py);
+        # a client that stalls between requests gives its connection up after 5 s.
+        http=guarded_protocol(),
+        limit_concurrency=512,
+        timeout_keep_alive=5,
+        h11_max_incomplete_event_size=64 * 1024,
+    )

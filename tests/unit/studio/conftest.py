@@ -16,6 +16,7 @@ import uvicorn
 
 from earmark.config import BUNDLED_RULES
 from earmark.studio.app import create_app
+from earmark.studio.run import studio_config
 from earmark.studio.state import Studio
 
 from helpers import EXAMPLES, free_port
@@ -42,7 +43,7 @@ def start_studio(
     studio = Studio(working, live, catalog)
     app = create_app(studio, token=token, loopback_only=loopback_only)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(studio_config(app, "127.0.0.1", port))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

@@ -11,7 +11,7 @@ grpcio hands every call to this executor (grpc.server's thread pool). It sorts t
   EARMARK_STREAM_IDLE_SECONDS is cancelled. Sixty-four idle reflection streams used to
   hold every slot evaluations need.
 - **Calls** (Evaluate, EvaluateBatch, DescribeRules) queue for EARMARK_THREADS threads,
-  at most EARMARK_MAX_CONCURRENT_RPCS held at once. A call that finds the queue full, or
+  at most EARMARK_MAX_CONCURRENT_RPCS held at once, each connection taking its turn. A call that finds the queue full, or
   has waited EARMARK_MAX_QUEUE_SECONDS for its turn, is refused with RESOURCE_EXHAUSTED,
   so a burst from a listing page waits a moment instead of being refused at once, and a
   stuck server refuses instead of holding callers to their deadline. A refusal never
@@ -185,7 +185,7 @@ class Admission(futures.Executor):
             deserializer,
             serializer,
         )
-        future = self.calls.run(fn, runner_args, kwargs)
+        future = self.calls.run(fn, runner_args, kwargs, rpc_event.call.peer())  # a client per connection
         future.add_done_callback(lambda _: self._served(turn))
         return future
 

@@ -23,14 +23,20 @@ Queued = tuple[float, futures.Future[Any], Callable[..., Any], tuple[Any, ...], 
 
 
 class CallQueue:
-    """EARMARK_THREADS threads taking calls in order, growing by one for each call stuck
-    reading its message; counts the calls it holds against the limit, and hands back the
-    calls that have waited too long for a thread, to be refused."""
+    """EARMARK_THREADS threads taking calls, a client at a time in turn, growing by one
+    for each call stuck reading its message; counts the calls it holds against the limit,
+    and hands back the calls that have waited too long for a thread, to be refused.
+
+    Taking clients in turn (each connection is a client) keeps one client's burst from
+    delaying everyone else's calls: 200 calls fanned out at once from a listing page used
+    to put every other caller behind all 200."""
 
     def __init__(self, threads: int, limit: int) -> None:
         self.limit = limit
         self._threads = threads
-        self._tasks: deque[Queued] = deque()
+        self._queues: dict[bytes, deque[Queued]] = {}  # each client's waiting calls, oldest first
+        self._turns: deque[bytes] = deque()  # the clients with calls waiting, in turn
+        self._waiting = 0
         self._lock = threading.Lock()
         self._ready = threading.Condition(self._lock)
         self.held = 0
@@ -53,24 +59,33 @@ class CallQueue:
             self.held -= 1
 
     def run(
-        self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+        self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], client: bytes
     ) -> futures.Future[Any]:
         future: futures.Future[Any] = futures.Future()
         with self._ready:
-            self._tasks.append((time.monotonic(), future, fn, args, kwargs))
+            queue = self._queues.get(client)
+            if queue is None:
+                queue = self._queues[client] = deque()
+                self._turns.append(client)
+            queue.append((time.monotonic(), future, fn, args, kwargs))
+            self._waiting += 1
             self._ready.notify()
             starting = self._starting()
         self._start(starting)
         return future
 
     def overdue(self, seconds: float) -> list[Queued]:
-        """Take out the calls that have waited `seconds` or more for a thread (the oldest
-        are first in line)."""
+        """Take out the calls that have waited `seconds` or more for a thread."""
         since = time.monotonic() - seconds
         taken = []
         with self._lock:
-            while self._tasks and self._tasks[0][0] <= since:
-                taken.append(self._tasks.popleft())
+            for client, queue in list(self._queues.items()):
+                while queue and queue[0][0] <= since:
+                    taken.append(queue.popleft())
+                if not queue:
+                    del self._queues[client]
+                    self._turns.remove(client)
+            self._waiting -= len(taken)
         return taken
 
     def set_stuck(self, stuck: int) -> None:
@@ -83,7 +98,7 @@ class CallQueue:
     def _starting(self) -> int:
         """Threads to start for waiting calls no idle thread will take, up to _wanted;
         counted as started. Called holding the lock."""
-        starting = min(self._wanted - self.workers, len(self._tasks) - self._idle)
+        starting = min(self._wanted - self.workers, self._waiting - self._idle)
         if starting <= 0 or self._closed:
             return 0
         self.workers += starting
@@ -93,18 +108,30 @@ class CallQueue:
         for _ in range(threads):
             threading.Thread(target=self._work, name="rpc", daemon=True).start()
 
+    def _next(self) -> Queued:
+        """The next client's oldest call. Called holding the lock, with calls waiting."""
+        client = self._turns.popleft()
+        queue = self._queues[client]
+        task = queue.popleft()
+        if queue:
+            self._turns.append(client)
+        else:
+            del self._queues[client]
+        self._waiting -= 1
+        return task
+
     def _work(self) -> None:
         while True:
             with self._ready:
                 self._idle += 1
-                while not self._tasks and not self._closed:
+                while not self._waiting and not self._closed:
                     if not self._ready.wait(IDLE_SECONDS) and self.workers > self._wanted:
                         break
                 self._idle -= 1
-                if not self._tasks:  # closed, or a spare thread left idle
+                if not self._waiting:  # closed, or a spare thread left idle
                     self.workers -= 1
                     return
-                _queued, future, fn, args, kwargs = self._tasks.popleft()
+                _queued, future, fn, args, kwargs = self._next()
             run_task(future, fn, args, kwargs)
 
     def shutdown(self) -> None:

@@ -19,6 +19,7 @@ from earmark.config import Settings
 from earmark.evaluation.evaluator import Evaluator
 from earmark.server.grpc_server import EarmarkServer
 from earmark.server.live import LivePack
+from earmark.v1.earmark_pb2_grpc import EarmarkStub
 
 from helpers import BOOM_GAMING_HEADSET, SlowEvaluator, evaluate_request, serving, wait_for
 
@@ -214,3 +215,22 @@ def test_a_grpcio_without_the_expected_internals_refuses_to_start(
         monkeypatch.undo()
         admission.verify_grpc_internals.cache_clear()
     EarmarkServer(Settings(address="127.0.0.1:0"), LivePack(evaluator)).stop(0)  # the real one passes
+
+
+def test_one_clients_burst_does_not_hold_up_another_client(evaluator: Evaluator) -> None:
+    """Calls were taken first come, first served: a caller arriving just after another's
+    burst of 100 waited for all of them. Clients (connections) now take turns."""
+    slow = SlowEvaluator(evaluator, seconds=0.01)
+    with serving(LivePack(slow), threads=1, max_queue_seconds=10) as server:
+        burst = [
+            server.stub.Evaluate.future(evaluate_request(str(i), BOOM_GAMING_HEADSET)) for i in range(100)
+        ]
+        assert slow.started.wait(5)
+        with grpc.insecure_channel(server.address, options=[("grpc.use_local_subchannel_pool", 1)]) as other:
+            started = time.monotonic()
+            answer = EarmarkStub(other).Evaluate(evaluate_request("other", BOOM_GAMING_HEADSET), timeout=10)
+            waited = time.monotonic() - started
+        pending = sum(not call.done() for call in burst)
+        assert "headset" == answer.verdict.category
+        assert waited < 0.3 and pending > 50, (waited, pending)  # first come, first served: ~1 s, 0
+        assert all("headset" == call.result(timeout=10).verdict.category for call in burst)

@@ -14,6 +14,8 @@ figure is cold (the verdict cache off) unless the line says "warm".
    the cache full and evicting; it must stay flat.
 5. Earmark Studio: opening a 10,000-product catalog (cold and warm; target under 2 s)
    and checking a rule file while it is typed (studio_bench.py).
+6. Against older code: the no-op and Evaluate on this code and on a checkout of an
+   earlier commit (BENCH_AGAINST), side by side in the same run (against.py).
 """
 
 from __future__ import annotations
@@ -197,11 +199,12 @@ def free_port() -> int:
 
 
 def start_servers(
-    port: int, workers: int, cache_entries: int = 0, *, bare: bool = False
+    port: int, workers: int, cache_entries: int = 0, *, bare: bool = False, source: Path | None = None
 ) -> list[subprocess.Popen[bytes]]:
     """`workers` server processes on one port; several share it with SO_REUSEPORT, as the
     supervisor's workers do. The cache is off unless asked for: cold figures must be cold.
-    `bare`: a bare grpcio server of the same contract instead (server_with_noop.py)."""
+    `bare`: a bare grpcio server of the same contract instead (server_with_noop.py).
+    `source`: a checkout of other code to serve instead of this one (see against.py)."""
     # Logging as deployed: a JSON line per RPC (a cost every caller pays), to a file as a
     # container runtime would take it.
     env = {
@@ -211,11 +214,14 @@ def start_servers(
         "EARMARK_WORKERS": "1",
         "EARMARK_CACHE_ENTRIES": str(cache_entries),
     }
+    if source is not None:
+        env["PYTHONPATH"] = str(source / "service")
+    script = (source / "benchmarks" if source is not None else HERE) / "server_with_noop.py"
     share = ["--share-port"] if workers > 1 else []
     share += ["--bare"] if bare else []
     processes = [
         subprocess.Popen(
-            [sys.executable, str(HERE / "server_with_noop.py"), f"127.0.0.1:{port}", *share],
+            [sys.executable, str(script), f"127.0.0.1:{port}", *share],
             env=env,
             stderr=SERVER_LOG,
         )
@@ -617,6 +623,9 @@ def main() -> int:
     products, took = diff_bench(evaluator)
     print(f"diff     earmark diff of {products} products under two packs: {took:5.2f} s")
     print(report(studio_bench()))
+    from against import against  # it borrows this module's helpers
+
+    print(against(seconds))
     return 0
 
 

@@ -175,16 +175,8 @@ class Admission(futures.Executor):
             )
         if held_before == 0:  # the first call after a quiet spell: nothing stalled yet
             self._progress = time.monotonic()
-        turn = _Turn(self, self.watchdog.watched_read(thunk, rpc_event, method))
-        runner_args = (
-            _run_then_release(runner, turn),
-            rpc_event,
-            state,
-            behavior,
-            turn,
-            deserializer,
-            serializer,
-        )
+        turn = _Turn(self, runner, thunk, rpc_event, method)
+        runner_args = (turn.run, rpc_event, state, behavior, turn, deserializer, serializer)
         future = self.calls.run(fn, runner_args, kwargs, rpc_event.call.peer())  # a client per connection
         future.add_done_callback(lambda _: self._served(turn))
         return future
@@ -236,52 +228,59 @@ class Admission(futures.Executor):
 
 
 class _Turn:
-    """A call's read thunk: refuses the call if it waited too long for its turn, reads its
-    message under the watchdog, then takes an evaluation permit for the rest of the call."""
+    """A call's way through: as grpcio's read thunk, it refuses the call if it waited too
+    long for its turn, reads its message under the watchdog, then takes an evaluation
+    permit; as its runner, it releases the permit when the call is done. One object per
+    call, not a closure for each step: this runs on every call."""
 
-    __slots__ = ("_admission", "_read", "held", "ran", "submitted")
+    __slots__ = ("_admission", "_method", "_read", "_rpc_event", "_runner", "held", "ran", "submitted")
 
-    def __init__(self, admission: Admission, read: Callable[[], Any]) -> None:
+    def __init__(
+        self,
+        admission: Admission,
+        runner: Callable[..., Any],
+        read: Callable[[], Any],
+        rpc_event: Any,
+        method: str,
+    ) -> None:
         self._admission = admission
+        self._runner = runner
         self._read = read
+        self._rpc_event = rpc_event
+        self._method = method
         self.submitted = time.monotonic()
         self.held = False
         self.ran = False
 
     def __call__(self) -> Any:
-        limits = self._admission.limits
+        admission = self._admission
+        queue_seconds = admission.limits.queue_seconds
         waited = time.monotonic() - self.submitted
-        if waited > limits.queue_seconds:
+        if waited > queue_seconds:
             return self._refused(waited)
-        request = self._read()
+        request = admission.watchdog.read(self._read, self._rpc_event, self._method, True)
         if request is None:  # cancelled, or the client closed: grpcio answers nothing
             return None
-        left = limits.queue_seconds - (time.monotonic() - self.submitted)
-        if not self._admission.evaluation.acquire(timeout=max(left, 0.0)):
-            return self._refused(time.monotonic() - self.submitted)
+        if not admission.evaluation.acquire(blocking=False):  # the usual case: a permit is free
+            left = queue_seconds - (time.monotonic() - self.submitted)
+            if not admission.evaluation.acquire(timeout=max(left, 0.0)):
+                return self._refused(time.monotonic() - self.submitted)
         self.held = self.ran = True
         return request
+
+    def run(self, *runner_args: Any) -> Any:
+        try:
+            return self._runner(*runner_args)
+        finally:
+            if self.held:
+                self.held = False
+                self._admission.evaluation.release()
 
     def _refused(self, waited: float) -> Refused:
         return Refused(
             f"waited {waited:.2f} s for a turn, past EARMARK_MAX_QUEUE_SECONDS="
             f"{self._admission.limits.queue_seconds:g}; retry with backoff"
         )
-
-    def release(self) -> None:
-        if self.held:
-            self.held = False
-            self._admission.evaluation.release()
-
-
-def _run_then_release(runner: Callable[..., Any], turn: _Turn) -> Callable[..., Any]:
-    def run(*runner_args: Any) -> Any:
-        try:
-            return runner(*runner_args)
-        finally:
-            turn.release()
-
-    return run
 
 
 def _refuse_stream(message: str) -> Callable[..., Any]:

@@ -10,6 +10,7 @@ takes the next call without sleeping.
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections import deque
@@ -38,7 +39,9 @@ class CallQueue:
         self._turns: deque[bytes] = deque()  # the clients with calls waiting, in turn
         self._waiting = 0
         self._lock = threading.Lock()
-        self._ready = threading.Condition(self._lock)
+        # A token per queued call wakes a thread: SimpleQueue blocks in C, where a
+        # threading.Condition costs a lock allocation and Python code per wait.
+        self._tokens: queue.SimpleQueue[None] = queue.SimpleQueue()
         self.held = 0
         self.workers = 0
         self._idle = 0
@@ -62,15 +65,15 @@ class CallQueue:
         self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], client: bytes
     ) -> futures.Future[Any]:
         future: futures.Future[Any] = futures.Future()
-        with self._ready:
-            queue = self._queues.get(client)
-            if queue is None:
-                queue = self._queues[client] = deque()
+        with self._lock:
+            line = self._queues.get(client)
+            if line is None:
+                line = self._queues[client] = deque()
                 self._turns.append(client)
-            queue.append((time.monotonic(), future, fn, args, kwargs))
+            line.append((time.monotonic(), future, fn, args, kwargs))
             self._waiting += 1
-            self._ready.notify()
             starting = self._starting()
+        self._tokens.put(None)
         self._start(starting)
         return future
 
@@ -79,10 +82,10 @@ class CallQueue:
         since = time.monotonic() - seconds
         taken = []
         with self._lock:
-            for client, queue in list(self._queues.items()):
-                while queue and queue[0][0] <= since:
-                    taken.append(queue.popleft())
-                if not queue:
+            for client, line in list(self._queues.items()):
+                while line and line[0][0] <= since:
+                    taken.append(line.popleft())
+                if not line:
                     del self._queues[client]
                     self._turns.remove(client)
             self._waiting -= len(taken)
@@ -111,9 +114,9 @@ class CallQueue:
     def _next(self) -> Queued:
         """The next client's oldest call. Called holding the lock, with calls waiting."""
         client = self._turns.popleft()
-        queue = self._queues[client]
-        task = queue.popleft()
-        if queue:
+        line = self._queues[client]
+        task = line.popleft()
+        if line:
             self._turns.append(client)
         else:
             del self._queues[client]
@@ -122,22 +125,33 @@ class CallQueue:
 
     def _work(self) -> None:
         while True:
-            with self._ready:
+            with self._lock:
                 self._idle += 1
-                while not self._waiting and not self._closed:
-                    if not self._ready.wait(IDLE_SECONDS) and self.workers > self._wanted:
-                        break
+            try:
+                self._tokens.get(timeout=IDLE_SECONDS)
+            except queue.Empty:
+                with self._lock:
+                    self._idle -= 1
+                    if self.workers > self._wanted or self._closed:
+                        self.workers -= 1
+                        return
+                continue
+            with self._lock:
                 self._idle -= 1
-                if not self._waiting:  # closed, or a spare thread left idle
-                    self.workers -= 1
-                    return
+                if not self._waiting:  # its call was refused as overdue, or shutting down
+                    if self._closed:
+                        self.workers -= 1
+                        return
+                    continue
                 _queued, future, fn, args, kwargs = self._next()
             run_task(future, fn, args, kwargs)
 
     def shutdown(self) -> None:
-        with self._ready:
+        with self._lock:
             self._closed = True
-            self._ready.notify_all()
+            workers = self.workers
+        for _ in range(workers):
+            self._tokens.put(None)
 
 
 def run_task(

@@ -63,17 +63,19 @@ class ReadWatchdog:
         """`read`, cancelled if no message comes within the read timeout. A call's read
         holds a call-pool thread, so a stuck one is given a spare; a probe's does not."""
 
-        def read_watched() -> Any:
-            reading = _Reading(rpc_event, method, holds_call_thread)
-            with self._lock:
-                self._waiting[id(reading)] = reading
-            try:
-                return read()
-            finally:
-                with self._lock:
-                    self._waiting.pop(id(reading), None)
+        return lambda: self.read(read, rpc_event, method, holds_call_thread)
 
-        return read_watched
+    def read(self, read: Callable[[], Any], rpc_event: Any, method: str, holds_call_thread: bool) -> Any:
+        """`read()`, watched."""
+        reading = _Reading(rpc_event, method, holds_call_thread)
+        key = id(reading)
+        with self._lock:
+            self._waiting[key] = reading
+        try:
+            return read()
+        finally:
+            with self._lock:
+                self._waiting.pop(key, None)
 
     def watched_stream(self, thunk: Callable[[], Any], rpc_event: Any, method: str) -> Callable[[], Any]:
         """A stream's argument thunk: a client-streaming call's messages are waited for

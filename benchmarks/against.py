@@ -1,0 +1,100 @@
+"""The no-op RPC and Evaluate on this code and on an earlier commit's, side by side in one
+run, so that a change to the request path shows as a ratio the machine's noise hits alike.
+
+BENCH_AGAINST names the commit (default: the code before issue 20's admission work). The
+commit is checked out into a temporary git worktree and served from there with its own
+server_with_noop.py; both servers run one process, the cache off, and are measured in
+alternating rounds, keeping each path's best.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import grpc
+from run import CATALOG, ROUNDS, cpu_seconds, free_port, start_servers, stop, throughput
+
+from earmark.v1 import earmark_pb2 as pb
+from earmark.v1 import earmark_pb2_grpc
+
+REPO = Path(__file__).resolve().parents[1]
+BEFORE_ISSUE_20 = "10738b6"  # main when issue 20 was filed
+
+
+def against(seconds: float, commit: str | None = None) -> str:
+    commit = commit or os.environ.get("BENCH_AGAINST", BEFORE_ISSUE_20)
+    with tempfile.TemporaryDirectory() as folder:
+        checkout = Path(folder) / "checkout"
+        subprocess.run(
+            ["git", "-C", str(REPO), "worktree", "add", "--detach", "--quiet", str(checkout), commit],
+            check=True,
+        )
+        try:
+            figures = _side_by_side(checkout, seconds)
+        finally:
+            subprocess.run(
+                ["git", "-C", str(REPO), "worktree", "remove", "--force", str(checkout)], check=False
+            )
+    lines = [f"against  commit {commit}, one process each, cache off, side by side (this code / that code):"]
+    for path in ("noop", "evaluate"):
+        now, then = figures[("now", path)], figures[("then", path)]
+        lines.append(
+            f"         {path:8} {now[0]:7.0f} / {then[0]:7.0f} calls/s = {now[0] / then[0]:4.2f}x   "
+            f"server CPU {now[1]:5.0f} / {then[1]:5.0f} µs per call = {now[1] / then[1]:4.2f}x"
+        )
+    return "\n".join(lines)
+
+
+def _side_by_side(checkout: Path, seconds: float) -> dict[tuple[str, str], tuple[float, float]]:
+    ports = {"now": free_port(), "then": free_port()}
+    servers = {
+        "now": start_servers(ports["now"], 1),
+        "then": start_servers(ports["then"], 1, source=checkout),
+    }
+    channels = {side: grpc.insecure_channel(f"127.0.0.1:{port}") for side, port in ports.items()}
+    try:
+        requests = [_request(i, line) for i, line in enumerate(CATALOG.read_text().splitlines())]
+        calls: dict[tuple[str, str], Callable[[], Any]] = {}
+        for side, channel in channels.items():
+            stub = earmark_pb2_grpc.EarmarkStub(channel)
+            noop = channel.unary_unary(
+                "/earmark.bench.Noop/Call",
+                request_serializer=pb.EvaluateRequest.SerializeToString,
+                response_deserializer=pb.EvaluateResponse.FromString,
+            )
+            calls[(side, "noop")] = _cycling(noop.future, requests)
+            calls[(side, "evaluate")] = _cycling(stub.Evaluate.future, requests)
+        for call in calls.values():  # warm up
+            throughput(call, 0.5)
+        best: dict[tuple[str, str], tuple[float, float]] = {}
+        for _ in range(ROUNDS):
+            for key, call in calls.items():
+                process = servers[key[0]][0]
+                before = cpu_seconds(process.pid)
+                done, took = throughput(call, seconds)
+                cpu_us = (cpu_seconds(process.pid) - before) / done * 1e6
+                rate, least = best.get(key, (0.0, float("inf")))
+                best[key] = (max(rate, done / took), min(least, cpu_us))
+        return best
+    finally:
+        stop(list(channels.values()), servers["now"] + servers["then"])
+
+
+def _request(i: int, line: str) -> pb.EvaluateRequest:
+    item = json.loads(line)
+    request = pb.EvaluateRequest(product=pb.Product(id=f"{i}-{item['id']}"))
+    request.product.specs.update(item["specs"])
+    return request
+
+
+def _cycling(
+    call: Callable[[pb.EvaluateRequest], Any], requests: list[pb.EvaluateRequest]
+) -> Callable[[], Any]:
+    counter = iter(range(10**12))
+    return lambda: call(requests[next(counter) % len(requests)])

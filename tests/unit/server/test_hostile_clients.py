@@ -98,7 +98,10 @@ def test_normal_calls_keep_the_pool_as_narrow_as_the_threads_setting(evaluator: 
             server.stub.Evaluate.future(evaluate_request(str(i), BOOM_GAMING_HEADSET)) for i in range(60)
         ]
         assert all("headset" == call.result(timeout=10).verdict.category for call in calls)
-        assert 2 == server.server.admission.workers
+        # A thread per call would be 60. On a loaded machine a read can take past the 20 ms
+        # that counts it as stuck and earn a spare thread, which leaves once idle.
+        assert server.server.admission.workers < 10
+        assert wait_for(lambda: server.server.admission.workers == 2, 5)
 
 
 def _raw(server: RunningServer, method: str) -> grpc.UnaryUnaryMultiCallable:

@@ -212,6 +212,24 @@ def serving(
         running.close()
 
 
+def stalled_call(address: str, method: str, release: threading.Event, outcomes: list[str]) -> None:
+    """Open `method` and send headers but never the request message (a unary method
+    called as client-streaming, with a request iterator that blocks)."""
+
+    def nothing() -> Iterator[bytes]:
+        release.wait()
+        return
+        yield b""
+
+    with grpc.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)]) as channel:
+        call = channel.stream_unary(method, request_serializer=bytes, response_deserializer=bytes)
+        try:
+            call(nothing(), timeout=60)
+            outcomes.append("OK")
+        except grpc.RpcError as exc:
+            outcomes.append(exc.code().name)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

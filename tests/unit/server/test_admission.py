@@ -21,7 +21,7 @@ from earmark.server.grpc_server import EarmarkServer
 from earmark.server.live import LivePack
 from earmark.v1.earmark_pb2_grpc import EarmarkStub
 
-from helpers import BOOM_GAMING_HEADSET, SlowEvaluator, evaluate_request, serving, wait_for
+from helpers import BOOM_GAMING_HEADSET, SlowEvaluator, evaluate_request, serving, stalled_call, wait_for
 
 EVALUATE = "/earmark.v1.Earmark/Evaluate"
 REFLECTION = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"
@@ -123,23 +123,6 @@ def test_a_call_queued_too_long_is_refused_at_once_not_at_its_deadline(evaluator
         assert "headset" == first.result(timeout=10).verdict.category
 
 
-def _stalled_call(address: str, release: threading.Event, outcomes: list[str]) -> None:
-    """Open Evaluate and send headers but never the request message."""
-
-    def nothing() -> Iterator[bytes]:
-        release.wait()
-        return
-        yield b""
-
-    with grpc.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)]) as channel:
-        call = channel.stream_unary(EVALUATE, request_serializer=bytes, response_deserializer=bytes)
-        try:
-            call(nothing(), timeout=60)
-            outcomes.append("OK")
-        except grpc.RpcError as exc:
-            outcomes.append(exc.code().name)
-
-
 def test_when_full_a_stalled_caller_holds_up_no_refusal(evaluator: Evaluator) -> None:
     """Refusals used to read the request on a single thread: one stalled caller past the
     limit made every later caller wait out its deadline instead of being refused."""
@@ -149,7 +132,8 @@ def test_when_full_a_stalled_caller_holds_up_no_refusal(evaluator: Evaluator) ->
         release = threading.Event()
         outcomes: list[str] = []
         stalled = [
-            threading.Thread(target=_stalled_call, args=(server.address, release, outcomes)) for _ in range(3)
+            threading.Thread(target=stalled_call, args=(server.address, EVALUATE, release, outcomes))
+            for _ in range(3)
         ]
         try:
             for thread in stalled[:2]:

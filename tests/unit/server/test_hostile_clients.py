@@ -7,7 +7,6 @@ from __future__ import annotations
 import statistics
 import threading
 import time
-from collections.abc import Iterator
 
 import grpc
 import pytest
@@ -18,27 +17,17 @@ from earmark.evaluation.evaluator import Evaluator
 from earmark.server.live import LivePack
 from earmark.v1 import earmark_pb2 as pb
 
-from helpers import BOOM_GAMING_HEADSET, RunningServer, evaluate_request, product, serving, wait_for
+from helpers import (
+    BOOM_GAMING_HEADSET,
+    RunningServer,
+    evaluate_request,
+    product,
+    serving,
+    stalled_call,
+    wait_for,
+)
 
 STALLED = 40
-
-
-def _stalled_call(address: str, method: str, release: threading.Event, outcomes: list[str]) -> None:
-    """Open `method` and send headers but never the request message (a unary method
-    called as client-streaming, with a request iterator that blocks)."""
-
-    def nothing() -> Iterator[bytes]:
-        release.wait()
-        return
-        yield b""
-
-    with grpc.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)]) as channel:
-        call = channel.stream_unary(method, request_serializer=bytes, response_deserializer=bytes)
-        try:
-            call(nothing(), timeout=60)
-            outcomes.append("OK")
-        except grpc.RpcError as exc:
-            outcomes.append(exc.code().name)
 
 
 def test_calls_that_never_send_their_message_hold_no_evaluation_and_time_out(evaluator: Evaluator) -> None:
@@ -52,12 +41,12 @@ def test_calls_that_never_send_their_message_hold_no_evaluation_and_time_out(eva
         health_address = f"127.0.0.1:{server.server.health_port}"
         stalled = [
             threading.Thread(
-                target=_stalled_call, args=(server.address, "/earmark.v1.Earmark/Evaluate", release, outcomes)
+                target=stalled_call, args=(server.address, "/earmark.v1.Earmark/Evaluate", release, outcomes)
             )
             for _ in range(STALLED)
         ] + [
             threading.Thread(
-                target=_stalled_call, args=(health_address, "/grpc.health.v1.Health/Check", release, outcomes)
+                target=stalled_call, args=(health_address, "/grpc.health.v1.Health/Check", release, outcomes)
             )
             for _ in range(4)
         ]

@@ -83,6 +83,9 @@ class Settings(BaseModel):
     )
     # For calls that set no deadline of their own.
     default_deadline_seconds: float = Field(5.0, gt=0, le=3600)
+    # How long a call may take to send its request message, and a new connection to start
+    # HTTP/2: grpc core enforces neither, and a client that never sends would hold a thread.
+    read_timeout_seconds: float = Field(5.0, gt=0, le=3600, description="time to send a request")
     # TLS: the server's certificate chain and key (PEM). With a client CA as well, clients
     # must present a certificate it signed (mutual TLS).
     tls_cert: Path | None = None

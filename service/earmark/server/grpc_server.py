@@ -77,7 +77,7 @@ def limits(settings: Settings) -> Limits:
         threads=settings.threads,
         calls=settings.max_concurrent_rpcs,
         queue_seconds=settings.max_queue_seconds,
-        read_seconds=settings.default_deadline_seconds,
+        read_seconds=settings.read_timeout_seconds,
         streams=settings.max_streams,
         stream_idle_seconds=settings.stream_idle_seconds,
     )
@@ -89,7 +89,7 @@ def connection_options(settings: Settings) -> list[tuple[str, int]]:
     age has the drain grace to finish its calls."""
     return [
         ("grpc.max_allowed_incoming_connections", settings.max_connections),
-        ("grpc.server_handshake_timeout_ms", int(settings.default_deadline_seconds * 1000)),
+        ("grpc.server_handshake_timeout_ms", int(settings.read_timeout_seconds * 1000)),
         ("grpc.max_connection_idle_ms", int(settings.connection_idle_seconds * 1000)),
         ("grpc.max_connection_age_ms", int(settings.connection_age_seconds * 1000)),
         ("grpc.max_connection_age_grace_ms", int(settings.grace_seconds * 1000)),
@@ -174,9 +174,7 @@ class EarmarkServer:
         # Admission here too: a probe that never sends its message is cancelled at the read
         # timeout, and probes are never refused.
         pool = Admission(
-            Limits(
-                1, HEALTH_PORT_CALLS, settings.max_queue_seconds, settings.default_deadline_seconds, 1, 1.0
-            ),
+            Limits(1, HEALTH_PORT_CALLS, settings.max_queue_seconds, settings.read_timeout_seconds, 1, 1.0),
             on_stalled=stalled_call_recorder(self.metrics),
             probes_only=True,
         )

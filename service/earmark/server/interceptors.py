@@ -41,7 +41,7 @@ def stalled_call_recorder(metrics: Metrics) -> Callable[[str, float], None]:
             status=grpc.StatusCode.DEADLINE_EXCEEDED.name,
             outcome="error",
             duration_ms=round(seconds * 1000, 3),
-            error="no request message arrived within the read deadline",
+            error="no request message arrived within EARMARK_READ_TIMEOUT_SECONDS",
             request_id=None,
         )
 

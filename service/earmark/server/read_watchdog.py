@@ -127,7 +127,7 @@ class ReadWatchdog:
                     del self._streams[id(reading)]
             for reading in expired:
                 reading.cancel(
-                    f"no request message arrived within {read_seconds:g} s (EARMARK_DEFAULT_DEADLINE_SECONDS)"
+                    f"no request message arrived within {read_seconds:g} s (EARMARK_READ_TIMEOUT_SECONDS)"
                 )
                 if self._on_stalled is not None:
                     self._on_stalled(reading.method, now - reading.started)

@@ -126,9 +126,7 @@ def test_a_call_queued_too_long_is_refused_at_once_not_at_its_deadline(evaluator
 def test_when_full_a_stalled_caller_holds_up_no_refusal(evaluator: Evaluator) -> None:
     """Refusals used to read the request on a single thread: one stalled caller past the
     limit made every later caller wait out its deadline instead of being refused."""
-    with serving(
-        LivePack(evaluator), threads=1, max_concurrent_rpcs=2, default_deadline_seconds=30
-    ) as server:
+    with serving(LivePack(evaluator), threads=1, max_concurrent_rpcs=2, read_timeout_seconds=30) as server:
         release = threading.Event()
         outcomes: list[str] = []
         stalled = [

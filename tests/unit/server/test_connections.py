@@ -58,7 +58,7 @@ def test_connections_past_the_cap_are_closed_and_the_time_at_the_cap_counted(eva
 
 
 def test_idle_and_never_used_connections_are_closed(evaluator: Evaluator) -> None:
-    with serving(LivePack(evaluator), connection_idle_seconds=1, default_deadline_seconds=1) as server:
+    with serving(LivePack(evaluator), connection_idle_seconds=1, read_timeout_seconds=1) as server:
         assert (
             "headset"
             == server.stub.Evaluate(evaluate_request("p", BOOM_GAMING_HEADSET), timeout=5).verdict.category

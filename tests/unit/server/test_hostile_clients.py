@@ -34,7 +34,7 @@ def test_calls_that_never_send_their_message_hold_no_evaluation_and_time_out(eva
     """Two such calls used to hold both handler threads for as long as the client kept the
     connection, and one held the health-only port's only thread."""
     with serving(
-        LivePack(evaluator), health_address="127.0.0.1:0", default_deadline_seconds=3, threads=2
+        LivePack(evaluator), health_address="127.0.0.1:0", read_timeout_seconds=3, threads=2
     ) as server:
         release = threading.Event()
         outcomes: list[str] = []
@@ -157,3 +157,14 @@ def test_a_batch_too_big_to_send_is_logged_as_what_the_client_got(evaluator: Eva
         assert "EARMARK_MAX_MESSAGE_BYTES=2048" in caught.value.details()
         statuses = [line["status"] for line in logs if line.get("event") == "rpc"]
         assert ["RESOURCE_EXHAUSTED"] == statuses  # it used to say OK
+
+
+def test_the_time_to_send_a_request_is_its_own_setting(evaluator: Evaluator) -> None:
+    """It used to be EARMARK_DEFAULT_DEADLINE_SECONDS, which is for calls without a
+    deadline: raising that for long batches also let stalled callers hold threads longer."""
+    with serving(LivePack(evaluator), read_timeout_seconds=0.5, default_deadline_seconds=60) as server:
+        outcomes: list[str] = []
+        started = time.monotonic()
+        stalled_call(server.address, "/earmark.v1.Earmark/Evaluate", threading.Event(), outcomes)
+        assert ["DEADLINE_EXCEEDED"] == outcomes
+        assert time.monotonic() - started < 5

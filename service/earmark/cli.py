@@ -30,7 +30,8 @@ from earmark.authoring.rank import rank
 from earmark.authoring.rank import render as render_ranking
 from earmark.authoring.schemas import stale_schemas, write_schemas
 from earmark.config import BUNDLED_RULES, load_settings
-from earmark.errors import ConfigError, InvalidArgument, Location, PackError, Problem, PublishRefused
+from earmark.diagnostics import Location, Problem
+from earmark.errors import ConfigError, InvalidArgument, PackError, PublishRefused
 from earmark.evaluation.evaluator import Evaluator
 from earmark.evaluation.examples import run_examples, unexercised_rules
 from earmark.logs import configure_logging

@@ -19,7 +19,8 @@ from pydantic import (
     model_validator,
 )
 
-from earmark.errors import ConfigError, did_you_mean, shown
+from earmark.diagnostics import did_you_mean, shown
+from earmark.errors import ConfigError
 
 # The bundled pack: <repo>/rules/audio when running from a checkout.
 BUNDLED_RULES = Path(__file__).resolve().parents[2] / "rules" / "audio"

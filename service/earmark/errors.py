@@ -1,4 +1,5 @@
-"""Every error Earmark raises, where a problem sits, and the one mapping to a status.
+"""Every exception Earmark raises, and the one mapping to a status. (Where a problem sits
+and how a message quotes a value are in diagnostics.py.)
 
     EarmarkError                  base of what a client can meet; .status names its gRPC code
     ├── InvalidArgument           a request breaks the pack's vocabulary or a limit
@@ -15,19 +16,18 @@
     AdmissionUnsupported          grpcio lacks the internals admission relies on (exit 1)
     PublishRefused                a publish would break clients, or can't be written whole
     ConfigError                   an EARMARK_* setting is invalid (exit 2)
+    FileRefused                   Studio was asked for a file it must not read or write (403)
+    BodyTooLarge                  a request to Studio over its body limit (413)
 
 `public_error` is the one place an exception becomes what a client is told: the gRPC
 interceptor uses it for calls, the batch loop for each item. This module imports nothing
-of Earmark and not grpc either, so that the rule-pack and evaluation layers, which raise
+of Earmark but diagnostics, and not grpc either, so that the rule-pack and evaluation layers, which raise
 these errors, stay free of the transport; statuses are named by their gRPC code name.
 """
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Literal
+from earmark.diagnostics import Problem, summarise
 
 INTERNAL = "INTERNAL"
 
@@ -99,121 +99,6 @@ def public_error(exc: BaseException, request_id: str | None) -> tuple[str, str]:
     return INTERNAL, f"internal error (request id {request_id})"
 
 
-# ---- what messages quote ------------------------------------------------------------------
-
-MAX_SHOWN = 60  # characters of a value quoted in a message
-MAX_MESSAGE = 300  # characters of one problem's message: a value can be megabytes long
-MAX_SHOWN_NUMBER = 1e17  # past this an integral float is shown as 1e+308, not 309 digits
-
-
-def shown(value: object) -> str:
-    """A value as a message quotes it: short, on one line, and never megabytes long."""
-    if isinstance(value, float) and value.is_integer() and abs(value) < MAX_SHOWN_NUMBER:
-        return str(int(value))
-    if isinstance(value, float):
-        # repr: the shortest text that is this number. `:g` showed 1000000000000002 as
-        # 1e+15, which reads as within a limit of 1000000000000000 that it is over.
-        return repr(value)
-    return clip(repr(value), MAX_SHOWN)
-
-
-def clip(text: str, limit: int = MAX_MESSAGE) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def did_you_mean(word: str, choices: Iterable[str], *, otherwise: str = "", quote: str = "'") -> str:
-    """ " (did you mean 'x'?)" for the closest of `choices`, else `otherwise`. Every
-    "unknown X" message, in rule files and in settings, suggests through this."""
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f" (did you mean {quote}{close[0]}{quote}?)" if close else otherwise
-
-
-def printable_path(path: str) -> str:
-    """A path as a problem line shows it: quoted and escaped if it holds a newline or other
-    control character, so that a file name can never forge a line of its own."""
-    return path if path.isprintable() else repr(path)
-
-
-# ---- problems with a rule pack ------------------------------------------------------------
-
-Severity = Literal["error", "warning"]
-
-
-@dataclass(frozen=True, order=True)
-class Location:
-    """Where something is written: a file as the author names it, a line and a column."""
-
-    path: str
-    line: int = 1
-    column: int = 1
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "path", printable_path(self.path))
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}"
-
-
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One thing wrong with a rule pack, located for the person who edits it. An error
-    stops the pack from loading; a warning is shown and fails only `earmark check --strict`.
-    The message is clipped here, whoever built the problem."""
-
-    location: Location
-    code: str
-    message: str
-    severity: Severity = "error"
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "message", clip(" ".join(self.message.split())))
-
-    @property
-    def path(self) -> str:
-        return self.location.path
-
-    @property
-    def line(self) -> int:
-        return self.location.line
-
-    @property
-    def column(self) -> int:
-        return self.location.column
-
-    def __str__(self) -> str:
-        where = self.location
-        return f"{where.path}:{where.line}:{where.column}: {self.severity}[{self.code}]: {self.message}"
-
-
-@dataclass
-class Findings:
-    """The problems one stage of loading has found: the one way to record one."""
-
-    problems: list[Problem] = field(default_factory=list)
-
-    def error(self, location: Location, code: str, message: str) -> None:
-        self.problems.append(Problem(location, code, message))
-
-    def warning(self, location: Location, code: str, message: str) -> None:
-        self.problems.append(Problem(location, code, message, "warning"))
-
-    def add(self, problems: Iterable[Problem]) -> None:
-        self.problems.extend(problems)
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "warning"]
-
-    @property
-    def ok(self) -> bool:
-        """True while no error has been recorded (warnings don't count)."""
-        return not any(p.severity == "error" for p in self.problems)
-
-
 class PackError(Exception):
     """Raised when a rule pack cannot be loaded or compiled. Carries every problem found,
     sorted by file and line, so an author can fix them all in one pass. It never reaches a
@@ -229,18 +114,6 @@ class PackError(Exception):
         count = len(self.problems)
         heading = f"the rule pack in {pack_dir} has {count} problem{'s' if count != 1 else ''}:"
         return "\n".join([heading, *(f"  {problem}" for problem in self.problems)])
-
-
-MAX_REPORTED_PROBLEMS = 20  # in one log line, or DescribeRules' last_reload_error
-
-
-def summarise(problems: list[Problem], most: int = MAX_REPORTED_PROBLEMS) -> str:
-    """The problems one per line, at most `most` of them: a bounded text for logs and
-    DescribeRules (each line is itself clipped)."""
-    lines = [str(p) for p in problems[:most]]
-    if len(problems) > most:
-        lines.append(f"... and {len(problems) - most} more problems")
-    return "\n".join(lines)
 
 
 class TemplateSyntaxError(ValueError):
@@ -273,3 +146,12 @@ class PublishRefused(Exception):
 
 class ConfigError(Exception):
     """Raised when an EARMARK_* environment variable is invalid. The message names it."""
+
+
+class FileRefused(Exception):
+    """Raised when Studio is asked for a file it must not read or write: outside the pack,
+    not a .yaml file, a link, or too big. The message says why; Studio answers 403."""
+
+
+class BodyTooLarge(Exception):
+    """Raised for a request to Studio whose body passes its limit; Studio answers 413."""

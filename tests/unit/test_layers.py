@@ -49,7 +49,13 @@ def test_the_code_keeps_every_contract(tree: Path) -> None:
         ("evaluation/engine.py", "import grpc", "Only the server speaks gRPC and protobuf"),
         ("rulepack/schema.py", "from google.protobuf import struct_pb2", "Only the server speaks gRPC"),
         ("rulepack/source.py", "import earmark.config", "The rule-pack language imports nothing"),
-        ("config.py", "import earmark.server.metrics", "Settings, logging and errors sit beside"),
+        (
+            "config.py",
+            "import earmark.server.metrics",
+            "Settings, logging, errors and diagnostics import no layer",
+        ),
+        ("diagnostics.py", "import earmark.errors", "The layers run one way"),
+        ("diagnostics.py", "import earmark.rulepack.model", "The layers run one way"),
     ],
 )
 def test_an_import_against_the_layers_breaks_the_contract(

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from earmark.authoring.contract import ContractChange, contract_changes
 from earmark.authoring.releases import Releases, read_pack_files
-from earmark.errors import Location, PackError, Problem, PublishRefused
+from earmark.diagnostics import Location, Problem
+from earmark.errors import PackError, PublishRefused
 from earmark.evaluation.examples import load_checked
 from earmark.rulepack.files import display_path
 from earmark.rulepack.loader import load_pack

@@ -25,7 +25,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from earmark.errors import Location, PackError, Problem, PublishRefused
+from earmark.diagnostics import Location, Problem
+from earmark.errors import PackError, PublishRefused
 from earmark.rulepack.files import EXAMPLES_DIR, display_path, pack_file_paths
 from earmark.rulepack.source import read_bytes
 

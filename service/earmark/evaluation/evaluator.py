@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from earmark.errors import EngineFailure, Location, PackError, Problem
+from earmark.diagnostics import Location, Problem
+from earmark.errors import EngineFailure, PackError
 from earmark.evaluation.cache import VerdictCache
 from earmark.evaluation.engine import CompiledRules
 from earmark.evaluation.validation import RequestValidator, Subject

@@ -7,7 +7,8 @@ import operator
 from dataclasses import dataclass
 from pathlib import Path
 
-from earmark.errors import EarmarkError, PackError, Problem
+from earmark.diagnostics import Problem
+from earmark.errors import EarmarkError, PackError
 from earmark.evaluation.evaluator import Evaluator
 from earmark.evaluation.verdict import FIT, Verdict
 from earmark.rulepack.model import ExampleCase, Rule, ScoreExpectation

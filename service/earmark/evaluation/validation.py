@@ -26,7 +26,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12
 
-from earmark.errors import InvalidArgument, did_you_mean, shown
+from earmark.diagnostics import did_you_mean, shown
+from earmark.errors import InvalidArgument
 from earmark.rulepack.model import Attribute, AttrType, Pack
 
 # The largest magnitude accepted: beyond it floats print in exponent form, which the engine

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from earmark.errors import Findings, Location, did_you_mean, shown
+from earmark.diagnostics import Findings, Location, did_you_mean, shown
 from earmark.rulepack.manifest import Vocabulary
 from earmark.rulepack.model import Attribute, AttrType, ExampleCase, Rule, ScoreExpectation
 from earmark.rulepack.rules import WrittenRules

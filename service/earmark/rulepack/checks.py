@@ -3,7 +3,7 @@ limits kept, every use case scored, every rule able to fire, no two categories c
 
 from __future__ import annotations
 
-from earmark.errors import Findings
+from earmark.diagnostics import Findings
 from earmark.rulepack import analysis, network
 from earmark.rulepack.manifest import Vocabulary
 from earmark.rulepack.model import Rule

@@ -22,7 +22,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from earmark.errors import Problem, did_you_mean, shown
+from earmark.diagnostics import Problem, did_you_mean, shown
 from earmark.rulepack.model import (
     ALL_OPS,
     EQUALITY_OPS,

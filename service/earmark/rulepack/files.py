@@ -16,7 +16,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from earmark.errors import Findings, Location
+from earmark.diagnostics import Findings, Location
 from earmark.rulepack.source import MAX_FILE_VALUES, Outline, SourceFile, outline, parse_yaml, read_bytes
 
 MANIFEST = "pack.yaml"

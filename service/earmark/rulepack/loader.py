@@ -19,7 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from earmark.errors import Findings, Location, PackError, Problem
+from earmark.diagnostics import Findings, Location, Problem
+from earmark.errors import PackError
 from earmark.rulepack import checks
 from earmark.rulepack.cases import read_cases
 from earmark.rulepack.files import MANIFEST, PackFiles, display_path

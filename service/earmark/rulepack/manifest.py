@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from earmark.errors import Findings
+from earmark.diagnostics import Findings
 from earmark.rulepack.model import Attribute, AttrType, Band, Category, Texts, UseCase, Wording, value_key
 from earmark.rulepack.schema import AttributeDoc, BandDoc, ManifestDoc, parse_doc
 from earmark.rulepack.source import SourceFile

@@ -10,7 +10,7 @@ from enum import Enum
 from functools import cached_property
 from typing import Any
 
-from earmark.errors import Location, Problem
+from earmark.diagnostics import Location, Problem
 
 
 class AttrType(str, Enum):

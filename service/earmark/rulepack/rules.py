@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from earmark.errors import Findings, Location, did_you_mean
+from earmark.diagnostics import Findings, Location, did_you_mean
 from earmark.rulepack.conditions import ConditionParser
 from earmark.rulepack.manifest import Vocabulary
 from earmark.rulepack.model import AttrType, Grade, Rule, Texts

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from earmark.errors import Problem, did_you_mean, shown
+from earmark.diagnostics import Problem, did_you_mean, shown
 from earmark.rulepack.source import SourceFile, plain
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]

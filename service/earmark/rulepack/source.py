@@ -21,7 +21,7 @@ from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.events import AliasEvent
 
-from earmark.errors import Location, Problem, shown
+from earmark.diagnostics import Location, Problem, shown
 from earmark.rulepack.yaml_errors import explain
 
 MAX_FILE_BYTES = 1024 * 1024  # a rule file is text a person wrote; anything bigger is a mistake

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from earmark.errors import Findings, TemplateSyntaxError, did_you_mean
+from earmark.diagnostics import Findings, did_you_mean
+from earmark.errors import TemplateSyntaxError
 from earmark.rulepack.files import MANIFEST
 from earmark.rulepack.model import Template, Texts
 from earmark.rulepack.source import SourceFile

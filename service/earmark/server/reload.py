@@ -25,7 +25,8 @@ import watchfiles
 
 from earmark.authoring.contract import ContractChange, contract_changes
 from earmark.authoring.releases import Releases
-from earmark.errors import MAX_REPORTED_PROBLEMS, PackError, PackUnavailable, clip
+from earmark.diagnostics import MAX_REPORTED_PROBLEMS, clip
+from earmark.errors import PackError, PackUnavailable
 from earmark.evaluation.evaluator import Evaluator
 from earmark.evaluation.examples import load_checked
 from earmark.server.live import LivePack

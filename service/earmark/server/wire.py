@@ -10,7 +10,8 @@ from typing import Any
 from google.protobuf import field_mask_pb2, struct_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from earmark.errors import InvalidArgument, did_you_mean
+from earmark.diagnostics import did_you_mean
+from earmark.errors import InvalidArgument
 from earmark.evaluation.evaluator import Evaluator
 from earmark.evaluation.validation import RequestValidator
 from earmark.evaluation.verdict import Contribution, Verdict

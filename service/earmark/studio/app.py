@@ -23,14 +23,13 @@ from starlette.templating import Jinja2Templates
 
 from earmark.authoring.explain import breakdown
 from earmark.authoring.schemas import schema_texts
-from earmark.errors import EarmarkError, PackError, PublishRefused
+from earmark.errors import BodyTooLarge, EarmarkError, FileRefused, PackError, PublishRefused
 from earmark.rulepack.json_schema import EXAMPLES_SCHEMA, PACK_SCHEMA, RULES_SCHEMA
 from earmark.rulepack.model import AttrType
 from earmark.studio import charts
 from earmark.studio.catalog import heat
-from earmark.studio.guard import BodyTooLarge, Guard
+from earmark.studio.guard import Guard
 from earmark.studio.state import PublishResult, Studio
-from earmark.studio.workspace import Refused
 
 HERE = Path(__file__).parent
 PAGE_SIZE = 200
@@ -65,7 +64,7 @@ def create_app(studio: Studio, *, token: str = "", loopback_only: bool = True) -
         Route("/restore/{version_id}", restore_action, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    app = Starlette(routes=routes, exception_handlers={BodyTooLarge: _too_large, Refused: _refused})
+    app = Starlette(routes=routes, exception_handlers={BodyTooLarge: _too_large, FileRefused: _refused})
     app.state.studio = studio
     return Guard(app, token=token, loopback_only=loopback_only)
 

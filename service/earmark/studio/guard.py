@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from earmark.errors import ConfigError
+from earmark.errors import BodyTooLarge, ConfigError
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
 COOKIE = "earmark_studio"
@@ -138,10 +138,6 @@ def _capped(receive: Receive) -> Receive:
         return message
 
     return capped
-
-
-class BodyTooLarge(Exception):
-    """A request body past MAX_BODY_BYTES; the app answers 413."""
 
 
 async def _answer(send: Send, status: int, text: str) -> None:

@@ -16,14 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from earmark.errors import Location, PackError, Problem
+from earmark.diagnostics import Location, Problem
+from earmark.errors import FileRefused, PackError
 from earmark.rulepack.source import MAX_FILE_BYTES
 
 SUFFIXES = (".yaml", ".yml")
-
-
-class Refused(Exception):
-    """A request for a file Studio must not read or write; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -58,35 +55,35 @@ class Workspace:
         return sorted(found, key=lambda p: (p != "pack.yaml", p.count("/"), p))
 
     def path(self, relative: str) -> Path:
-        """The file `relative` names, or Refused if it would be outside the folder, not a
+        """The file `relative` names, or FileRefused if it would be outside the folder, not a
         rule file, or reached through a link."""
         name = PurePosixPath(relative)
         if not relative or name.is_absolute() or ".." in name.parts or "\\" in relative:
-            raise Refused(f"{relative!r} is not a file of this pack")
+            raise FileRefused(f"{relative!r} is not a file of this pack")
         if name.suffix not in SUFFIXES or any(part.startswith(".") for part in name.parts):
-            raise Refused(f"{relative!r}: Studio edits only the pack's .yaml files")
+            raise FileRefused(f"{relative!r}: Studio edits only the pack's .yaml files")
         path = self.root / name
         # Each part must be a real folder or file here: a link could lead anywhere.
         current = self.root
         for part in name.parts:
             current = current / part
             if current.is_symlink():
-                raise Refused(f"{relative!r} is a link; Studio does not follow links")
+                raise FileRefused(f"{relative!r} is a link; Studio does not follow links")
         if not path.resolve().is_relative_to(self.root):
-            raise Refused(f"{relative!r} is not a file of this pack")
+            raise FileRefused(f"{relative!r} is not a file of this pack")
         return path
 
     def read(self, relative: str) -> str:
         path = self.path(relative)
         if not path.is_file():
-            raise Refused(f"{relative!r} does not exist")
+            raise FileRefused(f"{relative!r} does not exist")
         return path.read_text(encoding="utf-8")
 
     def write(self, relative: str, text: str) -> None:
         """Replace the file in one step: a watching server or editor never sees half of it."""
         data = text.encode("utf-8")
         if len(data) > MAX_FILE_BYTES:
-            raise Refused(f"{len(data):,} bytes; a rule file may have at most {MAX_FILE_BYTES:,}")
+            raise FileRefused(f"{len(data):,} bytes; a rule file may have at most {MAX_FILE_BYTES:,}")
         path = self.path(relative)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, staged = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -103,7 +100,7 @@ class Workspace:
         folder is copied aside with the text in place, and loaded by `load`, which returns
         the version or raises PackError."""
         if len(text.encode("utf-8")) > MAX_FILE_BYTES:
-            raise Refused(f"a rule file may have at most {MAX_FILE_BYTES:,} bytes")
+            raise FileRefused(f"a rule file may have at most {MAX_FILE_BYTES:,} bytes")
         self.path(relative)  # refuses a path outside the pack before anything is copied
         with tempfile.TemporaryDirectory(prefix="earmark-check-") as scratch:
             copy = Path(scratch) / self.root.name

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from earmark.errors import PackError, Problem
+from earmark.diagnostics import Problem
+from earmark.errors import PackError
 from earmark.rulepack.loader import load_pack
 
 RULE = "      say:\n        en: a boom mic right at your mouth"

@@ -12,11 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from helpers import ROOT, RunningServer, node_client_dir
-
-pytestmark = pytest.mark.slow
 
 CLIENTS = ROOT / "docs" / "examples" / "clients"
 GUIDE = ROOT / "docs" / "clients.md"

@@ -19,9 +19,6 @@ from earmark.evaluation.evaluator import Evaluator
 
 from helpers import TESTS, RunningServer, rss_bytes
 
-# Real processes, load or long runs: `pytest -m "not slow"` skips these for a fast loop.
-pytestmark = pytest.mark.slow
-
 CORPUS = TESTS / "fuzz" / "corpus"
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "30"))
 LOAD_SECONDS = 15  # the bundled pack loads in well under a second

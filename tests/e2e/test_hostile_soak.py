@@ -20,7 +20,6 @@ from pathlib import Path
 
 import grpc
 import httpx
-import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from earmark.config import BUNDLED_RULES
@@ -28,8 +27,6 @@ from earmark.v1 import earmark_pb2 as pb
 from earmark.v1 import earmark_pb2_grpc
 
 from helpers import EXAMPLES, free_port, served, wait_for, wait_serving
-
-pytestmark = pytest.mark.slow
 
 HERE = Path(__file__).resolve().parent
 # The run without attackers is measured before and after them, pooled, so that a shared

@@ -13,8 +13,6 @@ import pytest
 
 from helpers import BROKEN, Served, served, set_boom_meetings, wait_for
 
-pytestmark = pytest.mark.slow
-
 
 def _everyone_serving(running: Served, workers: int) -> bool:
     return len(running.events("serving")) >= workers and running.health() == "SERVING"

@@ -9,7 +9,6 @@ import subprocess
 from pathlib import Path
 
 import grpc
-import pytest
 
 from earmark.v1 import earmark_pb2 as pb
 from earmark.v1 import earmark_pb2_grpc
@@ -25,9 +24,6 @@ from helpers import (
     set_boom_meetings,
     wait_serving,
 )
-
-# Real processes, load or long runs: `pytest -m "not slow"` skips these for a fast loop.
-pytestmark = pytest.mark.slow
 
 EVALUATE = "/earmark.v1.Earmark/Evaluate"
 

@@ -12,9 +12,6 @@ import pytest
 
 from helpers import TESTS, RunningServer, node_client_dir
 
-# Real processes, load or long runs: `pytest -m "not slow"` skips these for a fast loop.
-pytestmark = pytest.mark.slow
-
 NODE_DIR = TESTS / "node"
 
 

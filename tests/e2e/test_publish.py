@@ -10,14 +10,10 @@ import sys
 from pathlib import Path
 
 import grpc
-import pytest
 
 from earmark.config import BUNDLED_RULES
 
 from helpers import free_port, serve_process, set_boom_meetings, wait_for, wait_serving
-
-# Real processes, load or long runs: `pytest -m "not slow"` skips these for a fast loop.
-pytestmark = pytest.mark.slow
 
 
 def _earmark(*args: str) -> subprocess.CompletedProcess[str]:

@@ -7,7 +7,6 @@ import signal
 from pathlib import Path
 
 import grpc
-import pytest
 
 from earmark.v1 import earmark_pb2 as pb
 from earmark.v1 import earmark_pb2_grpc
@@ -20,9 +19,6 @@ from helpers import (
     wait_for,
     wait_serving,
 )
-
-# Real processes, load or long runs: `pytest -m "not slow"` skips these for a fast loop.
-pytestmark = pytest.mark.slow
 
 BOOM_ONLY = {"mic": "boom"}
 

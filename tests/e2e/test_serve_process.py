@@ -15,9 +15,6 @@ from earmark.v1 import earmark_pb2_grpc
 
 from helpers import BOOM_GAMING_HEADSET, evaluate_request, free_port, serve_process, wait_serving
 
-# Real processes, load or long runs: `pytest -m "not slow"` skips these for a fast loop.
-pytestmark = pytest.mark.slow
-
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_serve_answers_then_drains_on_a_signal_and_exits_0(stop_signal: signal.Signals) -> None:

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import grpc
-import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from earmark.config import Settings
@@ -31,9 +30,6 @@ from helpers import (
     rss_bytes,
     wait_for,
 )
-
-# Real processes, load or long runs: `pytest -m "not slow"` skips these for a fast loop.
-pytestmark = pytest.mark.slow
 
 ROUNDS = 2
 RSS_GROWTH_BOUND = 80 * 1024**2

@@ -7,16 +7,11 @@ from __future__ import annotations
 import random
 import threading
 
-import pytest
-
 from earmark.evaluation.evaluator import Evaluator
 from earmark.evaluation.examples import run_examples
 from earmark.evaluation.validation import Subject
 
 from helpers import rss_bytes
-
-# Real processes, load or long runs: `pytest -m "not slow"` skips these for a fast loop.
-pytestmark = pytest.mark.slow
 
 THREADS = 8
 PER_THREAD = 20_000

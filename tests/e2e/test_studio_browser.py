@@ -34,8 +34,6 @@ from earmark.v1 import earmark_pb2_grpc
 
 from helpers import EXAMPLES, ROOT, evaluate_request, free_port, serve_process, wait_for, wait_serving
 
-pytestmark = pytest.mark.slow
-
 SCREENSHOTS = ROOT / "build" / "screenshots"
 CATALOG = EXAMPLES / "catalog.jsonl"
 CHROMIUM_ARGS = [

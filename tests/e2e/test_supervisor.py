@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import grpc
-import pytest
 
 from earmark.v1 import earmark_pb2 as pb
 from earmark.v1 import earmark_pb2_grpc
@@ -26,9 +25,6 @@ from helpers import (
     wait_for,
     wait_serving,
 )
-
-# Real processes, load or long runs: `pytest -m "not slow"` skips these for a fast loop.
-pytestmark = pytest.mark.slow
 
 
 def _workers(stderr: str, event: str) -> set[int]:

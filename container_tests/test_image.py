@@ -20,6 +20,8 @@ from earmark.config import BUNDLED_RULES
 from earmark.v1 import earmark_pb2 as pb
 from earmark.v1 import earmark_pb2_grpc
 
+from helpers import set_boom_meetings
+
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "localhost/bookworm-min:latest"
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
@@ -108,11 +110,7 @@ def test_the_image_serves_reloads_and_stops_cleanly(image: str, pack: Path) -> N
         assert "10001" == podman("exec", name, "id", "-u").stdout.strip()  # not root
 
         first = _describe(stub).ruleset_version
-        talking = pack / "talking.yaml"
-        text = talking.read_text()
-        boom = "scores: {meetings: 22,"  # the boom mic's meetings bonus
-        assert boom in text, "the edit must change the pack, or the wait below proves nothing"
-        talking.write_text(text.replace(boom, "scores: {meetings: 21,", 1))
+        assert 21 != set_boom_meetings(pack, 21), "an edit that changes nothing proves nothing below"
         deadline = time.monotonic() + 30
         while _describe(stub).ruleset_version == first:
             assert time.monotonic() < deadline, "the mounted pack's edit never went live"

@@ -303,13 +303,17 @@ def wait_serving(channel: grpc.Channel, process: subprocess.Popen[str]) -> None:
     assert wait_for(is_serving, 30), "server never became SERVING"
 
 
-def set_boom_meetings(pack: Path, amount: int) -> None:
-    """Edit the boom mic's meetings score, the way a merchandiser would."""
+def set_boom_meetings(pack: Path, amount: int) -> int:
+    """Edit the boom mic's meetings score, the way a merchandiser would, and return the
+    amount it had (a caller waiting for the edit to go live checks that it differs). The
+    tests, the bench and the container test all edit a pack this way."""
     talking = pack / "talking.yaml"
     text = talking.read_text()
-    start = text.index("scores: {meetings: ")
+    start = text.index("scores: {meetings: ")  # the file's first rule: the boom mic
     end = text.index(",", start)
+    before = int(text[start + len("scores: {meetings: ") : end])
     talking.write_text(text[:start] + f"scores: {{meetings: {amount}" + text[end:])
+    return before
 
 
 # ---- an oracle: the bundled pack as written, read without Earmark's loader ---------------

@@ -303,6 +303,16 @@ def wait_serving(channel: grpc.Channel, process: subprocess.Popen[str]) -> None:
     assert wait_for(is_serving, 30), "server never became SERVING"
 
 
+BOOM_ONLY = {"mic": "boom"}
+
+
+def meetings_score(live: LivePack, specs: dict[str, Any]) -> tuple[str, int]:
+    """(the ruleset version, the meetings score) the live pack gives `specs`."""
+    with live.use() as evaluator:
+        verdict = evaluator.verdict_for("p", specs)
+    return verdict.ruleset_version, next(s.value for s in verdict.scores if s.use_case.id == "meetings")
+
+
 def set_boom_meetings(pack: Path, amount: int) -> int:
     """Edit the boom mic's meetings score, the way a merchandiser would, and return the
     amount it had (a caller waiting for the edit to go live checks that it differs). The

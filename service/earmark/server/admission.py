@@ -119,7 +119,10 @@ class Admission(futures.Executor):
         self._refusals = futures.ThreadPoolExecutor(REFUSAL_THREADS, thread_name_prefix="refusal")
         self._lock = threading.Lock()
         self._open_streams = 0
-        self._progress = time.monotonic()  # when a call was last served, or the first came
+        # What health reads: when a call was last served, and when one was last turned
+        # away for want of a thread (queue full, or waited too long).
+        self._last_served = time.monotonic()
+        self._last_turned_away = float("-inf")
         self.watchdog = ReadWatchdog(
             limits.read_seconds,
             limits.stream_idle_seconds,
@@ -141,11 +144,23 @@ class Admission(futures.Executor):
         return self._open_streams
 
     def can_take_calls(self) -> bool:
-        """False when calls are waiting for a thread and none has been served for
-        `stalled_service_seconds`: every thread is stuck, and health should say so."""
-        if self.calls.held <= self.limits.threads:
+        """False when no call has been served for `stalled_service_seconds` although calls
+        wanted a thread all along: one was turned away for want of one in that time, or
+        has been queued for one that long. Every thread is stuck, and health says so.
+        Calls still sending their message don't count: they wait for their client."""
+        now = time.monotonic()
+        window = self.stalled_service_seconds
+        if now - self._last_served < window:
             return True
-        return time.monotonic() - self._progress < self.stalled_service_seconds
+        queued_since = self.calls.waiting_since
+        unmet = now - self._last_turned_away < window or (
+            queued_since is not None and now - queued_since >= window
+        )
+        return not unmet
+
+    def turned_away(self) -> None:
+        """A call was refused for want of a thread: what can_take_calls weighs."""
+        self._last_turned_away = time.monotonic()
 
     # -- the Executor grpcio calls -------------------------------------------------------
 
@@ -164,8 +179,8 @@ class Admission(futures.Executor):
             )
         if not method:  # no interceptor named it, or answers a Refused: answer it here
             behavior, method = _answering_refusals(behavior), called_method(rpc_event)
-        held_before = self.calls.admit()
-        if held_before < 0:
+        if not self.calls.admit():
+            self.turned_away()
             refusal = Refused(
                 f"the server already holds EARMARK_MAX_CONCURRENT_RPCS={self.limits.calls} calls;"
                 " retry with backoff"
@@ -173,8 +188,6 @@ class Admission(futures.Executor):
             return self._refusals.submit(
                 fn, runner, rpc_event, state, behavior, lambda: refusal, deserializer, serializer
             )
-        if held_before == 0:  # the first call after a quiet spell: nothing stalled yet
-            self._progress = time.monotonic()
         turn = _Turn(self, runner, thunk, rpc_event, method)
         runner_args = (turn.run, rpc_event, state, behavior, turn, deserializer, serializer)
         future = self.calls.run(fn, runner_args, kwargs, rpc_event.call.peer())  # a client per connection
@@ -185,12 +198,13 @@ class Admission(futures.Executor):
         """Refuse the calls that have waited EARMARK_MAX_QUEUE_SECONDS for a thread, on the
         refusal threads (their turn sees the wait and reads nothing)."""
         for _queued, future, fn, args, kwargs in self.calls.overdue(self.limits.queue_seconds):
+            self.turned_away()
             self._refusals.submit(run_task, future, fn, args, kwargs)
 
     def _served(self, turn: _Turn) -> None:
         self.calls.release()
         if turn.ran:
-            self._progress = time.monotonic()
+            self._last_served = time.monotonic()
 
     def _stream(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> futures.Future[Any]:
         runner, rpc_event, state, behavior, thunk, deserializer, serializer = args
@@ -277,6 +291,7 @@ class _Turn:
                 self._admission.evaluation.release()
 
     def _refused(self, waited: float) -> Refused:
+        self._admission.turned_away()
         return Refused(
             f"waited {waited:.2f} s for a turn, past EARMARK_MAX_QUEUE_SECONDS="
             f"{self._admission.limits.queue_seconds:g}; retry with backoff"

@@ -38,6 +38,7 @@ class CallQueue:
         self._queues: dict[bytes, deque[Queued]] = {}  # each client's waiting calls, oldest first
         self._turns: deque[bytes] = deque()  # the clients with calls waiting, in turn
         self._waiting = 0
+        self.waiting_since: float | None = None  # since when calls have waited without a break
         self._lock = threading.Lock()
         # A token per queued call wakes a thread: SimpleQueue blocks in C, where a
         # threading.Condition costs a lock allocation and Python code per wait.
@@ -48,14 +49,13 @@ class CallQueue:
         self._wanted = threads
         self._closed = False
 
-    def admit(self) -> int:
-        """Count a call in: the calls held before it, or -1 if the queue is full."""
+    def admit(self) -> bool:
+        """Count a call in, unless the queue is full."""
         with self._lock:
-            held = self.held
-            if held >= self.limit:
-                return -1
-            self.held = held + 1
-            return held
+            if self.held >= self.limit:
+                return False
+            self.held += 1
+            return True
 
     def release(self) -> None:
         with self._lock:
@@ -70,7 +70,10 @@ class CallQueue:
             if line is None:
                 line = self._queues[client] = deque()
                 self._turns.append(client)
-            line.append((time.monotonic(), future, fn, args, kwargs))
+            now = time.monotonic()
+            line.append((now, future, fn, args, kwargs))
+            if not self._waiting:
+                self.waiting_since = now
             self._waiting += 1
             starting = self._starting()
         self._tokens.put(None)
@@ -89,6 +92,8 @@ class CallQueue:
                     del self._queues[client]
                     self._turns.remove(client)
             self._waiting -= len(taken)
+            if not self._waiting:
+                self.waiting_since = None
         return taken
 
     def set_stuck(self, stuck: int) -> None:
@@ -121,6 +126,8 @@ class CallQueue:
         else:
             del self._queues[client]
         self._waiting -= 1
+        if not self._waiting:
+            self.waiting_since = None
         return task
 
     def _work(self) -> None:

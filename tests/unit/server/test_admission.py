@@ -216,3 +216,34 @@ def test_one_clients_burst_does_not_hold_up_another_client(evaluator: Evaluator)
         assert "headset" == answer.verdict.category
         assert waited < 0.3 and pending > 50, (waited, pending)  # first come, first served: ~1 s, 0
         assert all("headset" == call.result(timeout=10).verdict.category for call in burst)
+
+
+def test_callers_that_never_send_their_message_do_not_make_health_say_not_serving(
+    evaluator: Evaluator,
+) -> None:
+    """Found by the soak: a worker that had only stalled callers (no one else) answered
+    NOT_SERVING, though its threads were free. They wait for their client, not for it."""
+    with serving(LivePack(evaluator), threads=1, read_timeout_seconds=30) as server:
+        server.server.admission.stalled_service_seconds = 0.5
+        release = threading.Event()
+        outcomes: list[str] = []
+        stalled = [
+            threading.Thread(target=stalled_call, args=(server.address, EVALUATE, release, outcomes))
+            for _ in range(3)
+        ]
+        try:
+            for thread in stalled:
+                thread.start()
+            assert wait_for(lambda: server.server.admission.calls.held == 3, 10), server.server.admission.workers
+            time.sleep(1.0)
+            assert health_pb2.HealthCheckResponse.SERVING == _check(server.channel)
+            assert (
+                "headset"
+                == server.stub.Evaluate(
+                    evaluate_request("p", BOOM_GAMING_HEADSET), timeout=5
+                ).verdict.category
+            )
+        finally:
+            release.set()
+            for thread in stalled:
+                thread.join(timeout=10)

@@ -7,7 +7,7 @@ import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import (
     BaseModel,
@@ -26,13 +26,45 @@ from earmark.errors import ConfigError
 BUNDLED_RULES = Path(__file__).resolve().parents[2] / "rules" / "audio"
 
 
+DEFAULT_METRICS_PORT = 9464  # Prometheus' registered default for exporters like this one
+
+
+class Address(NamedTuple):
+    """HOST:PORT, parsed once: every address Earmark listens on or dials goes through here."""
+
+    host: str  # as written: an IPv6 host keeps its brackets
+    port: int
+
+    @classmethod
+    def parse(cls, text: str) -> Address:
+        host, sep, port = text.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError("must look like HOST:PORT, e.g. 127.0.0.1:50051")
+        return cls(host, int(port))
+
+    @property
+    def bind_host(self) -> str:
+        """The host as a socket takes it: without an IPv6 host's brackets."""
+        return self.host.strip("[]")
+
+    def to_dial(self) -> Address:
+        """The address a client on this machine dials: a server listening on every
+        interface is reached on loopback."""
+        return Address("127.0.0.1", self.port) if self.host in ("0.0.0.0", "[::]") else self
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
 class Settings(BaseModel):
     """Every knob an operator can turn. Defaults are safe for a laptop."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     address: str = Field("127.0.0.1:50051", description="host:port to listen on")
-    metrics_address: str = Field("127.0.0.1:9464", description="host:port of /metrics; empty turns it off")
+    metrics_address: str = Field(
+        f"127.0.0.1:{DEFAULT_METRICS_PORT}", description="host:port of /metrics; empty turns it off"
+    )
     # Kubernetes' gRPC probes and `earmark health` speak plaintext; with TLS on they need
     # a port of their own that serves the health service and nothing else.
     health_address: str = Field(
@@ -125,11 +157,11 @@ class Settings(BaseModel):
 
     @model_validator(mode="after")
     def _ports_differ(self) -> Settings:
-        ports: dict[str, str] = {}
+        ports: dict[int, str] = {}
         for name in ("address", "metrics_address", "health_address"):
             value = getattr(self, name)
-            port = value.rpartition(":")[2] if value else "0"
-            if port != "0" and port in ports:
+            port = Address.parse(value).port if value else 0
+            if port != 0 and port in ports:
                 other = ports[port]
                 raise ValueError(
                     f"EARMARK_{name.upper()}={value!r} uses the port of EARMARK_{other.upper()}"
@@ -143,9 +175,7 @@ class Settings(BaseModel):
     def _has_port(cls, value: str, info: ValidationInfo) -> str:
         if not value and info.field_name != "address":
             return value
-        host, sep, port = value.rpartition(":")
-        if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-            raise ValueError("must look like HOST:PORT, e.g. 127.0.0.1:50051")
+        Address.parse(value)  # raises ValueError, which pydantic reports with the variable
         return value
 
 

@@ -90,3 +90,20 @@ def test_health_of_nothing_listening_exits_1() -> None:
     result = CliRunner().invoke(main, ["health", "--address", f"127.0.0.1:{free_port()}", "--timeout", "0.5"])
     assert 1 == result.exit_code
     assert "UNREACHABLE" in result.output
+
+
+def test_every_command_takes_the_pack_as_its_argument_rank_too(pack_copy: Path) -> None:
+    """rank took the pack as --pack while the others took it as PACK_DIR; --pack still works."""
+    catalog = str(Path(__file__).parents[2] / "examples" / "catalog.jsonl")
+    (pack_copy / "zz.yaml").write_text("rules: [\n")  # a broken pack: which one was read shows
+    for args in (["rank", str(pack_copy)], ["rank", "--pack", str(pack_copy)]):
+        result = CliRunner().invoke(main, [*args, "--use-case", "music", "--catalog", catalog])
+        assert 1 == result.exit_code, result.output
+        assert result.output.startswith("earmark: the rule pack in ") and "zz.yaml:" in result.output
+
+
+def test_a_bad_setting_is_a_usage_error_named_once_for_every_command() -> None:
+    for command in (["serve"], ["health"], ["status"]):
+        result = CliRunner().invoke(main, command, env={"EARMARK_THREADS": "zero"})
+        assert 2 == result.exit_code, (command, result.output)
+        assert result.output.startswith("earmark: ") and "EARMARK_THREADS" in result.output

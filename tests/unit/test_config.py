@@ -44,3 +44,15 @@ def test_a_bad_setting_is_named_with_its_value(environ: dict, expected: str) -> 
     with pytest.raises(ConfigError) as caught:
         load_settings(environ)
     assert expected in str(caught.value)
+
+
+def test_an_address_is_parsed_once_into_host_and_port() -> None:
+    from earmark.config import Address  # new: the tests above run on older code
+
+    assert Address("0.0.0.0", 50051) == Address.parse("0.0.0.0:50051")
+    assert "127.0.0.1:50051" == str(Address.parse("0.0.0.0:50051").to_dial())
+    assert "127.0.0.1:8080" == str(Address.parse("[::]:8080").to_dial())
+    assert "::1" == Address.parse("[::1]:9464").bind_host
+    for bad in ("50051", "host:", ":80", "host:99999", "host:port"):
+        with pytest.raises(ValueError, match="HOST:PORT"):
+            Address.parse(bad)

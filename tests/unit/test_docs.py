@@ -22,7 +22,12 @@ SOURCES = [
     *(ROOT / "service" / "earmark" / "rulepack").glob("*.py"),
     *(
         ROOT / "service" / "earmark" / name
-        for name in ("server/reload.py", "evaluation/evaluator.py", "evaluation/examples.py", "cli.py")
+        for name in (
+            "server/reload.py",
+            "evaluation/evaluator.py",
+            "evaluation/examples.py",
+            "authoring/check.py",
+        )
     ),
 ]
 NOT_CODES = {"rules-watcher", "de-de"}  # kebab-case strings there that are not problem codes

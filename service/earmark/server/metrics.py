@@ -16,6 +16,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess, start_http_server
 from prometheus_client.registry import Collector
 
+from earmark.config import Address
+
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 WORKER_FLUSH_SECONDS = 1.0
 
@@ -147,8 +149,8 @@ class Metrics:
 
     def serve(self, address: str) -> None:
         """Serve this registry's /metrics on `address` (HOST:PORT) from a daemon thread."""
-        host, _, port = address.rpartition(":")
-        start_http_server(int(port), addr=host, registry=self.registry)
+        where = Address.parse(address)
+        start_http_server(where.port, addr=where.bind_host, registry=self.registry)
 
 
 class RuleHits(Collector):
@@ -194,10 +196,10 @@ class RuleHits(Collector):
 def serve_worker_sum(address: str, multiprocess_dir: str) -> None:
     """Serve /metrics on `address` as the sum over the worker processes writing to
     `multiprocess_dir` (the supervisor's endpoint)."""
-    host, _, port = address.rpartition(":")
+    where = Address.parse(address)
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry, path=multiprocess_dir)  # type: ignore[no-untyped-call]  # untyped upstream
-    start_http_server(int(port), addr=host, registry=registry)
+    start_http_server(where.port, addr=where.bind_host, registry=registry)
 
 
 def forget_process(pid: int, multiprocess_dir: str) -> None:

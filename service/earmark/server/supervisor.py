@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
-from earmark.config import Settings
+from earmark.config import Address, Settings
 from earmark.server import metrics
 
 log = structlog.get_logger("earmark.supervisor")
@@ -53,15 +53,15 @@ FIRST_HEARTBEAT_SECONDS = 30.0
 
 def address_in_use(address: str) -> str | None:
     """Why `address` can't be bound exclusively right now, or None if it can."""
-    host, _, port = address.rpartition(":")
-    host = host.strip("[]")
-    if int(port) == 0:
+    where = Address.parse(address)
+    host, port = where.bind_host, where.port
+    if port == 0:
         return None
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as grpc does; TIME_WAIT is fine
         try:
-            probe.bind((host, int(port)))
+            probe.bind((host, port))
         except OSError as exc:
             return f"{exc.strerror or exc} (another server is listening there)"
     return None

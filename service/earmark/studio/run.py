@@ -10,7 +10,7 @@ from typing import Any
 
 import uvicorn
 
-from earmark.config import BUNDLED_RULES, Settings
+from earmark.config import BUNDLED_RULES, Address, Settings
 from earmark.studio.app import create_app
 from earmark.studio.guard import is_loopback, require_token_off_loopback
 from earmark.studio.slow_clients import guarded_protocol
@@ -49,7 +49,8 @@ def serve_studio(
 ) -> None:
     """Serve until interrupted. Raises ConfigError before listening if the address is
     beyond loopback and no token is set."""
-    host, _, port = (address or settings.studio_address).rpartition(":")
+    where = Address.parse(address or settings.studio_address)
+    host, port = where.host, where.port
     require_token_off_loopback(host, settings.studio_token)
     studio = Studio(working_copy, live_dir, catalog, server=server, metrics_url=metrics_url)
     app = create_app(studio, token=settings.studio_token, loopback_only=is_loopback(host))
@@ -57,7 +58,7 @@ def serve_studio(
         f"Earmark Studio on http://{host}:{port}/ (working copy {working_copy}, live {live_dir})", flush=True
     )
     try:
-        uvicorn.Server(studio_config(app, host, int(port))).run()
+        uvicorn.Server(studio_config(app, host, port)).run()
     finally:
         studio.close()
 

@@ -234,7 +234,9 @@ def test_callers_that_never_send_their_message_do_not_make_health_say_not_servin
         try:
             for thread in stalled:
                 thread.start()
-            assert wait_for(lambda: server.server.admission.calls.held == 3, 10), server.server.admission.workers
+            assert wait_for(lambda: server.server.admission.calls.held == 3, 10), (
+                server.server.admission.workers
+            )
             time.sleep(1.0)
             assert health_pb2.HealthCheckResponse.SERVING == _check(server.channel)
             assert (

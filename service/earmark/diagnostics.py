@@ -58,6 +58,65 @@ def printable_path(path: str) -> str:
 
 Severity = Literal["error", "warning"]
 
+# Every code a Problem may carry, each with a section of its own in docs/rules.md (a test
+# holds the two together). A Problem with any other code is a bug, refused when it is made.
+PROBLEM_CODES = frozenset(
+    {
+        "bad-condition",
+        "bad-expectation",
+        "bad-number",
+        "bad-placeholder",
+        "bad-range",
+        "bad-reference",
+        "bad-value",
+        "category-conflict",
+        "changed-while-read",
+        "checked-in-part",
+        "duplicate-case-id",
+        "duplicate-id",
+        "duplicate-rule-id",
+        "empty-condition",
+        "encoding",
+        "engine-refused",
+        "example-failed",
+        "fragment-too-long",
+        "missing-default-text",
+        "missing-key",
+        "missing-translation",
+        "never-fires",
+        "no-effect",
+        "no-manifest",
+        "no-pack",
+        "outside-pack",
+        "rule-too-complex",
+        "stale-schema",
+        "too-big",
+        "too-many-alternatives",
+        "too-many-attributes",
+        "too-many-identical-rules",
+        "too-many-matches",
+        "too-many-rules",
+        "type-mismatch",
+        "unexercised-rule",
+        "unknown-attribute",
+        "unknown-case",
+        "unknown-category",
+        "unknown-key",
+        "unknown-locale",
+        "unknown-operator",
+        "unknown-placeholder",
+        "unknown-rule",
+        "unknown-use-case",
+        "unknown-value",
+        "unreadable",
+        "unscored-use-case",
+        "value-too-long",
+        "yaml-alias",
+        "yaml-syntax",
+        "yaml-tag",
+    }
+)
+
 
 @dataclass(frozen=True, order=True)
 class Location:
@@ -86,6 +145,10 @@ class Problem:
     severity: Severity = "error"
 
     def __post_init__(self) -> None:
+        if self.code not in PROBLEM_CODES:
+            raise ValueError(
+                f"{self.code!r} is not in diagnostics.PROBLEM_CODES; add it there and to docs/rules.md"
+            )
         object.__setattr__(self, "message", clip(" ".join(self.message.split())))
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import queue
 import signal
 import sys
@@ -28,7 +29,6 @@ from earmark.server.servicer import EarmarkServicer
 from earmark.v1 import earmark_pb2, earmark_pb2_grpc
 
 SERVICE_NAME = earmark_pb2.DESCRIPTOR.services_by_name["Earmark"].full_name
-HEALTH_PORT_CALLS = 16  # probes held at once on the health-only port
 HEALTH_PORT_CONNECTIONS = 64  # kubelets and `earmark health`: a few at a time
 # SERVING while the process runs, pack or none: for liveness probes. A process waiting for
 # its first good pack is alive, only not ready; restarting it would change nothing.
@@ -174,7 +174,7 @@ class EarmarkServer:
         # Admission here too: a probe that never sends its message is cancelled at the read
         # timeout, and probes are never refused.
         pool = Admission(
-            Limits(1, HEALTH_PORT_CALLS, settings.max_queue_seconds, settings.read_timeout_seconds, 1, 1.0),
+            dataclasses.replace(limits(settings), threads=1, streams=1),
             on_stalled=stalled_call_recorder(self.metrics),
             probes_only=True,
         )

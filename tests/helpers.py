@@ -419,7 +419,9 @@ class Served:
         self.process, self.address, self.log = process, address, log
 
     def events(self, name: str) -> list[dict[str, object]]:
-        lines = [json.loads(line) for line in self.log.read_text().splitlines() if line.startswith("{")]
+        # Only whole lines: the server may be writing the last one as it is read.
+        whole = self.log.read_text().split("\n")[:-1]
+        lines = [json.loads(line) for line in whole if line.startswith("{")]
         return [line for line in lines if line.get("event") == name]
 
     def workers(self) -> list[int]:

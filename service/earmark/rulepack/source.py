@@ -8,6 +8,7 @@ file is plain data, and an alias can make a tiny file expand without bound.
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 from dataclasses import dataclass
@@ -29,6 +30,12 @@ MAX_FILE_BYTES = 1024 * 1024  # a rule file is text a person wrote; anything big
 # 50,000 leaves room for 1,000 long rules in one file, and refuses pasted data in a
 # second instead of the ~20 s ruamel takes to compose 280,000 nodes of it.
 MAX_FILE_VALUES = 50_000
+# A reload, a publish and Studio's check of every edit read the whole pack again, though
+# usually one file changed, and ruamel's pure-Python parse is most of a load's time. So a
+# file's parse is kept by its bytes: a pack's worth of files (the bundled pack has 24),
+# each small enough that the kept trees stay a few megabytes at most.
+PARSE_MEMO_FILES = 128
+PARSE_MEMO_MAX_BYTES = 32 * 1024
 
 
 @dataclass(frozen=True)
@@ -185,7 +192,21 @@ def read_bytes(path: Path, display_path: str) -> tuple[bytes | None, list[Proble
 
 
 def parse_yaml(raw: bytes, display_path: str) -> tuple[SourceFile | None, list[Problem]]:
-    """Parse one file's bytes. Returns the file, or None and the problems that stopped it."""
+    """Parse one file's bytes. Returns the file, or None and the problems that stopped it.
+    The file's data is shared with earlier parses of the same bytes: read it, never change it."""
+    if len(raw) <= PARSE_MEMO_MAX_BYTES:
+        source, problems = _parse_kept(raw, display_path)
+        return source, list(problems)
+    return _parse(raw, display_path)
+
+
+@functools.lru_cache(maxsize=PARSE_MEMO_FILES)
+def _parse_kept(raw: bytes, display_path: str) -> tuple[SourceFile | None, tuple[Problem, ...]]:
+    source, problems = _parse(raw, display_path)
+    return source, tuple(problems)
+
+
+def _parse(raw: bytes, display_path: str) -> tuple[SourceFile | None, list[Problem]]:
     if len(raw) > MAX_FILE_BYTES:
         return None, [Problem(Location(display_path), "too-big", f"file is over {MAX_FILE_BYTES} bytes")]
     try:

@@ -54,18 +54,24 @@ debian-tools:
 studio-screenshots: install debian-tools
 	$(BIN)/python -m pytest -q tests/e2e/test_studio_browser.py
 
+# Test processes: twice the cores, since many tests wait on servers they started.
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) * 2 )))
+
 # The layers contract and the types first: they fail in seconds, the tests in minutes.
+# The tests run in parallel, then those marked `alone` (latency against a quiet run) by
+# themselves.
 test: install $(NODE_DEPS) $(TOOL_DEPS) debian-tools
 	$(BIN)/ruff check service tests benchmarks scripts container_tests
 	$(BIN)/ruff format --check --quiet service tests benchmarks scripts container_tests
 	$(MAKE) --no-print-directory contract
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal -m "not alone"
+	$(BIN)/python -m pytest -m alone -s  # -s: the soak prints its figures for the record
 
 # The quick loop while editing: everything but the end-to-end, load and soak tests.
 test-fast: install $(NODE_DEPS) $(TOOL_DEPS)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal -m "not slow"
 
 # The fuzz targets of `make test`, run far longer (FUZZ_EXAMPLES cases each).
 fuzz: install

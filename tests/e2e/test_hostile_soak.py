@@ -20,6 +20,7 @@ from pathlib import Path
 
 import grpc
 import httpx
+import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from earmark.config import BUNDLED_RULES
@@ -36,6 +37,8 @@ ATTACK_SECONDS = int(os.environ.get("SOAK_ATTACK_SECONDS", 40))
 P99_BOUND = 5  # times the quiet run's p99; the target is 3 (see the assertion)
 EXTRA_FIELDS = 200  # what a real catalog sends beside the attributes the pack reads
 SERVICE_CONFIG = (EXAMPLES / "client-service-config.json").read_text()
+
+pytestmark = pytest.mark.alone  # its p99 is weighed against a quiet machine's
 
 
 def manifest_memory_limit() -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import shutil
 import signal
 import socket
@@ -230,44 +231,117 @@ def stalled_call(address: str, method: str, release: threading.Event, outcomes: 
             outcomes.append(exc.code().name)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+# The log line that says which ports a server bound (a supervisor's, or a lone server's),
+# and the ports in it, in either log format.
+LISTENING_EVENTS = ("supervising", "serving", "waiting_for_a_good_pack")
+_BOUND_PORT = re.compile(r'(?<![a-z_])(port|health_port|metrics_port)"?[=:]\s*(\d+)')
 
 
-def serve_process(env: dict[str, str]) -> subprocess.Popen[str]:
-    """`earmark serve` as a real process; one worker unless `env` says otherwise."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "earmark", "serve"],
-        env={
-            **os.environ,
-            "EARMARK_WORKERS": "1",
-            "EARMARK_METRICS_ADDRESS": f"127.0.0.1:{free_port()}",
-            **env,
-        },
+class ServerProcess(subprocess.Popen[str]):
+    """`earmark serve` as a real process, its output read as it comes by a thread per
+    pipe: a test can wait for the line that names the ports it bound, and still read all
+    of it at the end (communicate). Its addresses default to port 0, so the system picks
+    free ports as the server binds them: no port is chosen first and lost to a race."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        super().__init__(
+            [sys.executable, "-m", "earmark", "serve"],
+            env={
+                **os.environ,
+                "EARMARK_WORKERS": "1",
+                "EARMARK_ADDRESS": "127.0.0.1:0",
+                "EARMARK_METRICS_ADDRESS": "127.0.0.1:0",
+                **env,
+            },
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.out: list[str] = []
+        self.err: list[str] = []
+        self._readers = [
+            threading.Thread(target=_read_lines, args=(pipe, lines), daemon=True)
+            for pipe, lines in ((self.stdout, self.out), (self.stderr, self.err))
+        ]
+        for reader in self._readers:
+            reader.start()
+
+    def ports(self, seconds: float = 60) -> dict[str, int]:
+        """The ports the server (with workers, its supervisor) says it bound; fails if it
+        exits first."""
+
+        def line() -> str | None:
+            return next(
+                (
+                    line
+                    for line in list(self.err)
+                    if any(e in line for e in LISTENING_EVENTS) and _BOUND_PORT.search(line)
+                ),
+                None,
+            )
+
+        assert wait_for(lambda: line() is not None or self.poll() is not None, seconds), "no listening line"
+        found = line()
+        assert found is not None, self.communicate(timeout=30)
+        return {name: int(port) for name, port in _BOUND_PORT.findall(found)}
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.ports()['port']}"
+
+    def communicate(self, input: str | None = None, timeout: float | None = None) -> tuple[str, str]:  # type: ignore[override]  # the readers hold the pipes
+        self.wait(timeout)
+        for reader in self._readers:
+            reader.join(timeout)
+        return "".join(self.out), "".join(self.err)
+
+
+def _read_lines(pipe: Any, lines: list[str]) -> None:
+    try:
+        for line in pipe:
+            lines.append(line)
+    except (ValueError, OSError):  # the pipe was closed under the reader
+        return
+
+
+def studio_process(*args: str) -> tuple[subprocess.Popen[str], str]:
+    """`earmark studio ARGS` on a free port, and its URL, as its first line names it."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "earmark", "studio", *args, "--address", "127.0.0.1:0"],
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         text=True,
     )
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    threading.Thread(target=_read_lines, args=(process.stdout, []), daemon=True).start()
+    found = re.search(r" on (http://\S+)/ ", first)
+    assert found, (first, process.wait(30))
+    return process, found.group(1)
+
+
+@contextmanager
+def unanswered_address() -> Iterator[str]:
+    """An address where nothing answers, for as long as it is held: a port bound but never
+    listening, so no other test's server can take it meanwhile."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield f"127.0.0.1:{held.getsockname()[1]}"
+
+
+def serve_process(env: dict[str, str]) -> ServerProcess:
+    """`earmark serve` as a real process; one worker and free ports unless `env` says otherwise."""
+    return ServerProcess(env)
 
 
 def serve_workers(
     pack: Path, workers: int, env: dict[str, str] | None = None
-) -> tuple[subprocess.Popen[str], str, int]:
+) -> tuple[ServerProcess, str, int]:
     """`earmark serve` over `pack` with `workers` processes, and a /metrics port to watch
     them by: (process, address, metrics port)."""
-    address, metrics_port = f"127.0.0.1:{free_port()}", free_port()
-    process = serve_process(
-        {
-            "EARMARK_WORKERS": str(workers),
-            "EARMARK_ADDRESS": address,
-            "EARMARK_METRICS_ADDRESS": f"127.0.0.1:{metrics_port}",
-            "EARMARK_RULES": str(pack),
-            **(env or {}),
-        }
-    )
-    return process, address, metrics_port
+    process = serve_process({"EARMARK_WORKERS": str(workers), "EARMARK_RULES": str(pack), **(env or {})})
+    ports = process.ports()
+    return process, f"127.0.0.1:{ports['port']}", ports["metrics_port"]
 
 
 def node_client_dir(target: Path) -> Path:
@@ -415,8 +489,28 @@ BROKEN = "rules: [\n"  # a rule file that never parses
 class Served:
     """`earmark serve` with its log in a file (a pipe would fill and stall it)."""
 
-    def __init__(self, process: subprocess.Popen[bytes], address: str, log: Path) -> None:
-        self.process, self.address, self.log = process, address, log
+    def __init__(self, process: subprocess.Popen[bytes], log: Path) -> None:
+        self.process, self.log = process, log
+        self.ports: dict[str, int] = {}
+
+    def bound(self) -> dict[str, int]:
+        """The ports it says it bound (the first line that names them, which comes once)."""
+        if not self.ports:
+
+            def named() -> bool:
+                found = [e for name in LISTENING_EVENTS for e in self.events(name) if e.get("port")]
+                if found:
+                    self.ports = {
+                        k: v for k, v in found[0].items() if k.endswith("port") and isinstance(v, int)
+                    }
+                return bool(found) or self.process.poll() is not None
+
+            assert wait_for(named, 60) and self.ports, self.log.read_text()[-2000:]
+        return self.ports
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.bound()['port']}"
 
     def events(self, name: str) -> list[dict[str, object]]:
         # Only whole lines: the server may be writing the last one as it is read.
@@ -450,16 +544,17 @@ class Served:
 
 @contextmanager
 def served(pack: Path, tmp_path: Path, workers: int, **env: str) -> Iterator[Served]:
-    address = f"127.0.0.1:{free_port()}"
-    log = tmp_path / f"serve-{free_port()}.log"
+    """`earmark serve` over `pack` on free ports, logging JSON to a file in `tmp_path`;
+    yielded once it has said which ports it bound."""
+    log = tmp_path / f"serve-{time.monotonic_ns()}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "earmark", "serve"],
             env={
                 **os.environ,
                 "EARMARK_WORKERS": str(workers),
-                "EARMARK_ADDRESS": address,
-                "EARMARK_METRICS_ADDRESS": f"127.0.0.1:{free_port()}",
+                "EARMARK_ADDRESS": "127.0.0.1:0",
+                "EARMARK_METRICS_ADDRESS": "127.0.0.1:0",
                 "EARMARK_RULES": str(pack),
                 "EARMARK_LAST_GOOD": str(tmp_path / "last-good"),
                 "EARMARK_LOG_FORMAT": "json",
@@ -468,7 +563,7 @@ def served(pack: Path, tmp_path: Path, workers: int, **env: str) -> Iterator[Ser
             stdout=out,
             stderr=out,
         )
-    running = Served(process, address, log)
+    running = Served(process, log)
     try:
         yield running
     finally:

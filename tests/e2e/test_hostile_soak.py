@@ -27,7 +27,7 @@ from earmark.config import BUNDLED_RULES
 from earmark.v1 import earmark_pb2 as pb
 from earmark.v1 import earmark_pb2_grpc
 
-from helpers import EXAMPLES, free_port, served, wait_for, wait_serving
+from helpers import EXAMPLES, served, studio_process, wait_for, wait_serving
 
 HERE = Path(__file__).resolve().parent
 # The run without attackers is measured before and after them, pooled, so that a shared
@@ -74,17 +74,10 @@ def test_normal_traffic_is_unharmed_while_every_hostile_client_attacks(tmp_path:
     shutil.copytree(BUNDLED_RULES, pack)
     working = tmp_path / "working"
     shutil.copytree(BUNDLED_RULES, working)
-    health_address = f"127.0.0.1:{free_port()}"
-    studio_port = free_port()
-    studio_url = f"http://127.0.0.1:{studio_port}"
-    with served(pack, tmp_path, 2, EARMARK_HEALTH_ADDRESS=health_address) as server:
-        studio = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "earmark", "studio", str(working), "--live", str(pack)),
-                *("--catalog", str(EXAMPLES / "catalog.jsonl"), "--address", f"127.0.0.1:{studio_port}"),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+    with served(pack, tmp_path, 2, EARMARK_HEALTH_ADDRESS="127.0.0.1:0") as server:
+        health_address = f"127.0.0.1:{server.bound()['health_port']}"
+        studio, studio_url = studio_process(
+            *(str(working), "--live", str(pack), "--catalog", str(EXAMPLES / "catalog.jsonl"))
         )
         try:
             with grpc.insecure_channel(server.address) as channel:

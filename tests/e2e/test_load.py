@@ -114,7 +114,9 @@ class Load:
 def _start(pack: Path, workers: int = 2) -> tuple[subprocess.Popen[str], str, int]:
     """A supervisor and its workers, once every worker has loaded the pack."""
     supervisor, address, metrics_port = serve_workers(
-        pack, workers, {"EARMARK_LOG_LEVEL": "warning", "EARMARK_LOG_FORMAT": "json"}
+        pack,
+        workers,
+        {"EARMARK_LOG_FORMAT": "json"},  # info: the line naming the ports bound
     )
     with grpc.insecure_channel(address) as channel:
         wait_serving(channel, supervisor)

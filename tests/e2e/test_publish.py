@@ -13,7 +13,7 @@ import grpc
 
 from earmark.config import BUNDLED_RULES
 
-from helpers import free_port, serve_process, set_boom_meetings, wait_for, wait_serving
+from helpers import serve_process, set_boom_meetings, unanswered_address, wait_for, wait_serving
 
 
 def _earmark(*args: str) -> subprocess.CompletedProcess[str]:
@@ -26,9 +26,9 @@ def test_publish_goes_live_whole_and_status_shows_it(tmp_path: Path) -> None:
     live, work = tmp_path / "live", tmp_path / "work"
     shutil.copytree(BUNDLED_RULES, live)
     shutil.copytree(BUNDLED_RULES, work)
-    address = f"127.0.0.1:{free_port()}"
-    server = serve_process({"EARMARK_ADDRESS": address, "EARMARK_RULES": str(live)})
+    server = serve_process({"EARMARK_RULES": str(live)})
     try:
+        address = server.address
         with grpc.insecure_channel(address) as channel:
             wait_serving(channel, server)
         before = _earmark("status", address)
@@ -62,6 +62,7 @@ def test_publish_goes_live_whole_and_status_shows_it(tmp_path: Path) -> None:
 
 
 def test_status_of_nothing_listening_says_so() -> None:
-    done = _earmark("status", f"127.0.0.1:{free_port()}", "--timeout", "1")
+    with unanswered_address() as address:
+        done = _earmark("status", address, "--timeout", "1")
     assert 1 == done.returncode
     assert "did not answer: UNAVAILABLE" in done.stderr or "DEADLINE_EXCEEDED" in done.stderr

@@ -13,7 +13,6 @@ from earmark.v1 import earmark_pb2_grpc
 
 from helpers import (
     evaluate_request,
-    free_port,
     serve_process,
     set_boom_meetings,
     wait_for,
@@ -24,16 +23,14 @@ BOOM_ONLY = {"mic": "boom"}
 
 
 def test_sighup_and_file_changes_reload_a_running_server(pack_copy: Path) -> None:
-    port = free_port()
     process = serve_process(
         {
-            "EARMARK_ADDRESS": f"127.0.0.1:{port}",
             "EARMARK_RULES": str(pack_copy),
             "EARMARK_LOG_FORMAT": "json",
         }
     )
     try:
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        with grpc.insecure_channel(process.address) as channel:
             wait_serving(channel, process)
             stub = earmark_pb2_grpc.EarmarkStub(channel)
             first = stub.DescribeRules(pb.DescribeRulesRequest()).ruleset_version

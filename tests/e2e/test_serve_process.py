@@ -13,15 +13,14 @@ import pytest
 
 from earmark.v1 import earmark_pb2_grpc
 
-from helpers import BOOM_GAMING_HEADSET, evaluate_request, free_port, serve_process, wait_serving
+from helpers import BOOM_GAMING_HEADSET, evaluate_request, serve_process, wait_serving
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_serve_answers_then_drains_on_a_signal_and_exits_0(stop_signal: signal.Signals) -> None:
-    port = free_port()
-    process = serve_process({"EARMARK_ADDRESS": f"127.0.0.1:{port}", "EARMARK_LOG_FORMAT": "json"})
+    process = serve_process({"EARMARK_LOG_FORMAT": "json"})
     try:
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        with grpc.insecure_channel(process.address) as channel:
             wait_serving(channel, process)
             stub = earmark_pb2_grpc.EarmarkStub(channel)
             assert "headset" == stub.Evaluate(evaluate_request("p", BOOM_GAMING_HEADSET)).verdict.category
@@ -46,7 +45,6 @@ def test_serve_beside_a_broken_pack_lists_every_problem_and_waits(pack_copy: Pat
     )
     process = serve_process(
         {
-            "EARMARK_ADDRESS": f"127.0.0.1:{free_port()}",
             "EARMARK_RULES": str(pack_copy),
             "EARMARK_LAST_GOOD": str(tmp_path / "never-written"),
         }

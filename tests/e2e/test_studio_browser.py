@@ -12,10 +12,7 @@ publish and see the server take it, restore the old version, then find a damaged
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,7 +31,7 @@ from earmark.server.status import live_status
 from earmark.studio.app import PAGE_SIZE
 from earmark.v1 import earmark_pb2_grpc
 
-from helpers import EXAMPLES, ROOT, evaluate_request, free_port, serve_process, wait_for, wait_serving
+from helpers import EXAMPLES, ROOT, evaluate_request, serve_process, studio_process, wait_for, wait_serving
 
 SCREENSHOTS = ROOT / "build" / "screenshots"
 # Beside the rest of the suite on a two-core machine, a page can take longer than
@@ -65,30 +62,15 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Day]:
     working, live = folder / "working", folder / "live"
     shutil.copytree(BUNDLED_RULES, working)
     shutil.copytree(BUNDLED_RULES, live)
-    address, metrics = f"127.0.0.1:{free_port()}", free_port()
-    server = serve_process(
-        {
-            "EARMARK_RULES": str(live),
-            "EARMARK_ADDRESS": address,
-            "EARMARK_METRICS_ADDRESS": f"127.0.0.1:{metrics}",
-        }
-    )
-    studio_port = free_port()
-    studio = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "earmark", "studio", str(working)),
-            *("--live", str(live), "--catalog", str(CATALOG), "--server", address),
-            *("--metrics", f"http://127.0.0.1:{metrics}/metrics", "--address", f"127.0.0.1:{studio_port}"),
-        ],
-        env=os.environ.copy(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    server = serve_process({"EARMARK_RULES": str(live)})
+    address, metrics = server.address, server.ports()["metrics_port"]
+    studio, url = studio_process(
+        *(str(working), "--live", str(live), "--catalog", str(CATALOG), "--server", address),
+        *("--metrics", f"http://127.0.0.1:{metrics}/metrics"),
     )
     try:
         with grpc.insecure_channel(address) as channel:
             wait_serving(channel, server)
-        url = f"http://127.0.0.1:{studio_port}"
         assert wait_for(lambda: _answers(url), 30), studio.poll()
         yield Day(url, address, working, live)
     finally:

@@ -17,7 +17,6 @@ from earmark.v1 import earmark_pb2_grpc
 
 from helpers import (
     evaluate_request,
-    free_port,
     live_versions,
     scrape_until,
     serve_process,
@@ -46,17 +45,14 @@ def _versions(address: str, connections: int = 12) -> set[str]:
 
 
 def test_workers_share_the_port_survive_a_kill_reload_together_and_drain(pack_copy: Path) -> None:
-    port, metrics_port = free_port(), free_port()
-    address = f"127.0.0.1:{port}"
     env = {
         "EARMARK_WORKERS": "2",
-        "EARMARK_ADDRESS": address,
-        "EARMARK_METRICS_ADDRESS": f"127.0.0.1:{metrics_port}",
         "EARMARK_RULES": str(pack_copy),
         "EARMARK_WATCH": "false",
         "EARMARK_LOG_FORMAT": "json",
     }
     supervisor = serve_process(env)
+    address, metrics_port = supervisor.address, supervisor.ports()["metrics_port"]
     both_serving = lambda samples: 2 == len(live_versions(samples))  # noqa: E731
     try:
         with grpc.insecure_channel(address) as channel:
@@ -104,23 +100,16 @@ def test_workers_share_the_port_survive_a_kill_reload_together_and_drain(pack_co
 
 
 def test_a_sighup_while_workers_start_reloads_them_instead_of_killing_them(pack_copy: Path) -> None:
-    address = f"127.0.0.1:{free_port()}"
     supervisor = serve_process(
         {
             "EARMARK_WORKERS": "2",
-            "EARMARK_ADDRESS": address,
             "EARMARK_RULES": str(pack_copy),
             "EARMARK_WATCH": "false",
             "EARMARK_LOG_FORMAT": "json",
         }
     )
-    early = []
     try:
-        assert supervisor.stderr is not None
-        for line in supervisor.stderr:  # the supervisor's handlers are in place once it says so
-            early.append(line)
-            if '"supervising"' in line:
-                break
+        address = supervisor.address  # the supervisor's handlers are in place once it says so
         for _ in range(3):  # its workers are still importing: SIGHUP's default would kill them
             supervisor.send_signal(signal.SIGHUP)
             time.sleep(0.05)  # spaced out on purpose: three signals while the workers import
@@ -137,10 +126,9 @@ def test_a_sighup_while_workers_start_reloads_them_instead_of_killing_them(pack_
         # would be reaped and restarted within it, and show up as worker_died below.
         time.sleep(1)
         supervisor.send_signal(signal.SIGTERM)
-        _, rest = supervisor.communicate(timeout=60)
+        _, stderr = supervisor.communicate(timeout=60)
     finally:
         supervisor.kill()
-    stderr = "".join(early) + rest
     assert 0 == supervisor.returncode, stderr[-2000:]
     assert "worker_died" not in stderr
     assert 2 == len(_workers(stderr, "serving"))
@@ -158,15 +146,10 @@ def _alive(pid: int) -> bool:
 
 def test_workers_exit_when_their_supervisor_is_killed(pack_copy: Path) -> None:
     """They used to keep serving an orphaned port under PID 1."""
-    address = f"127.0.0.1:{free_port()}"
-    env = {
-        "EARMARK_WORKERS": "2",
-        "EARMARK_ADDRESS": address,
-        "EARMARK_RULES": str(pack_copy),
-        "EARMARK_WATCH": "false",
-    }
+    env = {"EARMARK_WORKERS": "2", "EARMARK_RULES": str(pack_copy), "EARMARK_WATCH": "false"}
     supervisor = serve_process(env)
     try:
+        address = supervisor.address
         with grpc.insecure_channel(address) as channel:
             wait_serving(channel, supervisor)
         pids = [int(p) for p in os.popen(f"pgrep -P {supervisor.pid}").read().split()]
@@ -183,9 +166,9 @@ def test_workers_exit_when_their_supervisor_is_killed(pack_copy: Path) -> None:
 def test_a_supervisor_refuses_a_port_another_server_holds(pack_copy: Path) -> None:
     """A second `earmark serve` with several workers used to join the port silently, and
     DescribeRules calls were split between two different packs."""
-    address = f"127.0.0.1:{free_port()}"
-    first = serve_process({"EARMARK_WORKERS": "1", "EARMARK_ADDRESS": address, "EARMARK_WATCH": "false"})
+    first = serve_process({"EARMARK_WORKERS": "1", "EARMARK_WATCH": "false"})
     try:
+        address = first.address
         with grpc.insecure_channel(address) as channel:
             wait_serving(channel, first)
         second = serve_process(

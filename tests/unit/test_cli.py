@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from earmark.cli import main
 
-from helpers import free_port
+from helpers import unanswered_address
 
 
 def test_check_prints_one_summary_line_for_a_good_pack() -> None:
@@ -87,7 +87,8 @@ def test_health_reports_serving_and_exits_0(running) -> None:  # type: ignore[no
 
 
 def test_health_of_nothing_listening_exits_1() -> None:
-    result = CliRunner().invoke(main, ["health", "--address", f"127.0.0.1:{free_port()}", "--timeout", "0.5"])
+    with unanswered_address() as address:
+        result = CliRunner().invoke(main, ["health", "--address", address, "--timeout", "0.5"])
     assert 1 == result.exit_code
     assert "UNREACHABLE" in result.output
 

@@ -19,7 +19,7 @@ from ruamel.yaml.error import YAMLError
 
 from earmark.authoring.impact import CatalogProduct, read_catalog
 from earmark.config import BUNDLED_RULES
-from earmark.errors import ConfigError, InvalidArgument, PackError
+from earmark.errors import ConfigError, InvalidArgument, ListenFailed, PackError
 from earmark.evaluation.evaluator import Evaluator
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])
@@ -51,6 +51,8 @@ class EarmarkGroup(click.Group):
             raise Unusable(str(exc)) from None
         except InvalidArgument as exc:
             raise Failed(exc.message) from None
+        except ListenFailed as exc:
+            raise Failed(str(exc)) from None
 
 
 def pack_argument(*, hidden_option: str | None = None) -> Callable[[_Command], _Command]:

@@ -290,9 +290,10 @@ def serve(settings: Settings, *, as_worker: bool = False, heartbeat: Path | None
     if settings.watch:
         reloader.watch(stop)
     reloader.serve_requests(stop)
+    metrics_port = None
     if settings.metrics_address and not as_worker:  # workers: the supervisor serves their sum
         try:
-            metrics.serve(settings.metrics_address)
+            metrics_port = metrics.serve(settings.metrics_address)
         except OSError as exc:
             print(f"earmark: cannot serve metrics on {settings.metrics_address}: {exc}", file=sys.stderr)
             return 1
@@ -301,8 +302,9 @@ def serve(settings: Settings, *, as_worker: bool = False, heartbeat: Path | None
     log.info(
         "serving" if serving is not None else "waiting_for_a_good_pack",
         address=settings.address,
-        port=server.port,
+        port=server.port,  # as bound: a port of 0 in the settings becomes a real one
         health_port=server.health_port,
+        metrics_port=metrics_port,
         rules=str(settings.rules),
         ruleset_version=serving.version if serving is not None else None,
         rules_loaded=len(serving.rules) if serving is not None else 0,

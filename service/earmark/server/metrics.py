@@ -147,10 +147,12 @@ class Metrics:
             self.ruleset.labels(previous).set(0)
         self.ruleset.labels(version).set(1)
 
-    def serve(self, address: str) -> None:
-        """Serve this registry's /metrics on `address` (HOST:PORT) from a daemon thread."""
+    def serve(self, address: str) -> int:
+        """Serve this registry's /metrics on `address` (HOST:PORT) from a daemon thread;
+        returns the port, which the system chose if `address` asked for port 0."""
         where = Address.parse(address)
-        start_http_server(where.port, addr=where.bind_host, registry=self.registry)
+        http, _ = start_http_server(where.port, addr=where.bind_host, registry=self.registry)
+        return int(http.server_port)
 
 
 class RuleHits(Collector):
@@ -193,13 +195,14 @@ class RuleHits(Collector):
         return iter(())
 
 
-def serve_worker_sum(address: str, multiprocess_dir: str) -> None:
+def serve_worker_sum(address: str, multiprocess_dir: str) -> int:
     """Serve /metrics on `address` as the sum over the worker processes writing to
-    `multiprocess_dir` (the supervisor's endpoint)."""
+    `multiprocess_dir` (the supervisor's endpoint); returns the port, as Metrics.serve."""
     where = Address.parse(address)
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry, path=multiprocess_dir)  # type: ignore[no-untyped-call]  # untyped upstream
-    start_http_server(where.port, addr=where.bind_host, registry=registry)
+    http, _ = start_http_server(where.port, addr=where.bind_host, registry=registry)
+    return int(http.server_port)
 
 
 def forget_process(pid: int, multiprocess_dir: str) -> None:

@@ -67,6 +67,20 @@ def address_in_use(address: str) -> str | None:
     return None
 
 
+def hold_free_port(address: str) -> tuple[str, socket.socket | None]:
+    """`address` itself, or, when its port is 0, a free port chosen once for every worker
+    and held for them: without this, each worker would bind a port of its own. The holder
+    is bound with SO_REUSEPORT and never listens, so it takes no connection, yet no other
+    program can take the port while the supervisor runs."""
+    where = Address.parse(address)
+    if where.port != 0:
+        return address, None
+    holder = socket.socket(socket.AF_INET6 if ":" in where.bind_host else socket.AF_INET, socket.SOCK_STREAM)
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    holder.bind((where.bind_host, 0))
+    return str(where._replace(port=holder.getsockname()[1])), holder
+
+
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
@@ -102,6 +116,7 @@ class Supervisor:
         self.workers: dict[int, _Worker] = {}
         self.stopping = False
         self.metrics_dir = ""
+        self.metrics_port: int | None = None
 
     def run(self) -> int:
         # Workers share their ports through SO_REUSEPORT, which would also let them join a
@@ -113,12 +128,23 @@ class Supervisor:
                 print(f"earmark: cannot listen on {address}: {taken}", file=sys.stderr)
                 return 1
         # Workers write their metrics here; /metrics, served by this process, adds them up.
-        with tempfile.TemporaryDirectory(prefix="earmark-metrics-") as shared:
+        with contextlib.ExitStack() as held, tempfile.TemporaryDirectory(prefix="earmark-metrics-") as shared:
+            for variable, name in (
+                ("EARMARK_ADDRESS", "address"),
+                ("EARMARK_HEALTH_ADDRESS", "health_address"),
+            ):
+                if not getattr(self.settings, name):
+                    continue  # no health-only port
+                address, holder = hold_free_port(getattr(self.settings, name))
+                if holder is not None:
+                    held.enter_context(holder)
+                    self.environ[variable] = address
+                    self.settings = self.settings.model_copy(update={name: address})
             self.metrics_dir = shared
             self.environ["PROMETHEUS_MULTIPROC_DIR"] = shared
             if self.settings.metrics_address:
                 try:
-                    metrics.serve_worker_sum(self.settings.metrics_address, shared)
+                    self.metrics_port = metrics.serve_worker_sum(self.settings.metrics_address, shared)
                 except OSError as exc:
                     print(
                         f"earmark: cannot serve metrics on {self.settings.metrics_address}: {exc}",
@@ -133,7 +159,17 @@ class Supervisor:
             signal.signal(signum, lambda received, _frame: commands.put(signal.Signals(received)))
         for index in range(self.settings.workers):
             self.workers[index] = _Worker(index, self._start(index))
-        log.info("supervising", workers=self.settings.workers, address=self.settings.address)
+        log.info(
+            "supervising",
+            workers=self.settings.workers,
+            address=self.settings.address,
+            # The ports as bound: a port of 0 in the settings becomes a real one here.
+            port=Address.parse(self.settings.address).port,
+            health_port=Address.parse(self.settings.health_address).port
+            if self.settings.health_address
+            else None,
+            metrics_port=self.metrics_port,
+        )
         while self.workers:
             received = _drain(commands, timeout=0.2)
             stop = next((s for s in received if s is not signal.SIGHUP), None)

@@ -3,7 +3,9 @@ arguments (a working copy and a live folder made from the bundled pack)."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ from typing import Any
 import uvicorn
 
 from earmark.config import BUNDLED_RULES, Address, Settings
+from earmark.errors import ListenFailed
 from earmark.studio.app import create_app
 from earmark.studio.guard import is_loopback, require_token_off_loopback
 from earmark.studio.slow_clients import guarded_protocol
@@ -54,12 +57,23 @@ def serve_studio(
     require_token_off_loopback(host, settings.studio_token)
     studio = Studio(working_copy, live_dir, catalog, server=server, metrics_url=metrics_url)
     app = create_app(studio, token=settings.studio_token, loopback_only=is_loopback(host))
+    # Bound here rather than by uvicorn, so that the line below names the real port even
+    # when the address asks for any free one (port 0).
+    family = socket.AF_INET6 if ":" in where.bind_host else socket.AF_INET
+    try:
+        listening = socket.create_server((where.bind_host, port), family=family)
+    except OSError as exc:
+        studio.close()
+        why = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise ListenFailed(f"cannot listen on {where}: {why}") from exc
+    port = listening.getsockname()[1]
     print(
         f"Earmark Studio on http://{host}:{port}/ (working copy {working_copy}, live {live_dir})", flush=True
     )
     try:
-        uvicorn.Server(studio_config(app, host, port)).run()
+        uvicorn.Server(studio_config(app, host, port)).run(sockets=[listening])
     finally:
+        listening.close()
         studio.close()
 
 

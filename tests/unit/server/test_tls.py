@@ -20,7 +20,7 @@ from earmark.server.grpc_server import EarmarkServer, check_health
 from earmark.server.live import LivePack
 from earmark.v1 import earmark_pb2_grpc
 
-from helpers import evaluate_request, free_port
+from helpers import evaluate_request
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +98,6 @@ def test_mutual_tls_refuses_a_client_without_a_certificate_and_serves_one_with(
 def test_with_mutual_tls_probes_use_a_plaintext_port_that_serves_health_only(
     evaluator: Evaluator, files: dict[str, Path]
 ) -> None:
-    health_address = f"127.0.0.1:{free_port()}"
     env = {
         "EARMARK_TLS_CERT": str(files["cert"]),
         "EARMARK_TLS_KEY": str(files["key"]),
@@ -110,9 +109,10 @@ def test_with_mutual_tls_probes_use_a_plaintext_port_that_serves_health_only(
     assert "set EARMARK_HEALTH_ADDRESS" in refused.output
 
     settings = load_settings(
-        {**env, "EARMARK_ADDRESS": "127.0.0.1:0", "EARMARK_HEALTH_ADDRESS": health_address}
+        {**env, "EARMARK_ADDRESS": "127.0.0.1:0", "EARMARK_HEALTH_ADDRESS": "127.0.0.1:0"}
     )
     with EarmarkServer(settings, LivePack(evaluator)) as server:
+        health_address = f"127.0.0.1:{server.health_port}"
         assert "SERVING" == check_health(health_address, timeout=5)
         probe = CliRunner().invoke(main, ["health"], env={**env, "EARMARK_HEALTH_ADDRESS": health_address})
         assert 0 == probe.exit_code, probe.output

@@ -19,7 +19,7 @@ from earmark.studio.app import create_app
 from earmark.studio.run import studio_config
 from earmark.studio.state import Studio
 
-from helpers import EXAMPLES, free_port
+from helpers import EXAMPLES
 
 
 @dataclass
@@ -42,14 +42,14 @@ def start_studio(
     shutil.copytree(BUNDLED_RULES, live)
     studio = Studio(working, live, catalog)
     app = create_app(studio, token=token, loopback_only=loopback_only)
-    port = free_port()
-    server = uvicorn.Server(studio_config(app, "127.0.0.1", port))
+    server = uvicorn.Server(studio_config(app, "127.0.0.1", 0))  # any free port, read back below
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:
         assert time.monotonic() < deadline and thread.is_alive(), "Studio did not start"
         time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
     try:
         yield LiveStudio(f"http://127.0.0.1:{port}", working, live, app.csrf, studio)
     finally:

@@ -4,11 +4,8 @@ their headers once made every other request 503 for as long as they trickled."""
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -20,7 +17,7 @@ import pytest
 from earmark.config import BUNDLED_RULES
 from earmark.studio.slow_clients import CONNECTIONS_PER_CLIENT, HEADER_SECONDS
 
-from helpers import EXAMPLES, free_port, wait_for
+from helpers import EXAMPLES, studio_process, wait_for
 
 ATTACKERS = 70
 
@@ -30,17 +27,9 @@ def studio_url(tmp_path: Path) -> Iterator[str]:
     working, live = tmp_path / "working", tmp_path / "live"
     shutil.copytree(BUNDLED_RULES, working)
     shutil.copytree(BUNDLED_RULES, live)
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "earmark", "studio", str(working), "--live", str(live)),
-            *("--catalog", str(EXAMPLES / "catalog.jsonl"), "--address", f"127.0.0.1:{port}"),
-        ],
-        env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    process, url = studio_process(
+        *(str(working), "--live", str(live), "--catalog", str(EXAMPLES / "catalog.jsonl"))
     )
-    url = f"http://127.0.0.1:{port}"
     try:
         assert wait_for(lambda: _status(url) == 200, 30), process.poll()
         yield url

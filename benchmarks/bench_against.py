@@ -1,4 +1,4 @@
-"""The no-op RPC and Evaluate on this code and on an earlier commit's, side by side in one
+"""6. The no-op RPC and Evaluate on this code and on an earlier commit's, side by side in one
 run, so that a change to the request path shows as a ratio the machine's noise hits alike.
 
 BENCH_AGAINST names the commit (default: the code before issue 20's admission work). The
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from run import CATALOG, ROUNDS, cpu_seconds, free_port, start_servers, stop, throughput
+from common import CATALOG, ROUNDS, cpu_seconds, start_servers, stop, throughput
 
 from earmark.v1 import earmark_pb2 as pb
 from earmark.v1 import earmark_pb2_grpc
@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 BEFORE_ISSUE_20 = "10738b6"  # main when issue 20 was filed
 
 
-def against(seconds: float, commit: str | None = None) -> str:
+def report(seconds: float, commit: str | None = None) -> list[str]:
     commit = commit or os.environ.get("BENCH_AGAINST", BEFORE_ISSUE_20)
     with tempfile.TemporaryDirectory() as folder:
         checkout = Path(folder) / "checkout"
@@ -48,15 +48,12 @@ def against(seconds: float, commit: str | None = None) -> str:
             f"         {path:8} {now[0]:7.0f} / {then[0]:7.0f} calls/s = {now[0] / then[0]:4.2f}x   "
             f"server CPU {now[1]:5.0f} / {then[1]:5.0f} µs per call = {now[1] / then[1]:4.2f}x"
         )
-    return "\n".join(lines)
+    return lines
 
 
 def _side_by_side(checkout: Path, seconds: float) -> dict[tuple[str, str], tuple[float, float]]:
-    ports = {"now": free_port(), "then": free_port()}
-    servers = {
-        "now": start_servers(ports["now"], 1),
-        "then": start_servers(ports["then"], 1, source=checkout),
-    }
+    (now, now_port), (then, then_port) = start_servers(1), start_servers(1, source=checkout)
+    servers, ports = {"now": now, "then": then}, {"now": now_port, "then": then_port}
     channels = {side: grpc.insecure_channel(f"127.0.0.1:{port}") for side, port in ports.items()}
     try:
         requests = [_request(i, line) for i, line in enumerate(CATALOG.read_text().splitlines())]

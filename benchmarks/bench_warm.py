@@ -1,0 +1,92 @@
+"""3. Warm: the verdict cache on, Zipf-distributed traffic over 10,000 products (a few
+bestsellers asked for all the time, a long tail rarely), against the no-op. The cold
+figures (bench_grpc.py) are always reported beside these."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import grpc
+from common import ROUNDS, big_catalog, start_servers, stop, throughput
+from targets import judge
+
+from earmark.v1 import earmark_pb2 as pb
+from earmark.v1 import earmark_pb2_grpc
+
+
+def report(seconds: float) -> list[str]:
+    lines: list[str] = []
+    warm = warm_bench(seconds)
+    share = warm["evaluate"] / warm["noop"]
+    lines.append(
+        f"warm     cache on, Zipf over 10,000 products: Evaluate {warm['evaluate']:6.0f} calls/s ({share:4.0%} of no-op {warm['noop']:6.0f})   "
+        f"{judge('warm_evaluate_vs_noop', share)}   batch {warm['batch']:7.0f} products/s   "
+        f"{judge('warm_batch_products_per_s', warm['batch'])}   (the cold figures above are with the cache off)"
+    )
+    return lines
+
+
+def warm_bench(seconds: float) -> dict[str, float]:
+    """Real traffic with the cache on: Zipf-distributed requests over 10,000 products (a
+    few bestsellers asked for all the time, a long tail rarely), against the no-op."""
+    products = big_catalog()
+    draw = random.Random(7).choices(
+        range(len(products)), weights=[1 / (k + 1) ** 1.1 for k in range(len(products))], k=100_000
+    )
+    requests = []
+    for product in products:
+        request = pb.EvaluateRequest(product=pb.Product(id=product.id))
+        request.product.specs.update(product.specs)
+        requests.append(request)
+    batches = []
+    for b in range(200):
+        batch = pb.EvaluateBatchRequest()
+        for n in draw[b * 100 : (b + 1) * 100]:
+            batch.products.append(requests[n].product)
+        batches.append(batch)
+    servers, port = start_servers(1, cache_entries=len(products))
+    channels = [
+        grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.use_local_subchannel_pool", 1)])
+        for _ in range(4)
+    ]
+    try:
+        stubs = [earmark_pb2_grpc.EarmarkStub(channel) for channel in channels]
+        noops = [
+            channel.unary_unary(
+                "/earmark.bench.Noop/Call",
+                request_serializer=pb.EvaluateRequest.SerializeToString,
+                response_deserializer=pb.EvaluateResponse.FromString,
+            )
+            for channel in channels
+        ]
+        counter = iter(range(10**12))
+
+        def evaluate() -> Any:
+            n = next(counter)
+            return stubs[n % 4].Evaluate.future(requests[draw[n % len(draw)]])
+
+        def noop_call() -> Any:
+            n = next(counter)
+            return noops[n % 4].future(requests[draw[n % len(draw)]])
+
+        def evaluate_batch() -> Any:
+            n = next(counter)
+            return stubs[n % 4].EvaluateBatch.future(batches[n % len(batches)])
+
+        (
+            throughput(evaluate, seconds),
+            throughput(evaluate_batch, seconds),
+        )  # the cache fills, as in production
+        rates: dict[str, float] = {}
+        for _ in range(ROUNDS):
+            for key, call, per_call in (
+                ("noop", noop_call, 1),
+                ("evaluate", evaluate, 1),
+                ("batch", evaluate_batch, 100),
+            ):
+                calls, took = throughput(call, seconds)
+                rates[key] = max(rates.get(key, 0.0), calls * per_call / took)
+        return rates
+    finally:
+        stop(channels, servers)

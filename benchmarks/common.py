@@ -1,0 +1,134 @@
+"""What the benchmarks share: the sample catalogs, servers to measure (this code's, a bare
+grpcio one, or an older commit's), and how calls/s, CPU and memory are read."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from earmark.authoring.impact import CatalogProduct, read_catalog
+from earmark.evaluation.evaluator import Evaluator
+
+HERE = Path(__file__).resolve().parent
+CATALOG = HERE.parent / "examples" / "catalog.jsonl"
+SCORES_ONLY = ["product_id", "category", "scores.use_case", "scores.score", "fit.score"]
+ROUNDS = 3  # alternate the measured paths so drift hits both alike
+WINDOW = 16  # calls in flight from the client
+SERVER_LOG = tempfile.TemporaryFile()  # noqa: SIM115  # the servers' log lines, for the whole run
+
+
+def catalog(evaluator: Evaluator) -> list[dict[str, Any]]:
+    """The pack's example products, and two that match few rules."""
+    products = [case.product for case in evaluator.pack.examples]
+    return [*products, {}, {"price_usd": 20}]
+
+
+def big_catalog(size: int = 10_000) -> list[CatalogProduct]:
+    """The sample catalog repeated with varied prices: `size` distinct products."""
+    with open(CATALOG, encoding="utf-8") as lines:
+        base = list(read_catalog(lines))
+    return [
+        CatalogProduct(f"{p.id}-{i}", {**p.specs, "price_usd": 20 + i % 400}, p.line)
+        for i, p in zip(range(size), itertools.cycle(base), strict=False)
+    ]
+
+
+def start_servers(
+    workers: int, cache_entries: int = 0, *, bare: bool = False, source: Path | None = None
+) -> tuple[list[subprocess.Popen[bytes]], int]:
+    """`workers` server processes sharing one free port, and the port. The cache is off
+    unless asked for: cold figures must be cold. `bare`: a bare grpcio server of the same
+    contract instead (server_with_noop.py). `source`: a checkout of other code to serve
+    instead of this one (see bench_against.py).
+
+    The port is chosen by binding port 0 and held by that socket (SO_REUSEPORT, never
+    listening) until the servers have bound it beside it, so no other program takes it
+    in between."""
+    # Logging as deployed: a JSON line per RPC (a cost every caller pays), to a file as a
+    # container runtime would take it.
+    env = {
+        **os.environ,
+        "EARMARK_LOG_LEVEL": "info",
+        "EARMARK_LOG_FORMAT": "json",
+        "EARMARK_WORKERS": "1",
+        "EARMARK_CACHE_ENTRIES": str(cache_entries),
+    }
+    if source is not None:
+        env["PYTHONPATH"] = str(source / "service")
+    script = (source / "benchmarks" if source is not None else HERE) / "server_with_noop.py"
+    with socket.socket() as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        holder.bind(("127.0.0.1", 0))
+        port = int(holder.getsockname()[1])
+        processes = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    str(script),
+                    f"127.0.0.1:{port}",
+                    "--share-port",
+                    *(["--bare"] if bare else []),
+                ],
+                env=env,
+                stderr=SERVER_LOG,
+            )
+            for _ in range(workers)
+        ]
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        grpc.channel_ready_future(channel).result(timeout=60)
+        channel.close()
+    time.sleep(2 if workers > 1 else 0)  # every process has loaded the pack
+    return processes, port
+
+
+def stop(channels: list[grpc.Channel], servers: list[subprocess.Popen[bytes]]) -> None:
+    for channel in channels:
+        channel.close()
+    for server in servers:
+        server.send_signal(signal.SIGTERM)
+    for server in servers:
+        server.wait(timeout=30)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used (from /proc)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mib(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def throughput(call: Callable[[], Any], seconds: float) -> tuple[int, float]:
+    """(calls, seconds) with WINDOW calls in flight from one client thread."""
+    pending: deque[Any] = deque()
+    done = 0
+    start = time.perf_counter()
+    deadline = start + seconds
+    while time.perf_counter() < deadline:
+        while len(pending) < WINDOW:
+            pending.append(call())
+        pending.popleft().result()
+        done += 1
+    while pending:
+        pending.popleft().result()
+        done += 1
+    return done, time.perf_counter() - start

@@ -1,6 +1,7 @@
-"""Studio writes the files that decide what shoppers see, so its front door is tested
-against a real uvicorn server: the token off loopback, CSRF, foreign hosts and origins,
-paths out of the pack, and bodies past the limit. Each refused request writes nothing."""
+"""Studio writes the files that decide what shoppers see, so its front door is tested:
+the token off loopback, CSRF, foreign hosts and origins, paths out of the pack, and bodies
+past the limit (a chunked one over a real uvicorn connection). Each refused request
+writes nothing."""
 
 from __future__ import annotations
 
@@ -87,8 +88,9 @@ def test_an_oversized_body_is_refused_before_it_is_read(running_studio: LiveStud
     assert 413 == _put(running_studio, "talking.yaml", huge, **{"X-CSRF-Token": running_studio.csrf})
 
 
-def test_a_body_longer_than_its_content_length_says_is_cut_off(running_studio: LiveStudio) -> None:
-    # Chunked, with no Content-Length: the cap must hold while reading.
+def test_a_body_longer_than_its_content_length_says_is_cut_off(studio_over_http: LiveStudio) -> None:
+    # Chunked, with no Content-Length, on a real connection: the cap must hold while reading.
+    running_studio = studio_over_http
     host, port = running_studio.url.removeprefix("http://").split(":")
     chunk = b"#" * 65536
     with socket.create_connection((host, int(port)), timeout=30) as sock:

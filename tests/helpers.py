@@ -280,9 +280,10 @@ class ServerProcess(subprocess.Popen[str]):
                 None,
             )
 
-        assert wait_for(lambda: line() is not None or self.poll() is not None, seconds), "no listening line"
-        found = line()
-        assert found is not None, self.communicate(timeout=30)
+        found = line() if wait_for(lambda: line() is not None or self.poll() is not None, seconds) else None
+        if found is None:  # never left running behind a failed test
+            self.kill()
+            raise AssertionError(f"no line naming the ports bound: {self.communicate(timeout=30)}")
         return {name: int(port) for name, port in _BOUND_PORT.findall(found)}
 
     @property

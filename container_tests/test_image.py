@@ -5,7 +5,6 @@ Run by `make container-test` (scripts/container-test.sh prepares podman and the 
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 import uuid
@@ -72,10 +71,10 @@ def pack(tmp_path: Path) -> Path:
     return target
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def _host_port(name: str, container_port: int) -> int:
+    """The host port podman chose for `container_port` (published with no host port)."""
+    published = podman("port", name, f"{container_port}/tcp").stdout.split()[0]  # 127.0.0.1:PORT
+    return int(published.rpartition(":")[2])
 
 
 def _describe(stub: earmark_pb2_grpc.EarmarkStub) -> pb.DescribeRulesResponse:
@@ -84,15 +83,15 @@ def _describe(stub: earmark_pb2_grpc.EarmarkStub) -> pb.DescribeRulesResponse:
 
 def test_the_image_serves_reloads_and_stops_cleanly(image: str, pack: Path) -> None:
     name = f"earmark-test-{uuid.uuid4().hex[:8]}"
-    port, health_port = _free_port(), _free_port()
     podman(
         "run", "-d", "--name", name,
-        "-p", f"127.0.0.1:{port}:50051",
-        "-p", f"127.0.0.1:{health_port}:50052",
+        "-p", "127.0.0.1::50051",  # no host port: podman picks free ones, read back below
+        "-p", "127.0.0.1::50052",
         "-v", f"{pack}:/app/rules:ro",
         image,
     )  # fmt: skip
     try:
+        port, health_port = _host_port(name, 50051), _host_port(name, 50052)
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         grpc.channel_ready_future(channel).result(timeout=60)
         stub = earmark_pb2_grpc.EarmarkStub(channel)

@@ -107,6 +107,9 @@ class _Worker:
     started: float = field(default_factory=time.monotonic)
     restarts: int = 0  # quick deaths in a row
     restart_at: float = 0.0
+    # Killed for hanging: a stopped process takes a while to die on a loaded machine, and
+    # the loop must not report and kill it again each time round until it is reaped.
+    killed_for_hanging: bool = False
 
 
 class Supervisor:
@@ -252,7 +255,9 @@ class Supervisor:
         """Kill a worker whose heartbeat stopped; _reap then restarts it."""
         now, wall = time.monotonic(), time.time()
         for index, worker in self.workers.items():
-            if worker.process is None or worker.process.poll() is not None or self.stopping:
+            if self.stopping or worker.process is None or worker.killed_for_hanging:
+                continue
+            if worker.process.poll() is not None:
                 continue
             try:
                 silent = wall - os.stat(self._heartbeat(index)).st_mtime
@@ -263,6 +268,7 @@ class Supervisor:
                     "worker_hung", worker=index, pid=worker.process.pid, silent_seconds=round(silent, 1)
                 )
                 worker.process.kill()  # SIGKILL ends a stopped process too
+                worker.killed_for_hanging = True
 
     def _wait_all(self) -> None:
         deadline = time.monotonic() + self.settings.grace_seconds + 5

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import signal
 import socket
-import time
 from pathlib import Path
 
 import grpc
@@ -49,10 +48,11 @@ def test_serve_beside_a_broken_pack_lists_every_problem_and_waits(pack_copy: Pat
             "EARMARK_LAST_GOOD": str(tmp_path / "never-written"),
         }
     )
-    time.sleep(3)
+    process.ports()  # listening: up, waiting for a good pack, until told to stop
+    assert any("waiting_for_a_good_pack" in line for line in process.err)
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=30)
-    assert 0 == process.returncode  # it was up, waiting for a good pack, until told to stop
+    assert 0 == process.returncode
     assert "NOT_SERVING until one arrives" in stderr
     assert 2 <= stderr.count("zz.yaml:4:")
 

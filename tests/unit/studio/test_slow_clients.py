@@ -79,10 +79,14 @@ def test_slow_clients_neither_lock_others_out_nor_keep_their_connections(studio_
     try:
         # Past the per-client cap, connections are refused at once.
         assert wait_for(lambda: sum(map(_closed, attackers)) >= ATTACKERS - CONNECTIONS_PER_CLIENT, 5)
-        started = time.monotonic()
-        statuses = [_status(studio_url) for _ in range(20)]
-        assert [200] * 20 == statuses
-        assert time.monotonic() - started < 5
+        # Each answered at once, not after the attackers' headers time out (HEADER_SECONDS):
+        # a bound on each call holds on a loaded machine, where the 20 together took 6 s.
+        timed = []
+        for _ in range(20):
+            started = time.monotonic()
+            timed.append((_status(studio_url), time.monotonic() - started))
+        assert [200] * 20 == [status for status, _ in timed]
+        assert max(took for _, took in timed) < HEADER_SECONDS / 3, timed
         # The ones kept must finish their headers in time, trickle as they may.
         assert wait_for(lambda: all(map(_closed, attackers)), HEADER_SECONDS + 5)
     finally:

@@ -34,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 # machine's drift during the minute counts on both sides.
 BASELINE_SECONDS = int(os.environ.get("SOAK_BASELINE_SECONDS", 10))
 ATTACK_SECONDS = int(os.environ.get("SOAK_ATTACK_SECONDS", 40))
-P99_BOUND = 5  # times the quiet run's p99; the target is 3 (see the assertion)
+P99_BOUND = 3  # times the quiet run's p99 (issue 20)
 EXTRA_FIELDS = 200  # what a real catalog sends beside the attributes the pack reads
 SERVICE_CONFIG = (EXAMPLES / "client-service-config.json").read_text()
 
@@ -89,9 +89,9 @@ def test_normal_traffic_is_unharmed_while_every_hostile_client_attacks(tmp_path:
             studio.wait(20)
     print(json.dumps(report, indent=1))  # the figures, for the record (pytest -s)
     assert [] == report["normal_failures"]
-    # Issue 20 asks for 3x. Measured: 1.7-1.9x in quiet runs here, but 3.3x and 3.6x in CI
-    # runs on this two-core machine, right after the chaos test. 5x still fails the 10.7x
-    # that first-come-first-served gave; closing the gap to 3x is open work.
+    # Measured alone (make test runs it after the rest): 1.5-2.1x, and 2.6x once with three
+    # stray servers from an earlier run still up. Serially right after the chaos test it
+    # was 3.3-3.6x; first-come-first-served queueing gave 10.7x.
     assert report["attack_p99_ms"] <= P99_BOUND * report["baseline_p99_ms"], report
     assert {"SERVING": report["health_probes"]} == report["health"], (
         "health said otherwise while calls were served"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,7 +18,9 @@ from typing import Any
 import grpc
 
 from earmark.authoring.impact import CatalogProduct, read_catalog
+from earmark.config import Address
 from earmark.evaluation.evaluator import Evaluator
+from earmark.server.supervisor import hold_free_port
 
 HERE = Path(__file__).resolve().parent
 CATALOG = HERE.parent / "examples" / "catalog.jsonl"
@@ -53,9 +54,8 @@ def start_servers(
     contract instead (server_with_noop.py). `source`: a checkout of other code to serve
     instead of this one (see bench_against.py).
 
-    The port is chosen by binding port 0 and held by that socket (SO_REUSEPORT, never
-    listening) until the servers have bound it beside it, so no other program takes it
-    in between."""
+    The port is chosen by binding port 0 and held (SO_REUSEPORT, never listening) until
+    the servers have bound it beside it, so no other program takes it in between."""
     # Logging as deployed: a JSON line per RPC (a cost every caller pays), to a file as a
     # container runtime would take it.
     env = {
@@ -68,10 +68,10 @@ def start_servers(
     if source is not None:
         env["PYTHONPATH"] = str(source / "service")
     script = (source / "benchmarks" if source is not None else HERE) / "server_with_noop.py"
-    with socket.socket() as holder:
-        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        holder.bind(("127.0.0.1", 0))
-        port = int(holder.getsockname()[1])
+    address, holder = hold_free_port("127.0.0.1:0")  # as the supervisor holds it for workers
+    assert holder is not None
+    with holder:
+        port = Address.parse(address).port
         processes = [
             subprocess.Popen(
                 [

@@ -117,9 +117,11 @@ def struct_values(
     if notes is not None and len(fields) > CHECK_CALLER_EVERY:
         notes.still_wanted()  # a big request: not read at all for a caller who has gone
     out = {}
+    present = 0
     for name in declared:
         if name not in fields:
             continue
+        present += 1
         value = fields[name]
         kind = value.WhichOneof("kind")
         if kind is None:
@@ -128,7 +130,7 @@ def struct_values(
         elif kind != "null_value":
             out[name] = _python(value)
     if notes is not None:
-        undeclared = len(fields) - sum(1 for name in declared if name in fields)
+        undeclared = len(fields) - present
         for name in fields:  # in the request's order, stopping once no more are checked
             if undeclared == 0 or not notes.looking:
                 break

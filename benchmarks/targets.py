@@ -1,5 +1,5 @@
 """What `make bench` aims for, as data: each figure's bound, and which side of it passes.
-The figures come from the issues that set them (docs/operations.md explains each)."""
+The bounds come from the issues that set them; each bench_*.py module says what it measures."""
 
 from __future__ import annotations
 

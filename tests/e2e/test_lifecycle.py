@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -107,3 +108,24 @@ def test_a_burst_of_sighups_is_one_reload_and_sigterm_still_comes_first(
         running.process.wait(60)
         assert time.monotonic() - asked < 8
         assert len(running.events("reloaded")) <= 2  # the first, and one for all the rest
+
+
+def test_sigterm_beside_a_stopped_worker_drains_it_and_exits(pack_copy: Path, tmp_path: Path) -> None:
+    """Was: a stopped worker can't act on the SIGTERM the supervisor forwards, so the
+    supervisor waited for it forever; killed from outside, it left the worker stopped
+    under PID 1, holding its share of the port."""
+    with served(pack_copy, tmp_path, 2, EARMARK_GRACE_SECONDS="1") as running:
+        assert wait_for(lambda: _everyone_serving(running, 2), 60), running.log.read_text()[-3000:]
+        workers = running.workers()
+        os.kill(workers[0], signal.SIGSTOP)
+        asked = time.monotonic()
+        running.process.send_signal(signal.SIGTERM)
+        try:
+            running.process.wait(20)
+        finally:
+            for pid in workers:  # never leave a stopped process behind, even on failure
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        assert time.monotonic() - asked < 10
+        assert 0 == running.process.returncode
+        assert 2 == len(running.events("worker_stopped"))

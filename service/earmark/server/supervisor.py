@@ -16,7 +16,9 @@ derived from the files' content, so they converge. The supervisor:
 - stops everything and exits 1 if a worker refuses to start (exit code 1 or 2: a bad
   configuration or an address it can't bind would fail again on every restart). A pack
   never makes a worker refuse: it serves the last good pack, or waits NOT_SERVING;
-- exits 0 once every worker has drained after SIGTERM or SIGINT;
+- exits 0 once every worker has drained after SIGTERM or SIGINT, continuing a stopped
+  worker so that it can drain, and killing one still running DRAIN_MARGIN_SECONDS past
+  the grace period (an engine call that never returns would never drain);
 - refuses an address another server already listens on, and its workers exit if it dies.
 """
 
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import math
 import os
 import queue
 import signal
@@ -48,6 +51,7 @@ BACKOFF_RESET_SECONDS = 30.0  # a worker that ran this long died of something ne
 # A worker touches its heartbeat file every 0.5 s from a thread of its own. Start-up
 # (imports, the first pack) gets longer before the first beat is due.
 HEARTBEAT_TIMEOUT_SECONDS = 5.0
+DRAIN_MARGIN_SECONDS = 2.0  # past EARMARK_GRACE_SECONDS: a worker's own stop, then its exit
 FIRST_HEARTBEAT_SECONDS = 30.0
 
 
@@ -110,6 +114,7 @@ class _Worker:
     # Killed for hanging: a stopped process takes a while to die on a loaded machine, and
     # the loop must not report and kill it again each time round until it is reaped.
     killed_for_hanging: bool = False
+    killed_after_grace: bool = False
 
 
 class Supervisor:
@@ -118,6 +123,7 @@ class Supervisor:
         self.environ = dict(os.environ if environ is None else environ)
         self.workers: dict[int, _Worker] = {}
         self.stopping = False
+        self.drain_deadline = math.inf  # set when stopping starts
         self.metrics_dir = ""
         self.metrics_port: int | None = None
 
@@ -178,18 +184,17 @@ class Supervisor:
             stop = next((s for s in received if s is not signal.SIGHUP), None)
             if stop is not None and not self.stopping:
                 log.info("stopping", signal=stop.name, workers=len(self.workers))
-                self.stopping = True
-                self._forward(signal.SIGTERM)
+                self._ask_to_stop()
             elif signal.SIGHUP in received and not self.stopping:
                 self._forward(signal.SIGHUP)
             refused = self._reap()
             if refused is not None:
                 log.error("worker_refused_to_start", exit_code=refused)
-                self.stopping = True
-                self._forward(signal.SIGTERM)
+                self._ask_to_stop()
                 self._wait_all()
                 return 1
             self._replace_hung()
+            self._kill_past_drain_deadline()
         log.info("stopped")
         return 0
 
@@ -213,6 +218,24 @@ class Supervisor:
             )
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+    def _ask_to_stop(self) -> None:
+        self.stopping = True
+        self.drain_deadline = time.monotonic() + self.settings.grace_seconds + DRAIN_MARGIN_SECONDS
+        self._forward(signal.SIGTERM)
+        # A stopped worker (SIGSTOP, a debugger) holds its SIGTERM until it is continued;
+        # without this the supervisor waited for it forever.
+        self._forward(signal.SIGCONT)
+
+    def _kill_past_drain_deadline(self) -> None:
+        if time.monotonic() < self.drain_deadline:
+            return
+        for index, worker in self.workers.items():
+            if worker.process is None or worker.killed_after_grace or worker.process.poll() is not None:
+                continue
+            log.error("worker_killed_after_grace", worker=index, pid=worker.process.pid)
+            worker.process.kill()
+            worker.killed_after_grace = True
 
     def _forward(self, signum: signal.Signals) -> None:
         for worker in self.workers.values():

@@ -12,7 +12,7 @@ from pathlib import Path
 from structlog.testing import capture_logs
 
 from earmark.config import Settings
-from earmark.server.supervisor import HEARTBEAT_TIMEOUT_SECONDS, Supervisor, _Worker
+from earmark.server.supervisor import DRAIN_MARGIN_SECONDS, HEARTBEAT_TIMEOUT_SECONDS, Supervisor, _Worker
 
 
 class SlowToDie:
@@ -26,6 +26,9 @@ class SlowToDie:
 
     def poll(self) -> int | None:
         return None
+
+    def send_signal(self, signum: int) -> None:
+        self.signals.append(signum)
 
     def kill(self) -> None:
         self.signals.append(signal.SIGKILL)
@@ -45,3 +48,19 @@ def test_a_hung_worker_is_killed_and_reported_once_while_it_takes_time_to_die(tm
             supervisor._replace_hung()
     assert [signal.SIGKILL] == hung.signals
     assert 1 == sum(log["event"] == "worker_hung" for log in logs)
+
+
+def test_a_worker_still_running_past_the_drain_deadline_is_killed_once(tmp_path: Path) -> None:
+    """A worker stuck in an engine call never finishes draining; the supervisor's SIGTERM
+    must still end within the grace period, as Kubernetes and systemd expect."""
+    supervisor = Supervisor(Settings(workers=1, grace_seconds=0))
+    supervisor.metrics_dir = str(tmp_path)
+    stuck = SlowToDie()
+    supervisor.workers[0] = _Worker(0, stuck)  # type: ignore[arg-type]
+    supervisor._ask_to_stop()
+    time.sleep(DRAIN_MARGIN_SECONDS + 0.1)
+    with capture_logs() as logs:
+        for _ in range(3):
+            supervisor._kill_past_drain_deadline()
+    assert [signal.SIGTERM, signal.SIGCONT, signal.SIGKILL] == stuck.signals
+    assert 1 == sum(log["event"] == "worker_killed_after_grace" for log in logs)

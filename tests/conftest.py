@@ -7,12 +7,24 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from earmark.config import BUNDLED_RULES
 from earmark.evaluation.evaluator import Evaluator
 from earmark.server.live import LivePack
 
 from helpers import RunningServer, serving
+
+
+@pytest.fixture(autouse=True)
+def _logging_left_as_found() -> Iterator[None]:
+    """A test that configures structlog (test_logs.py) must not hand its level on to the
+    tests after it in the same process: capture_logs sees nothing that a logger set to
+    warning has already dropped, so a test of info lines failed or passed by the order
+    pytest-xdist happened to run them in."""
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)
 
 
 @pytest.fixture(scope="session")

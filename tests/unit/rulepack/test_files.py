@@ -1,10 +1,13 @@
-"""A pack folder's files as a load reads them: the bytes kept are the bytes checked, and a
-folder replaced while it is read is read again instead of loading as a mix of two."""
+"""A pack folder's files as a load reads them (rulepack/files.py): only plain files inside
+the folder, each refused by its path when it is not one; the version from the bytes alone;
+the bytes kept are the bytes checked; and a folder replaced while it is read is read again
+instead of loading as a mix of two."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,10 @@ import pytest
 from earmark.errors import PackError
 from earmark.rulepack import files
 from earmark.rulepack.loader import load_pack
+from earmark.rulepack.source import MAX_FILE_BYTES
+
+from helpers import rss_bytes
+from pack_problems import only_problem, refusal
 
 
 def _variant(pack: Path, where: Path, mark: str) -> Path:
@@ -118,3 +125,63 @@ def test_a_file_of_one_repeated_key_is_refused_without_being_parsed(
     assert ["too-big"] == [p.code for p in problems]
     assert "more than 50,000 values" in problems[0].message
     assert "zz-pasted.yaml" not in parsed
+
+
+def test_version_depends_on_content_only(pack_copy: Path, tmp_path: Path) -> None:
+    first = load_pack(pack_copy).version
+    assert first == load_pack(pack_copy).version
+    other = tmp_path / "elsewhere"
+    pack_copy.rename(other)
+    assert first == load_pack(other).version  # same files elsewhere: same version
+    talking = other / "talking.yaml"
+    talking.write_text(talking.read_text().replace("meetings: 22", "meetings: 23"))
+    assert first != load_pack(other).version
+
+
+def test_a_missing_manifest_is_reported(pack_copy: Path) -> None:
+    (pack_copy / "pack.yaml").unlink()
+    assert "error[no-manifest]" in only_problem(pack_copy, "pack.yaml")
+
+
+def test_a_symlink_out_of_the_pack_is_refused(pack_copy: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("rules: []\n")
+    (pack_copy / "sneaky.yaml").symlink_to(outside)
+    assert "error[outside-pack]" in only_problem(pack_copy, "sneaky.yaml")
+
+
+def test_a_fifo_in_the_pack_is_refused_without_blocking(pack_copy: Path) -> None:
+    os.mkfifo(pack_copy / "zz.yaml")  # nobody writes to it: opening it to read used to block
+    started = time.monotonic()
+    problems = refusal(pack_copy)
+    assert time.monotonic() - started < 5
+    assert [("unreadable", "not a regular file")] == [(p.code, p.message[:18]) for p in problems]
+
+
+def test_a_huge_sparse_file_is_refused_before_it_is_read(pack_copy: Path) -> None:
+    """A 2 GB sparse file took 28 s and 6 GB of memory to be refused as too big."""
+    with open(pack_copy / "zz-huge.yaml", "wb") as huge:
+        huge.truncate(2 * 1024**3)
+    before = rss_bytes()
+    started = time.monotonic()
+    problems = refusal(pack_copy)
+    assert time.monotonic() - started < 5
+    assert rss_bytes() - before < 50 * 1024**2
+    assert [("too-big", f"file is over {MAX_FILE_BYTES} bytes")] == [(p.code, p.message) for p in problems]
+
+
+def test_link_loops_and_dangling_links_are_problems_with_their_path(pack_copy: Path) -> None:
+    (pack_copy / "zz-loop.yaml").symlink_to(pack_copy / "zz-loop2.yaml")
+    (pack_copy / "zz-loop2.yaml").symlink_to(pack_copy / "zz-loop.yaml")
+    (pack_copy / "zz-gone.yaml").symlink_to(pack_copy / "nothing-here.yaml")
+    found = {Path(p.path).name: p.message for p in refusal(pack_copy)}
+    assert {"zz-loop.yaml", "zz-loop2.yaml", "zz-gone.yaml"} == set(found)
+    assert "loop" in found["zz-loop.yaml"] and "does not exist" in found["zz-gone.yaml"]
+
+
+def test_a_newline_in_a_file_name_cannot_forge_a_problem_line(pack_copy: Path) -> None:
+    name = "zz.yaml\npack.yaml:1:1: error[fake]: x.yaml"
+    (pack_copy / name).write_text("rules: [\n")
+    problems = refusal(pack_copy)
+    assert 1 == len(problems)
+    assert 1 == len(str(problems[0]).splitlines())

@@ -1,9 +1,11 @@
-"""Reading rule files (rulepack/source.py): a file's parse is kept by its bytes, so a
-reload after one edit parses only the edited file, and what is kept never leaks from one
-file, or one version of a file, into another."""
+"""Reading rule files (rulepack/source.py): YAML that holds data only, refused at once
+when it would build objects or explode; and a file's parse kept by its bytes, so a reload
+after one edit parses only the edited file, and what is kept never leaks from one file,
+or one version of a file, into another."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,8 @@ from earmark.errors import PackError
 from earmark.rulepack import source
 from earmark.rulepack.loader import load_pack
 
-from helpers import set_boom_meetings
+from helpers import alias_bomb, set_boom_meetings
+from pack_problems import assert_reported_at, refusal
 
 
 @pytest.fixture
@@ -65,3 +68,30 @@ def test_a_big_file_is_parsed_every_time_not_kept(pack_copy: Path, parses: list[
     load_pack(pack_copy)
     load_pack(pack_copy)
     assert 2 == parses.count(str(talking))
+
+
+def test_a_syntax_error_is_reported_at_its_line(pack_copy: Path) -> None:
+    assert_reported_at(pack_copy, "rules:\n  - id: x\n    description: [unclosed\n", 4, "yaml-syntax", "")
+
+
+def test_a_tag_that_would_build_an_object_is_refused(pack_copy: Path) -> None:
+    assert_reported_at(pack_copy, "rules: !!python/object/apply:os.system ['true']\n", 1, "yaml-tag", "tags")
+
+
+def test_a_tag_on_a_key_is_refused_like_one_on_a_value(pack_copy: Path) -> None:
+    (pack_copy / "zz-tag.yaml").write_text("rules:\n  - !foo id: x\n    description: d\n")
+    problems = refusal(pack_copy)
+    assert ["yaml-tag"] == [p.code for p in problems]
+    assert 2 == problems[0].line
+
+
+def test_an_alias_bomb_is_refused_at_once(pack_copy: Path) -> None:
+    """9 levels of 9 aliases in about 500 bytes used to hang check, test and serve."""
+    bomb = alias_bomb(9, 9)
+    assert len(bomb) < 600
+    (pack_copy / "zz-bomb.yaml").write_text(bomb)
+    started = time.monotonic()
+    problems = refusal(pack_copy)
+    assert time.monotonic() - started < 5
+    assert ["yaml-alias"] == [p.code for p in problems]
+    assert problems[0].path.endswith("zz-bomb.yaml") and 1 == problems[0].line

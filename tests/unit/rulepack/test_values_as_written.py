@@ -11,9 +11,8 @@ from click.testing import CliRunner
 
 from earmark.cli import main
 from earmark.config import BUNDLED_RULES
-from earmark.errors import InvalidArgument, PackError
+from earmark.errors import InvalidArgument
 from earmark.evaluation.evaluator import Evaluator
-from earmark.rulepack.loader import load_pack
 
 WATER = """  water_resistance:
     type: enum
@@ -73,19 +72,6 @@ def test_the_water_resistance_change_is_flagged_as_a_contract_change(pack_copy: 
     diff = CliRunner().invoke(main, ["diff", str(BUNDLED_RULES), str(pack_copy), "--fail-on", "breaking"])
     assert 1 == diff.exit_code
     assert "BREAKING: specs.water_resistance: declared as enum of IPX4, IPX5, IPX6, IPX7, IPX8" in diff.output
-
-
-def test_two_values_that_a_request_could_not_tell_apart_are_refused(pack_copy: Path) -> None:
-    manifest = pack_copy / "pack.yaml"
-    manifest.write_text(
-        manifest.read_text().replace(
-            "  price_usd:\n", WATER.replace("IPX8]", "IPX8, ipx-8]") + "  price_usd:\n", 1
-        )
-    )
-    with pytest.raises(PackError) as caught:
-        load_pack(pack_copy)
-    assert ["duplicate-id"] == [p.code for p in caught.value.problems]
-    assert "'ipx-8' and 'IPX8' are the same value to a request" in caught.value.problems[0].message
 
 
 CODEC_RULE = """

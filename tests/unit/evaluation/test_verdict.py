@@ -1,5 +1,7 @@
-"""Composing a verdict from fired rules: clamping, priorities, fit, and explanations that
-read as sentences with the strongest reasons first."""
+"""Composing a verdict from fired rules (evaluation/verdict.py): clamping, priorities,
+fit, graded amounts worked by hand from docs/rules.md's rule (the share of the way from
+`from` to `to`, clamped, times the amount, rounded half away from zero), and explanations
+that read as sentences with the strongest reasons first."""
 
 from __future__ import annotations
 
@@ -8,8 +10,7 @@ from dataclasses import replace
 import pytest
 
 from earmark.evaluation.evaluator import Evaluator
-from earmark.evaluation.verdict import FIT, shown_score
-from earmark.evaluation.wording import format_value
+from earmark.evaluation.verdict import FIT, graded_amount, shown_score
 
 from helpers import ANC_HEADPHONES, BOOM_GAMING_HEADSET, written_pack
 
@@ -112,14 +113,6 @@ def test_fit_rules_speak_to_the_shopper_with_their_values(evaluator: Evaluator) 
     assert verdict.fit.value == max(0, min(100, verdict.fit.start + written))
 
 
-def test_values_read_naturally() -> None:
-    assert "30" == format_value(30)
-    assert "2.5" == format_value(2.5)
-    assert "detachable boom" == format_value("detachable_boom")
-    assert "sbc, aac and ldac" == format_value(["sbc", "aac", "ldac"])
-    assert "yes" == format_value(True)
-
-
 @pytest.mark.parametrize(
     ("raw", "shown"),
     # Worked by hand from 100 - 10 * exp((90 - raw) / 10), as docs/rules.md tabulates it.
@@ -135,3 +128,52 @@ def test_past_the_soft_ceiling_every_extra_ten_points_still_shows() -> None:
     shown = [shown_score(raw, 0, 90) for raw in range(85, 111, 5)]
     assert shown == sorted(set(shown))
     assert 100 == shown_score(120, 0, 100)  # a soft ceiling of 100 is the old plain clamp
+
+
+# ---- graded amounts ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("amount", "share", "expected"),
+    [(8, 0.5, 4), (5, 0.5, 3), (-5, 0.5, -3), (8, 0.0, 0), (8, 1.0, 8), (3, 0.16, 0), (4, 0.13, 1)],
+)
+def test_a_share_of_an_amount_rounds_half_away_from_zero(amount: int, share: float, expected: int) -> None:
+    assert expected == graded_amount(amount, share)
+
+
+def test_the_lighter_the_more_in_the_bundled_pack(evaluator: Evaluator) -> None:
+    """lighter-wears-longer: {meetings: 12, calls: 6, call_center: 24, commute: 12, music: 5,
+    gaming_solo: 6, gaming_social: 8}, from 400 g to 40 g. At 220 g a product is half way:
+    6, 3, 12, 6, 2.5 -> 3, 3 and 4."""
+    verdict = evaluator.verdict_for("p", {"mic": "boom", "weight_g": 220})
+    given = {c.target: c.amount for c in verdict.contributions() if c.rule.id == "lighter-wears-longer"}
+    assert {
+        "meetings": 6,
+        "calls": 3,
+        "call_center": 12,
+        "commute": 6,
+        "music": 3,
+        "gaming_solo": 3,
+        "gaming_social": 4,
+    } == given
+    light = evaluator.verdict_for("p", {"mic": "boom", "weight_g": 30})  # past `to`: the full amounts
+    heavy = evaluator.verdict_for("p", {"mic": "boom", "weight_g": 450})  # past `from`: nothing
+    assert 24 == sum(
+        c.amount for c in light.contributions("call_center") if c.rule.id == "lighter-wears-longer"
+    )
+    assert "lighter-wears-longer" in {r.id for r in heavy.fired}
+    assert [] == [c for c in heavy.contributions() if c.rule.id == "lighter-wears-longer"]
+
+
+def test_a_graded_amount_is_in_the_score_and_in_the_sentence_only_when_it_counts(
+    evaluator: Evaluator,
+) -> None:
+    base = {"mic": "boom", "form_factor": "on_ear", "connectivity": ["usb"], "weight_g": 399}
+    heavier, lighter = (evaluator.verdict_for("p", {**base, "weight_g": w}) for w in (399, 75))
+    heavy_score, light_score = (
+        {s.use_case.id: s for s in v.scores}["call_center"] for v in (heavier, lighter)
+    )
+    moved = [c.amount for c in lighter.contributions("call_center") if c.rule.id == "lighter-wears-longer"]
+    assert [22] == moved  # 24 x 325/360 = 21.7
+    assert light_score.raw > heavy_score.raw
+    assert "a 399 g build" not in heavy_score.explanation  # a rule adding 0 is not a reason

@@ -129,6 +129,9 @@ class FailingEvaluator:
     def evaluate(self, subject: object, *, words: bool = True) -> object:
         raise self._error
 
+    def keep_composed(self, entries: int) -> None:
+        """Nothing is composed here, so there is nothing to keep."""
+
 
 class SlowEvaluator(FailingEvaluator):
     """A fake at the boundary: evaluation that takes a while, and says when it started."""

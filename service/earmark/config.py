@@ -27,6 +27,7 @@ BUNDLED_RULES = Path(__file__).resolve().parents[2] / "rules" / "audio"
 
 
 DEFAULT_METRICS_PORT = 9464  # Prometheus' registered default for exporters like this one
+DEFAULT_MEMO_ENTRIES = 4096  # also what commands and Studio use, which read no settings for it
 
 
 class Address(NamedTuple):
@@ -89,6 +90,14 @@ class Settings(BaseModel):
     strict: bool = Field(False, description="refuse attributes the pack doesn't declare")
     # Verdicts kept per process, least recently used out; 0 turns the cache off.
     cache_entries: int = Field(10_000, ge=0, le=10_000_000, description="verdicts cached per process")
+    # Composed verdicts kept per pack and locale, keyed by what decides one (the rules that
+    # fired and the values they read), so that new products reuse them too; 0 turns it off.
+    memo_entries: int = Field(
+        DEFAULT_MEMO_ENTRIES,
+        ge=0,
+        le=1_000_000,
+        description="composed verdicts kept per locale, for new products too",
+    )
     grace_seconds: float = Field(10.0, ge=0, le=600, description="drain time on SIGTERM")
     max_message_bytes: int = Field(4 * 1024 * 1024, ge=1024)
     # Calls held at once, running or queued for a thread: a listing page fans out a few

@@ -9,12 +9,10 @@ returned. The product id is not part of the key: a hit is answered under the id 
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import replace
-from typing import Any
 
+from earmark.evaluation.memo import Bounded, canonical
 from earmark.evaluation.validation import Subject
 from earmark.evaluation.verdict import Verdict
 
@@ -25,17 +23,13 @@ class VerdictCache:
     def __init__(self, entries: int, on_lookup: Callable[[bool], None] | None = None) -> None:
         self.entries = entries
         self._on_lookup = on_lookup  # told of every lookup, hit (True) or miss: the metrics
-        self._verdicts: OrderedDict[Hashable, Verdict] = OrderedDict()
-        self._lock = threading.Lock()  # the handler threads share it
+        self._verdicts: Bounded[Verdict] = Bounded(entries)
 
     def key(self, subject: Subject, words: bool) -> Hashable:
-        return (subject.locale, _canonical(subject.specs), _canonical(subject.shopper), words)
+        return (subject.locale, canonical(subject.specs), canonical(subject.shopper), words)
 
     def get(self, key: Hashable, product_id: str) -> Verdict | None:
-        with self._lock:
-            verdict = self._verdicts.get(key)
-            if verdict is not None:
-                self._verdicts.move_to_end(key)
+        verdict = self._verdicts.get(key)
         if self._on_lookup is not None:
             self._on_lookup(verdict is not None)
         if verdict is None:
@@ -43,18 +37,7 @@ class VerdictCache:
         return verdict if verdict.product_id == product_id else replace(verdict, product_id=product_id)
 
     def put(self, key: Hashable, verdict: Verdict) -> None:
-        with self._lock:
-            self._verdicts[key] = verdict
-            self._verdicts.move_to_end(key)
-            if len(self._verdicts) > self.entries:
-                self._verdicts.popitem(last=False)
+        self._verdicts.put(key, verdict)
 
     def __len__(self) -> int:
         return len(self._verdicts)
-
-
-def _canonical(values: dict[str, Any] | None) -> Hashable:
-    """A dict of validated attribute values as a hashable, order-free key."""
-    if values is None:
-        return None
-    return tuple(sorted((name, tuple(v) if isinstance(v, list) else v) for name, v in values.items()))

@@ -14,6 +14,7 @@ from earmark.diagnostics import Location, Problem
 from earmark.errors import EngineFailure, PackError
 from earmark.evaluation.cache import VerdictCache
 from earmark.evaluation.engine import CompiledRules
+from earmark.evaluation.memo import Bounded
 from earmark.evaluation.validation import RequestValidator, Subject
 from earmark.evaluation.verdict import Composer, Verdict
 from earmark.rulepack.files import MANIFEST, display_path
@@ -77,6 +78,11 @@ class Evaluator:
         fired = self.rules.fired(subject.specs, subject.shopper)
         composer = self.composers[subject.locale or self.pack.default_locale]
         return composer.compose(subject.product_id, subject.specs, subject.shopper, fired, words=words)
+
+    def keep_composed(self, entries: int) -> None:
+        """Keep at most `entries` composed verdicts per locale (0: none), starting empty."""
+        for composer in self.composers.values():
+            composer.memo = Bounded(entries)
 
     def close(self) -> None:
         """Free the engine's ruleset; only once no request uses this evaluator."""

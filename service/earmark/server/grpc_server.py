@@ -19,6 +19,7 @@ from grpc_reflection.v1alpha import reflection
 from earmark.config import Settings
 from earmark.errors import AdmissionUnsupported, ListenFailed, PackUnavailable
 from earmark.evaluation.cache import VerdictCache
+from earmark.evaluation.evaluator import Evaluator
 from earmark.server.admission import Admission, Limits
 from earmark.server.connections import ConnectionCount
 from earmark.server.interceptors import CallInterceptor, stalled_call_recorder, stream_refusal_recorder
@@ -116,9 +117,13 @@ class EarmarkServer:
         self.settings = settings
         self.live = live
         self.metrics = metrics = metrics if metrics is not None else Metrics()
-        if settings.cache_entries:
-            entries = settings.cache_entries
-            live.cache_with(lambda: VerdictCache(entries, metrics.count_cache_lookup))
+
+        def tune(evaluator: Evaluator) -> None:
+            evaluator.keep_composed(settings.memo_entries)
+            if settings.cache_entries:
+                evaluator.cache = VerdictCache(settings.cache_entries, metrics.count_cache_lookup)
+
+        live.tune_with(tune)
         self._share_port = share_port
         self._stopping = False
         self.admission = admission = Admission(

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from earmark.errors import PackUnavailable
-from earmark.evaluation.cache import VerdictCache
 from earmark.evaluation.evaluator import Evaluator
 
 
@@ -36,14 +35,15 @@ class LivePack:
     def __init__(self, evaluator: Evaluator | None = None) -> None:
         self._lock = threading.Lock()
         self._slot = _Slot(evaluator) if evaluator is not None else None
-        self._new_cache: Callable[[], VerdictCache] | None = None
+        self._tune: Callable[[Evaluator], None] | None = None
 
-    def cache_with(self, new_cache: Callable[[], VerdictCache]) -> None:
-        """Give the live evaluator, and each one swapped in later, a cache of its own: a
-        reload starts empty, so no verdict of an old pack is ever answered."""
-        self._new_cache = new_cache
+    def tune_with(self, tune: Callable[[Evaluator], None]) -> None:
+        """Apply `tune` to the live evaluator and to each one swapped in later: the server
+        gives each its own verdict cache and memo, so a reload starts them empty and no
+        verdict of an old pack is ever answered."""
+        self._tune = tune
         if self._slot is not None:
-            self._slot.evaluator.cache = new_cache()
+            tune(self._slot.evaluator)
 
     @contextmanager
     def use(self) -> Iterator[Evaluator]:
@@ -71,8 +71,8 @@ class LivePack:
 
     def swap(self, evaluator: Evaluator) -> None:
         """Make `evaluator` live. The one it replaces is freed once no request uses it."""
-        if self._new_cache is not None:
-            evaluator.cache = self._new_cache()
+        if self._tune is not None:
+            self._tune(evaluator)
         with self._lock:
             previous, self._slot = self._slot, _Slot(evaluator)
             free = False

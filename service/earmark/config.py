@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import tempfile
 from collections.abc import Mapping
@@ -28,6 +29,44 @@ BUNDLED_RULES = Path(__file__).resolve().parents[2] / "rules" / "audio"
 
 DEFAULT_METRICS_PORT = 9464  # Prometheus' registered default for exporters like this one
 DEFAULT_MEMO_ENTRIES = 4096  # also what commands and Studio use, which read no settings for it
+
+
+def usable_cpus(
+    cgroup_root: Path = Path("/sys/fs/cgroup"), proc: Path = Path("/proc/self")
+) -> tuple[int, str]:
+    """How many CPUs this process may really use, and where that number came from: the
+    affinity mask (taskset, a cpuset), and the cgroup v2 quota in cpu.max (a container's
+    CPU limit), whichever is smaller. os.cpu_count() counts the machine's CPUs, so a pod
+    limited to 2 of 64 started 64 workers, each one core's worth of memory."""
+    try:
+        count, source = len(os.sched_getaffinity(0)), "the affinity mask"
+    except AttributeError:  # not Linux
+        count, source = os.cpu_count() or 1, "os.cpu_count()"
+    quota = _cgroup_cpu_quota(cgroup_root, proc)
+    if quota is not None and quota < count:
+        count, source = max(1, math.ceil(quota)), f"the cgroup's cpu.max ({quota:g} CPUs)"
+    return count, f"{count} from {source}"
+
+
+def _cgroup_cpu_quota(root: Path, proc: Path) -> float | None:
+    """The tightest cpu.max quota from this process's cgroup (v2) up to the root, in CPUs."""
+    try:
+        line = next(p for p in (proc / "cgroup").read_text().splitlines() if p.startswith("0::"))
+    except (OSError, StopIteration):
+        return None
+    folder = root / line[3:].strip().lstrip("/")
+    quotas = []
+    while True:
+        try:
+            limit, period = (folder / "cpu.max").read_text().split()[:2]
+            if limit != "max":
+                quotas.append(int(limit) / int(period))
+        except (OSError, ValueError):
+            pass
+        if folder == root or root not in folder.parents:
+            break
+        folder = folder.parent
+    return min(quotas, default=None)
 
 
 class Address(NamedTuple):
@@ -79,7 +118,7 @@ class Settings(BaseModel):
     )
     max_batch_size: int = Field(500, ge=1, le=100_000)
     # Processes sharing the port (SO_REUSEPORT) under a supervisor; 1 serves in-process.
-    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
+    workers: int = Field(default_factory=lambda: usable_cpus()[0], ge=1, le=256)
     # durable_rules never releases the GIL, so more threads queue rather than add
     # throughput: 2 served ~40% more than 8 (bench runs with EARMARK_THREADS=2 and =8).
     # More cores need processes.
@@ -142,6 +181,12 @@ class Settings(BaseModel):
     log_format: Literal["auto", "json", "console"] = Field(
         "auto", description="auto: console when stderr is a terminal, JSON otherwise"
     )
+
+    def workers_from(self) -> str:
+        """Where `workers` came from, for the start-up log line."""
+        if "workers" in self.model_fields_set:
+            return f"{self.workers} from EARMARK_WORKERS"
+        return usable_cpus()[1]
 
     @property
     def last_good_folder(self) -> Path:

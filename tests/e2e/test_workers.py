@@ -95,6 +95,10 @@ def test_workers_share_the_port_survive_a_kill_reload_together_and_drain(pack_co
         supervisor.kill()
     serving = _workers(stderr, "serving")
     assert len(serving) == 3  # two workers, and the replacement
+    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    assert ["2 from EARMARK_WORKERS"] == [
+        line["workers_from"] for line in lines if line["event"] == "supervising"
+    ]
     assert len(_workers(stderr, "rpc")) >= 2  # the kernel spread the connections
     assert _workers(stderr, "reloaded") and _workers(stderr, "worker_restarted")
 

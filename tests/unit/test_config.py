@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
-from earmark.config import BUNDLED_RULES, load_settings
+from earmark.config import BUNDLED_RULES, load_settings, usable_cpus
 from earmark.errors import ConfigError
 
 
@@ -56,3 +59,33 @@ def test_an_address_is_parsed_once_into_host_and_port() -> None:
     for bad in ("50051", "host:", ":80", "host:99999", "host:port"):
         with pytest.raises(ValueError, match="HOST:PORT"):
             Address.parse(bad)
+
+
+def _cgroup(tmp_path: Path, limits: dict[str, str]) -> tuple[Path, Path]:
+    """A cgroup v2 tree with `limits` (folder -> cpu.max), and a /proc/self placing this
+    process in its deepest folder."""
+    root, proc = tmp_path / "cgroup", tmp_path / "proc"
+    proc.mkdir()
+    deepest = max(limits, key=len)
+    (proc / "cgroup").write_text(f"0::/{deepest}\n")
+    for folder, limit in limits.items():
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        (root / folder / "cpu.max").write_text(limit + "\n")
+    return root, proc
+
+
+def test_workers_default_to_the_cpus_a_cgroup_quota_allows(tmp_path: Path) -> None:
+    """Was os.cpu_count(): a pod limited to 2 CPUs of a 64-CPU node started 64 workers."""
+    root, proc = _cgroup(tmp_path, {"kubepods/pod": "50000 100000", "kubepods/pod/ctr": "max 100000"})
+    assert (1, "1 from the cgroup's cpu.max (0.5 CPUs)") == usable_cpus(root, proc)
+
+
+def test_without_a_quota_the_affinity_mask_counts(tmp_path: Path) -> None:
+    root, proc = _cgroup(tmp_path, {"user.slice": "max 100000"})
+    mask = len(os.sched_getaffinity(0))
+    assert (mask, f"{mask} from the affinity mask") == usable_cpus(root, proc)
+
+
+def test_the_log_says_where_the_number_of_workers_came_from() -> None:
+    assert "3 from EARMARK_WORKERS" == load_settings({"EARMARK_WORKERS": "3"}).workers_from()
+    assert load_settings({}).workers_from().endswith(("the affinity mask", "CPUs)"))

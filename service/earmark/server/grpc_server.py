@@ -315,6 +315,8 @@ def serve(settings: Settings, *, as_worker: bool = False, heartbeat: Path | None
         rules_loaded=len(serving.rules) if serving is not None else 0,
         threads=settings.threads,
         watching=settings.watch,
+        # One process serving alone: say why it is one (a worker's supervisor says it).
+        workers_from=None if as_worker else settings.workers_from(),
     )
     while True:
         try:

@@ -171,6 +171,7 @@ class Supervisor:
         log.info(
             "supervising",
             workers=self.settings.workers,
+            workers_from=self.settings.workers_from(),
             address=self.settings.address,
             # The ports as bound: a port of 0 in the settings becomes a real one here.
             port=Address.parse(self.settings.address).port,

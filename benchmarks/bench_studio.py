@@ -22,8 +22,8 @@ import httpx
 import uvicorn
 from targets import judge
 
-from earmark.authoring.impact import read_catalog
 from earmark.config import BUNDLED_RULES
+from earmark.evaluation.catalog import read_catalog
 from earmark.studio.app import create_app
 from earmark.studio.state import Studio
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import grpc
 
-from earmark.authoring.impact import CatalogProduct, read_catalog
 from earmark.config import Address
+from earmark.evaluation.catalog import CatalogProduct, read_catalog
 from earmark.evaluation.evaluator import Evaluator
 from earmark.server.supervisor import hold_free_port
 

@@ -23,8 +23,8 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from earmark.authoring.explain import breakdown
-from earmark.authoring.impact import read_catalog
 from earmark.config import BUNDLED_RULES
+from earmark.evaluation.catalog import read_catalog
 from earmark.evaluation.evaluator import Evaluator
 from earmark.rulepack.loader import load_pack
 from earmark.server.status import live_status

@@ -108,3 +108,24 @@ def test_a_bad_setting_is_a_usage_error_named_once_for_every_command() -> None:
         result = CliRunner().invoke(main, command, env={"EARMARK_THREADS": "zero"})
         assert 2 == result.exit_code, (command, result.output)
         assert result.output.startswith("earmark: ") and "EARMARK_THREADS" in result.output
+
+
+MISSPELT = "specs.micc is not an attribute of this pack and was ignored (did you mean 'mic'?)"
+
+
+def test_explain_warns_of_a_misspelt_attribute_as_the_server_does(tmp_path: Path) -> None:
+    """Was: {"micc": "boom"} was dropped without a word."""
+    product = tmp_path / "product.json"
+    product.write_text('{"micc": "boom", "form_factor": "over_ear"}')
+    result = CliRunner().invoke(main, ["explain", str(product)])
+    assert 0 == result.exit_code, result.output
+    assert f"warning: {MISSPELT}" == result.output.strip().splitlines()[-1]
+
+
+def test_rank_and_diff_list_a_catalogs_misspelt_attributes(tmp_path: Path) -> None:
+    catalog = tmp_path / "catalog.jsonl"
+    catalog.write_text('{"id": "a", "specs": {"mic": "boom"}}\n{"id": "b", "specs": {"micc": "boom"}}\n')
+    for command in (["rank", "--use-case", "calls"], ["diff", "rules/audio"]):
+        result = CliRunner().invoke(main, [*command, "rules/audio", "--catalog", str(catalog)])
+        assert 0 == result.exit_code, result.output
+        assert f"  line 2 b: {MISSPELT}" in result.output.splitlines(), (command, result.output)

@@ -4,6 +4,7 @@ shown (the floor, or the soft ceiling's easing), as data and as text for a perso
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from earmark.evaluation.verdict import FIT, Verdict
@@ -26,9 +27,9 @@ def _step(made: tuple[str, str]) -> dict[str, str]:
     return {"adjusted_by": made[0], "adjustment": made[1]}
 
 
-def breakdown(verdict: Verdict, pack: Pack) -> dict[str, Any]:
-    """The verdict (from `pack`) with its reasons, as plain data (what `--format json`
-    prints)."""
+def breakdown(verdict: Verdict, pack: Pack, warnings: Sequence[str] = ()) -> dict[str, Any]:
+    """The verdict (from `pack`) with its reasons, and the request's `warnings`, as plain
+    data (what `--format json` prints)."""
     soft_from = pack.soft_ceiling_from
     scores = []
     for score in verdict.scores:
@@ -67,6 +68,7 @@ def breakdown(verdict: Verdict, pack: Pack) -> dict[str, Any]:
     return {
         "product_id": verdict.product_id,
         "ruleset_version": verdict.ruleset_version,
+        "warnings": list(warnings),
         "category": {"id": verdict.category, "decided_by": _rule(verdict.category_rule, verdict)},
         "label": {"text": verdict.label, "from": _rule(verdict.label_rule, verdict)},
         "scores": scores,
@@ -100,6 +102,7 @@ def render(data: dict[str, Any]) -> str:
         lines.append("")
     lines.append(data["explanation"])
     lines.append(f"(ruleset {data['ruleset_version']})")
+    lines += [f"warning: {warning}" for warning in data["warnings"]]
     return "\n".join(lines)
 
 

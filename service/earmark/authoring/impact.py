@@ -7,38 +7,15 @@ rules behind each move, and counts explanations that changed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from earmark.errors import EarmarkError
+from earmark.evaluation.catalog import CatalogProduct, evaluate_catalog
 from earmark.evaluation.evaluator import Evaluator
 from earmark.evaluation.verdict import Verdict
 
 TOP_MOVERS = 5
-
-
-@dataclass(frozen=True)
-class CatalogProduct:
-    id: str
-    specs: dict[str, Any]
-    line: int
-
-
-def read_catalog(lines: Iterable[str]) -> Iterable[CatalogProduct]:
-    """Products from JSON Lines: {"id": ..., "specs": {...}} per line; blank lines skipped.
-    Raises ValueError naming the line of anything that is not such an object."""
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"line {number}: not JSON ({exc.msg})") from None
-        if not isinstance(item, dict) or not isinstance(item.get("specs", {}), dict):
-            raise ValueError(f'line {number}: expected {{"id": ..., "specs": {{...}}}}')
-        yield CatalogProduct(str(item.get("id", f"line-{number}")), item.get("specs", {}), number)
 
 
 def compare(old: Evaluator, new: Evaluator, catalog: Iterable[CatalogProduct]) -> dict[str, Any]:
@@ -52,17 +29,19 @@ def compare(old: Evaluator, new: Evaluator, catalog: Iterable[CatalogProduct]) -
     newly_refused = []  # accepted by the old pack, refused by the new: a breaking change
     explanations_changed = 0
     compared = 0
-    for product in catalog:
-        try:
-            before = _verdict(old, product)
-        except EarmarkError as exc:
-            invalid.append({"id": product.id, "line": product.line, "error": exc.message})
+    warned: list[dict[str, Any]] = []
+    products = list(catalog)
+    outcomes = zip(evaluate_catalog(old, products), evaluate_catalog(new, products), strict=True)
+    for under_old, under_new in outcomes:
+        product = under_new.product
+        warned += under_new.as_warned()
+        if under_old.verdict is None:
+            invalid.append(under_old.as_refused())
             continue
-        try:
-            after = _verdict(new, product)
-        except EarmarkError as exc:
-            newly_refused.append({"id": product.id, "line": product.line, "error": exc.message})
+        if under_new.verdict is None:
+            newly_refused.append(under_new.as_refused())
             continue
+        before, after = under_old.verdict, under_new.verdict
         compared += 1
         if before.category != after.category:
             category_changes.append(
@@ -94,6 +73,7 @@ def compare(old: Evaluator, new: Evaluator, catalog: Iterable[CatalogProduct]) -
         "use_cases_added": [u for u in new_ids if u not in old_ids],
         "use_cases_removed": [u for u in old_ids if u not in new_ids],
         "explanations_changed": explanations_changed,
+        "warnings": warned,
     }
 
 
@@ -132,11 +112,19 @@ def render(report: dict[str, Any]) -> str:
     if report["invalid"]:
         lines.append(f"invalid products (skipped): {len(report['invalid'])}")
         lines += [f"  line {p['line']} {p['id']}: {p['error']}" for p in report["invalid"]]
+    lines += warning_lines(report["warnings"])
     return "\n".join(line.rstrip() for line in lines)
 
 
-def _verdict(evaluator: Evaluator, product: CatalogProduct) -> Verdict:
-    return evaluator.verdict_for(product.id, product.specs)
+def warning_lines(warnings: list[dict[str, Any]], most: int = TOP_MOVERS) -> list[str]:
+    """What the catalog carries that the pack ignores and looks like a mistake."""
+    if not warnings:
+        return []
+    lines = [f"warnings: {len(warnings)} attributes look misspelt and were ignored"]
+    lines += [f"  line {w['line']} {w['id']}: {w['warning']}" for w in warnings[:most]]
+    if len(warnings) > most:
+        lines.append(f"  … and {len(warnings) - most} more (--format json lists them all)")
+    return lines
 
 
 def _texts(verdict: Verdict) -> tuple[str, ...]:

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from earmark.authoring.impact import CatalogProduct
-from earmark.errors import EarmarkError
+from earmark.authoring.impact import warning_lines
+from earmark.evaluation.catalog import CatalogProduct, evaluate_catalog
 from earmark.evaluation.evaluator import Evaluator
 
 TOP_REASONS = 3  # the rules that moved a product most, largest first
@@ -20,11 +20,12 @@ def rank(evaluator: Evaluator, catalog: Iterable[CatalogProduct], use_case: str)
     total, then id), and the products the pack refused with why."""
     ranked: list[dict[str, Any]] = []
     refused = []
-    for product in catalog:
-        try:
-            verdict = evaluator.verdict_for(product.id, product.specs)
-        except EarmarkError as exc:
-            refused.append({"id": product.id, "line": product.line, "error": exc.message})
+    warned: list[dict[str, Any]] = []
+    for outcome in evaluate_catalog(evaluator, catalog):
+        product, verdict = outcome.product, outcome.verdict
+        warned += outcome.as_warned()
+        if verdict is None:
+            refused.append(outcome.as_refused())
             continue
         score = next(s for s in verdict.scores if s.use_case.id == use_case)
         moves = sorted(verdict.contributions(use_case), key=lambda c: (-abs(c.amount), c.rule.index))
@@ -48,6 +49,7 @@ def rank(evaluator: Evaluator, catalog: Iterable[CatalogProduct], use_case: str)
         "ruleset_version": evaluator.pack.version,
         "products": ranked,
         "refused": refused,
+        "warnings": warned,
     }
 
 
@@ -68,6 +70,7 @@ def render(report: dict[str, Any], top: int, bottom: int) -> str:
         f"  refused: {product['id']} (line {product['line']}): {product['error']}"
         for product in report["refused"]
     ]
+    lines += warning_lines(report["warnings"])
     return "\n".join(lines)
 
 

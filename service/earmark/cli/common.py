@@ -17,9 +17,9 @@ import click
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from earmark.authoring.impact import CatalogProduct, read_catalog
 from earmark.config import BUNDLED_RULES
 from earmark.errors import ConfigError, InvalidArgument, ListenFailed, PackError
+from earmark.evaluation.catalog import CatalogProduct, read_catalog
 from earmark.evaluation.evaluator import Evaluator
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])

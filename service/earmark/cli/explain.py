@@ -9,6 +9,7 @@ import click
 
 from earmark.authoring.explain import breakdown, render
 from earmark.cli.common import load_evaluator, pack_argument, read_data
+from earmark.evaluation.request_notes import RequestNotes
 
 
 @click.command("explain")
@@ -42,6 +43,9 @@ def command(
     specs = product.get("specs", product)
     product_id = str(product.get("id", product_file.stem)) if "specs" in product else product_file.stem
     shopper = read_data(shopper_file) if shopper_file else None
-    verdict = evaluator.verdict_for(product_id, specs, shopper, locale)  # InvalidArgument: exit 1
-    data = breakdown(verdict, evaluator.pack)
+    notes = RequestNotes(evaluator.validator, strict=False)
+    verdict = evaluator.verdict_for(
+        product_id, specs, shopper, locale, notes=notes
+    )  # InvalidArgument: exit 1
+    data = breakdown(verdict, evaluator.pack, notes.warnings)
     click.echo(json.dumps(data, indent=2, ensure_ascii=False) if output_format == "json" else render(data))

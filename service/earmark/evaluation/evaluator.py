@@ -15,6 +15,7 @@ from earmark.errors import EngineFailure, PackError
 from earmark.evaluation.cache import VerdictCache
 from earmark.evaluation.engine import CompiledRules
 from earmark.evaluation.memo import Bounded
+from earmark.evaluation.request_notes import RequestNotes, plain_values
 from earmark.evaluation.validation import RequestValidator, Subject
 from earmark.evaluation.verdict import Composer, Verdict
 from earmark.rulepack.files import MANIFEST, display_path
@@ -43,23 +44,44 @@ class Evaluator:
             manifest = display_path(directory / MANIFEST)
             raise PackError([Problem(Location(manifest), "engine-refused", exc.message)]) from exc
 
+    def subject_for(
+        self,
+        product_id: str,
+        specs: dict[str, Any],
+        shopper: dict[str, Any] | None = None,
+        locale: str | None = None,
+        *,
+        notes: RequestNotes | None = None,
+    ) -> Subject:
+        """Plain data (specs and shopper as dicts, the locale as a BCP 47 tag) checked as a
+        request is: InvalidArgument names the field and value, and an attribute the pack
+        doesn't declare goes to `notes`, a near miss of a declared one as a warning."""
+        validator = self.validator
+        notes = notes if notes is not None else RequestNotes(validator, strict=False)
+        declared_specs = plain_values(specs, validator.spec_names, notes, "specs")
+        checked_shopper = None
+        if shopper is not None:
+            checked_shopper = validator.shopper(
+                plain_values(shopper, validator.shopper_names, notes, "shopper")
+            )
+        return Subject(
+            product_id,
+            validator.specs(declared_specs),
+            checked_shopper,
+            validator.locale(locale) if locale else None,
+        )
+
     def verdict_for(
         self,
         product_id: str,
         specs: dict[str, Any],
         shopper: dict[str, Any] | None = None,
         locale: str | None = None,
+        *,
+        notes: RequestNotes | None = None,
     ) -> Verdict:
-        """The verdict for plain data: specs and shopper as dicts, the locale as a BCP 47
-        tag. Raises InvalidArgument naming the field and value, as a request would."""
-        validator = self.validator
-        subject = Subject(
-            product_id,
-            validator.specs(specs),
-            validator.shopper(shopper) if shopper is not None else None,
-            validator.locale(locale) if locale else None,
-        )
-        return self.evaluate(subject)
+        """The verdict for plain data, checked as `subject_for` says."""
+        return self.evaluate(self.subject_for(product_id, specs, shopper, locale, notes=notes))
 
     def evaluate(self, subject: Subject, *, words: bool = True) -> Verdict:
         """The verdict for an already validated subject (a batch validates its shopper once);

@@ -19,12 +19,12 @@ from earmark.errors import (
     public_error,
 )
 from earmark.evaluation.evaluator import Evaluator
+from earmark.evaluation.request_notes import RequestNotes
 from earmark.evaluation.validation import Subject
 from earmark.server.live import LivePack
 from earmark.server.metrics import Metrics
 from earmark.server.reload import ReloadStatus
 from earmark.server.wire import (
-    RequestNotes,
     describe_message,
     error_message,
     fill_verdict,

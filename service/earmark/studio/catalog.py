@@ -8,10 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from earmark.authoring.impact import CatalogProduct
-from earmark.errors import EarmarkError
+from earmark.evaluation.catalog import CatalogProduct, evaluate_catalog
 from earmark.evaluation.evaluator import Evaluator
-from earmark.evaluation.validation import Subject
 from earmark.evaluation.verdict import Verdict
 from earmark.rulepack.model import AllOf, AnyOf, AttributeTest, Condition, Not, Pack
 
@@ -21,6 +19,7 @@ class Row:
     product: CatalogProduct
     verdict: Verdict | None
     error: str | None  # why the pack refuses the product, when it does
+    warnings: tuple[str, ...] = ()  # attributes the pack ignores that look misspelt
 
     @property
     def id(self) -> str:
@@ -39,17 +38,12 @@ class EvaluatedCatalog:
         self.pack = evaluator.pack
         self.rows: list[Row] = []
         self.hits: Counter[str] = Counter()
-        for product in products:
-            try:
-                # The catalog shows numbers, not sentences: composing none halves the cost of
-                # opening a big catalog. A product's own page composes its words.
-                subject = Subject(product.id, evaluator.validator.specs(product.specs), None)
-                verdict = evaluator.evaluate(subject, words=False)
-            except EarmarkError as exc:
-                self.rows.append(Row(product, None, exc.message))
-                continue
-            self.rows.append(Row(product, verdict, None))
-            self.hits.update({rule.id for rule in verdict.fired})
+        # The catalog shows numbers, not sentences: composing none halves the cost of opening
+        # a big catalog. A product's own page composes its words.
+        for outcome in evaluate_catalog(evaluator, products, words=False):
+            self.rows.append(Row(outcome.product, outcome.verdict, outcome.error, outcome.warnings))
+            if outcome.verdict is not None:
+                self.hits.update({rule.id for rule in outcome.verdict.fired})
         self.by_id = {row.id: row for row in self.rows}
         self._category_attributes = _attributes_deciding_category(self.pack)
 

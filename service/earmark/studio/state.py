@@ -19,9 +19,10 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 
 from earmark.authoring.contract import ContractChange, contract_changes
-from earmark.authoring.impact import CatalogProduct, compare, read_catalog
+from earmark.authoring.impact import compare
 from earmark.authoring.publish import Published, publish
 from earmark.errors import PackError
+from earmark.evaluation.catalog import CatalogProduct, read_catalog
 from earmark.evaluation.evaluator import Evaluator
 from earmark.evaluation.examples import CaseResult, run_examples
 from earmark.evaluation.verdict import Verdict

@@ -14,9 +14,9 @@ from google.protobuf import struct_pb2
 
 from earmark.evaluation import validation
 from earmark.evaluation.evaluator import Evaluator
+from earmark.evaluation.request_notes import NAMES_LOOKED_AT
 from earmark.server.live import LivePack
 from earmark.server.metrics import UNDECLARED_NAMES
-from earmark.server.wire import NAMES_LOOKED_AT
 from earmark.v1 import earmark_pb2 as pb
 
 from helpers import RunningServer, evaluate_request, product, serving, struct

@@ -15,7 +15,8 @@ import pytest
 from google.protobuf import field_mask_pb2
 
 from earmark.evaluation.evaluator import Evaluator
-from earmark.server.wire import NAMES_LOOKED_AT, RequestNotes, struct_values
+from earmark.evaluation.request_notes import NAMES_LOOKED_AT, RequestNotes
+from earmark.server.wire import struct_values
 from earmark.v1 import earmark_pb2 as pb
 
 from helpers import RunningServer, evaluate_request, product, struct

@@ -1,0 +1,43 @@
+"""A catalog evaluated the one way diff, rank and Studio share (evaluation/catalog.py):
+every product in order, a refused one kept with why, and each one's warnings."""
+
+from __future__ import annotations
+
+import pytest
+
+from earmark.evaluation.catalog import CatalogProduct, evaluate_catalog, read_catalog
+from earmark.evaluation.evaluator import Evaluator
+
+CATALOG = [
+    CatalogProduct("good", {"mic": "boom", "form_factor": "over_ear"}, 1),
+    CatalogProduct("refused", {"weight_g": "heavy"}, 2),
+    CatalogProduct("misspelt", {"micc": "boom", "form_factor": "in_ear"}, 3),
+]
+
+
+def test_every_product_comes_back_in_order_with_its_verdict_or_why_not(evaluator: Evaluator) -> None:
+    outcomes = list(evaluate_catalog(evaluator, CATALOG))
+    assert ["good", "refused", "misspelt"] == [o.product.id for o in outcomes]
+    assert "headset" == outcomes[0].verdict.category  # type: ignore[union-attr]
+    assert outcomes[1].verdict is None and "specs.weight_g='heavy'" in (outcomes[1].error or "")
+    assert {"id": "refused", "line": 2, "error": outcomes[1].error} == outcomes[1].as_refused()
+    assert [
+        {
+            "id": "misspelt",
+            "line": 3,
+            "warning": "specs.micc is not an attribute of this pack and was ignored (did you mean 'mic'?)",
+        }
+    ] == outcomes[2].as_warned()
+
+
+def test_without_words_nothing_is_composed(evaluator: Evaluator) -> None:
+    outcome = next(evaluate_catalog(evaluator, CATALOG[:1], words=False))
+    assert outcome.verdict is not None and "" == outcome.verdict.explanation
+    assert all("" == s.explanation for s in outcome.verdict.scores)
+
+
+def test_a_catalog_line_that_is_not_a_product_is_named() -> None:
+    lines = ['{"id": "a", "specs": {"mic": "boom"}}', "", '{"id": "b", "specs": [1]}']
+    with pytest.raises(ValueError, match=r"line 3: expected"):
+        list(read_catalog(lines))
+    assert [("a", 1)] == [(p.id, p.line) for p in read_catalog(lines[:2])]

@@ -10,7 +10,6 @@ returned. The product id is not part of the key: a hit is answered under the id 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from dataclasses import replace
 
 from earmark.evaluation.memo import Bounded, canonical
 from earmark.evaluation.validation import Subject
@@ -34,7 +33,7 @@ class VerdictCache:
             self._on_lookup(verdict is not None)
         if verdict is None:
             return None
-        return verdict if verdict.product_id == product_id else replace(verdict, product_id=product_id)
+        return verdict if verdict.product_id == product_id else verdict.for_product(product_id)
 
     def put(self, key: Hashable, verdict: Verdict) -> None:
         self._verdicts.put(key, verdict)

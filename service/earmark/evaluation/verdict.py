@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from earmark.config import DEFAULT_MEMO_ENTRIES
-from earmark.evaluation.memo import Bounded, canonical, frozen
+from earmark.evaluation.memo import Bounded, canonical
 from earmark.evaluation.wording import Reason, Sentences, render_values
 from earmark.rulepack.model import Pack, Rule, UseCase
 
@@ -103,6 +103,25 @@ class Verdict:
     fragments: dict[str, str]  # rule id -> rendered `say:` text
     shares: dict[str, float] = field(default_factory=dict)  # graded rule id -> its share
 
+    def for_product(self, product_id: str) -> Verdict:
+        """The same verdict under another product's id (what a cache or memo hit answers).
+        Spelled out, it takes half of what dataclasses.replace does (2.6 µs against 5.1,
+        measured here), on a path where a whole memo hit costs about 4."""
+        return Verdict(
+            product_id,
+            self.category,
+            self.category_rule,
+            self.label,
+            self.label_rule,
+            self.scores,
+            self.explanation,
+            self.fit,
+            self.ruleset_version,
+            self.fired,
+            self.fragments,
+            self.shares,
+        )
+
     def contributions(self, target: str | None = None) -> list[Contribution]:
         """What each fired rule added, in pack order: to `target` (a use case id or "fit"),
         or to everything. Derived on demand: only traces and explanations need it."""
@@ -181,23 +200,28 @@ class Composer:
             verdict = self._compose(product_id, specs, shopper, fired, words)
             self.memo.put(key, verdict)
         elif verdict.product_id != product_id:
-            verdict = replace(verdict, product_id=product_id)
+            verdict = verdict.for_product(product_id)
         return verdict
 
     def _memo_key(
         self, specs: dict[str, Any], shopper: dict[str, Any] | None, fired: list[Rule], words: bool
     ) -> Hashable:
+        """One flat tuple, built on every call, so kept cheap: each fired rule (the object
+        itself, so that a rule made up elsewhere, a test's, never collides with the pack's)
+        followed by the spec values it reads. Validated specs need no type in the key:
+        numbers come normalised (an integral float is an int) and an attribute's values
+        have one type, so 1, 1.0 and True never meet under one name."""
         reads = self._reads
-        rules = []
-        values = []
+        key: list[Any] = [words, None if shopper is None else canonical(shopper)]
         for rule in fired:
-            # The rule object itself, not its index: the pack's rules live as long as this
-            # composer, and a rule made up elsewhere (a test's, a trace's) never collides.
-            rules.append(id(rule))
+            key.append(id(rule))
             names = reads.get(id(rule))
-            for name in names if names is not None else _spec_reads(rule, self.locale):
-                values.append(frozen(specs.get(name)))
-        return (tuple(rules), tuple(values), canonical(shopper), words)
+            if names is None:
+                names = _spec_reads(rule, self.locale)
+            for name in names:
+                value = specs.get(name)
+                key.append(tuple(value) if value.__class__ is list else value)
+        return tuple(key)
 
     def _compose(
         self,

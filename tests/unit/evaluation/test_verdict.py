@@ -177,3 +177,10 @@ def test_a_graded_amount_is_in_the_score_and_in_the_sentence_only_when_it_counts
     assert [22] == moved  # 24 x 325/360 = 21.7
     assert light_score.raw > heavy_score.raw
     assert "a 399 g build" not in heavy_score.explanation  # a rule adding 0 is not a reason
+
+
+def test_a_verdict_under_another_id_keeps_every_other_field(evaluator: Evaluator) -> None:
+    """for_product spells out Verdict's fields for speed: a field added later and left
+    out of it would be lost from every cache and memo hit."""
+    verdict = evaluator.verdict_for("p", BOOM_GAMING_HEADSET, {"uses": ["meetings"]})
+    assert replace(verdict, product_id="other") == verdict.for_product("other")

@@ -1,7 +1,8 @@
-"""2. Over gRPC, cold (the verdict cache off): Evaluate calls/s against a no-op RPC on a
-server with the same settings, and against a bare grpcio server of the same contract;
-EvaluateBatch products/s for batches of 100; server CPU per call; then the same with a
-process per core sharing the port."""
+"""2. Over gRPC, cold (the verdict cache off, every product new): Evaluate calls/s against
+a no-op RPC on a server with the same settings, and against a bare grpcio server of the
+same contract; EvaluateBatch products/s for batches of 100; server CPU per call; each with
+the composition memo on (new products whose verdicts read alike, as a catalog's do) and
+off (every verdict composed); then the same with a process per core sharing the port."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import grpc
-from common import ROUNDS, SCORES_ONLY, catalog, cpu_seconds, start_servers, stop, throughput
+from common import ROUNDS, SCORES_ONLY, big_catalog, cpu_seconds, start_servers, stop, throughput
 from google.protobuf import field_mask_pb2
 from targets import judge
 
@@ -46,6 +47,16 @@ def report(evaluator: Evaluator, seconds: float) -> list[str]:
     lines.append(
         f"batch    EvaluateBatch of 100, one process: {batch:8.0f} products/s   {judge('batch_products_per_s', batch)}   server CPU {rpc['batch_cpu_us']:5.0f} µs/product"
     )
+    cold_share = rpc["evaluate_per_s"] / rpc["bare_per_s"]
+    miss_share = rpc["evaluate_memo_off_per_s"] / rpc["bare_per_s"]
+    lines.append(
+        f"cold     every product new, against the bare no-op: Evaluate {cold_share:4.2f}x with the memo, {miss_share:4.2f}x without   "
+        f"{judge('cold_evaluate_vs_bare', cold_share)}"
+    )
+    lines.append(
+        f"         EvaluateBatch of 100: {batch:6.0f} products/s with the memo, {rpc['batch_memo_off_per_s']:6.0f} without   "
+        f"{judge('cold_batch_products_per_s', batch)}   server CPU {rpc['batch_cpu_us']:4.0f} and {rpc['batch_memo_off_cpu_us']:4.0f} µs/product"
+    )
     workers = os.cpu_count() or 1
     if workers > 1:
         many = grpc_bench(evaluator, seconds, workers)
@@ -71,15 +82,22 @@ def grpc_bench(evaluator: Evaluator, seconds: float, workers: int = 1) -> dict[s
     `workers` server processes sharing the port."""
     servers, port = start_servers(workers)
     bare_server, bare_port = start_servers(1, bare=True) if workers == 1 else ([], 0)
+    # Every composition a miss: what the memo saves is the difference.
+    memo_off, memo_off_port = start_servers(1, memo_entries=0) if workers == 1 else ([], 0)
     # Separate connections, so that the kernel spreads them over the processes.
     channels = [
         grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.use_local_subchannel_pool", 1)])
         for _ in range(4 * workers)
     ]
     bare_channels = [grpc.insecure_channel(f"127.0.0.1:{bare_port}") for _ in bare_server]
+    memo_off_channels = [
+        grpc.insecure_channel(f"127.0.0.1:{memo_off_port}", options=[("grpc.use_local_subchannel_pool", 1)])
+        for _ in range(4 if memo_off else 0)
+    ]
     try:
         bare_stubs = [earmark_pb2_grpc.EarmarkStub(channel) for channel in bare_channels]
         stubs = [earmark_pb2_grpc.EarmarkStub(channel) for channel in channels]
+        memo_off_stubs = [earmark_pb2_grpc.EarmarkStub(channel) for channel in memo_off_channels]
         noops, canneds = (
             [
                 channel.unary_unary(
@@ -91,16 +109,18 @@ def grpc_bench(evaluator: Evaluator, seconds: float, workers: int = 1) -> dict[s
             ]
             for name in ("Call", "Canned")
         )
-        products = catalog(evaluator)
+        # Every product new to the verdict cache (which is off anyway): a catalog's worth.
+        products = big_catalog(10_000)
         requests = []
-        for i, specs in enumerate(products):
-            request = pb.EvaluateRequest(product=pb.Product(id=str(i)))
-            request.product.specs.update(specs)
+        for product in products:
+            request = pb.EvaluateRequest(product=pb.Product(id=product.id))
+            request.product.specs.update(product.specs)
             requests.append(request)
-        batch = pb.EvaluateBatchRequest()
-        for i in range(100):
-            item = batch.products.add(id=str(i))
-            item.specs.update(products[i % len(products)])
+        batches = []
+        for start in range(0, len(requests), 100):
+            page = pb.EvaluateBatchRequest()
+            page.products.extend(r.product for r in requests[start : start + 100])
+            batches.append(page)
         # The same calls asking only for what a listing page shows (AIP-157 read_mask).
         scores_mask = field_mask_pb2.FieldMask(paths=SCORES_ONLY)
         scores_requests = []
@@ -110,7 +130,7 @@ def grpc_bench(evaluator: Evaluator, seconds: float, workers: int = 1) -> dict[s
             masked.read_mask.CopyFrom(scores_mask)
             scores_requests.append(masked)
         scores_batch = pb.EvaluateBatchRequest()
-        scores_batch.CopyFrom(batch)
+        scores_batch.CopyFrom(batches[0])
         scores_batch.read_mask.CopyFrom(scores_mask)
         counter = iter(range(10**12))
 
@@ -127,7 +147,16 @@ def grpc_bench(evaluator: Evaluator, seconds: float, workers: int = 1) -> dict[s
             return canneds[n % len(canneds)].future(requests[n % len(requests)])
 
         def evaluate_batch() -> Any:
-            return stubs[next(counter) % len(stubs)].EvaluateBatch.future(batch)
+            n = next(counter)
+            return stubs[n % len(stubs)].EvaluateBatch.future(batches[n % len(batches)])
+
+        def evaluate_memo_off() -> Any:
+            n = next(counter)
+            return memo_off_stubs[n % len(memo_off_stubs)].Evaluate.future(requests[n % len(requests)])
+
+        def batch_memo_off() -> Any:
+            n = next(counter)
+            return memo_off_stubs[n % len(memo_off_stubs)].EvaluateBatch.future(batches[n % len(batches)])
 
         def bare_noop() -> Any:
             return bare_stubs[0].Evaluate.future(requests[next(counter) % len(requests)])
@@ -150,6 +179,11 @@ def grpc_bench(evaluator: Evaluator, seconds: float, workers: int = 1) -> dict[s
         ]
         if bare_server:
             paths.append(("bare", bare_noop, 1, bare_server))
+        if memo_off:
+            paths += [
+                ("evaluate_memo_off", evaluate_memo_off, 1, memo_off),
+                ("batch_memo_off", batch_memo_off, 100, memo_off),
+            ]
         rates: dict[str, float] = {}
         cpu: dict[str, float] = {}
         for _ in range(ROUNDS):  # interleaved, keeping each path's best
@@ -172,6 +206,9 @@ def grpc_bench(evaluator: Evaluator, seconds: float, workers: int = 1) -> dict[s
             "batch_scores_per_s": rates["batch_scores"],
             "bare_per_s": rates.get("bare", 0.0),
             "bare_cpu_us": cpu.get("bare", 0.0),
+            "evaluate_memo_off_per_s": rates.get("evaluate_memo_off", 0.0),
+            "batch_memo_off_per_s": rates.get("batch_memo_off", 0.0),
+            "batch_memo_off_cpu_us": cpu.get("batch_memo_off", 0.0),
         }
     finally:
-        stop(channels + bare_channels, servers + bare_server)
+        stop(channels + bare_channels + memo_off_channels, servers + bare_server + memo_off)

@@ -24,6 +24,10 @@ def report(seconds: float) -> list[str]:
         f"{judge('warm_evaluate_vs_noop', share)}   batch {warm['batch']:7.0f} products/s   "
         f"{judge('warm_batch_products_per_s', warm['batch'])}   (the cold figures above are with the cache off)"
     )
+    bare_share = warm["evaluate"] / warm["bare"]
+    lines.append(
+        f"         against the bare grpcio no-op {warm['bare']:6.0f} calls/s: Evaluate {bare_share:4.2f}x   {judge('warm_evaluate_vs_bare', bare_share)}"
+    )
     return lines
 
 
@@ -46,6 +50,8 @@ def warm_bench(seconds: float) -> dict[str, float]:
             batch.products.append(requests[n].product)
         batches.append(batch)
     servers, port = start_servers(1, cache_entries=len(products))
+    bare_server, bare_port = start_servers(1, bare=True)
+    bare_channel = grpc.insecure_channel(f"127.0.0.1:{bare_port}")
     channels = [
         grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.use_local_subchannel_pool", 1)])
         for _ in range(4)
@@ -74,6 +80,11 @@ def warm_bench(seconds: float) -> dict[str, float]:
             n = next(counter)
             return stubs[n % 4].EvaluateBatch.future(batches[n % len(batches)])
 
+        bare = earmark_pb2_grpc.EarmarkStub(bare_channel)
+
+        def bare_noop() -> Any:
+            return bare.Evaluate.future(requests[draw[next(counter) % len(draw)]])
+
         (
             throughput(evaluate, seconds),
             throughput(evaluate_batch, seconds),
@@ -84,9 +95,10 @@ def warm_bench(seconds: float) -> dict[str, float]:
                 ("noop", noop_call, 1),
                 ("evaluate", evaluate, 1),
                 ("batch", evaluate_batch, 100),
+                ("bare", bare_noop, 1),
             ):
                 calls, took = throughput(call, seconds)
                 rates[key] = max(rates.get(key, 0.0), calls * per_call / took)
         return rates
     finally:
-        stop(channels, servers)
+        stop([*channels, bare_channel], servers + bare_server)

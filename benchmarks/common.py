@@ -36,21 +36,33 @@ def catalog(evaluator: Evaluator) -> list[dict[str, Any]]:
     return [*products, {}, {"price_usd": 20}]
 
 
-def big_catalog(size: int = 10_000) -> list[CatalogProduct]:
-    """The sample catalog repeated with varied prices: `size` distinct products."""
+def big_catalog(size: int = 10_000, *, vary_what_is_read: bool = False) -> list[CatalogProduct]:
+    """The sample catalog repeated with varied prices: `size` distinct products. Their
+    verdicts read alike (about 200 composition-memo keys), as a real catalog's do. With
+    `vary_what_is_read`, weights and battery hours vary too, which explanations quote:
+    nearly every product is a new memo key, the memo's worst case."""
     with open(CATALOG, encoding="utf-8") as lines:
         base = list(read_catalog(lines))
-    return [
-        CatalogProduct(f"{p.id}-{i}", {**p.specs, "price_usd": 20 + i % 400}, p.line)
-        for i, p in zip(range(size), itertools.cycle(base), strict=False)
-    ]
+    products = []
+    for i, p in zip(range(size), itertools.cycle(base), strict=False):
+        specs = {**p.specs, "price_usd": 20 + i % 400}
+        if vary_what_is_read:
+            specs |= {"weight_g": 5 + (i * 7919) % 440, "battery_hours": 1 + (i * 104729) % 80}
+        products.append(CatalogProduct(f"{p.id}-{i}", specs, p.line))
+    return products
 
 
 def start_servers(
-    workers: int, cache_entries: int = 0, *, bare: bool = False, source: Path | None = None
+    workers: int,
+    cache_entries: int = 0,
+    *,
+    memo_entries: int | None = None,
+    bare: bool = False,
+    source: Path | None = None,
 ) -> tuple[list[subprocess.Popen[bytes]], int]:
     """`workers` server processes sharing one free port, and the port. The cache is off
-    unless asked for: cold figures must be cold. `bare`: a bare grpcio server of the same
+    unless asked for: cold figures must be cold. The composition memo is as configured by
+    default unless `memo_entries` says otherwise (0: off). `bare`: a bare grpcio server of the same
     contract instead (server_with_noop.py). `source`: a checkout of other code to serve
     instead of this one (see bench_against.py).
 
@@ -65,6 +77,8 @@ def start_servers(
         "EARMARK_WORKERS": "1",
         "EARMARK_CACHE_ENTRIES": str(cache_entries),
     }
+    if memo_entries is not None:
+        env["EARMARK_MEMO_ENTRIES"] = str(memo_entries)
     if source is not None:
         env["PYTHONPATH"] = str(source / "service")
     script = (source / "benchmarks" if source is not None else HERE) / "server_with_noop.py"

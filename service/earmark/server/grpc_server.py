@@ -133,7 +133,13 @@ class EarmarkServer:
         )
         self.grpc_server = grpc.server(
             admission,  # type: ignore[arg-type]  # grpc takes any Executor; the stubs say ThreadPoolExecutor
-            interceptors=[CallInterceptor(settings.max_message_bytes, metrics)],
+            interceptors=[
+                CallInterceptor(
+                    settings.max_message_bytes,
+                    metrics,
+                    keep_bytes_of=frozenset({"/earmark.v1.Earmark/Evaluate"}),
+                )
+            ],
             options=[
                 ("grpc.max_receive_message_length", settings.max_message_bytes),
                 ("grpc.max_send_message_length", settings.max_message_bytes),
@@ -149,6 +155,7 @@ class EarmarkServer:
                 metrics,
                 strict=settings.strict,
                 status=status,
+                response_entries=settings.cache_entries,
             ),
             self.grpc_server,
         )

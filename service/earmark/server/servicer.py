@@ -4,6 +4,7 @@ interceptor turns them into statuses."""
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -21,9 +22,11 @@ from earmark.errors import (
 from earmark.evaluation.evaluator import Evaluator
 from earmark.evaluation.request_notes import RequestNotes
 from earmark.evaluation.validation import Subject
+from earmark.evaluation.verdict import Verdict
 from earmark.server.live import LivePack
 from earmark.server.metrics import Metrics
 from earmark.server.reload import ReloadStatus
+from earmark.server.response_cache import Answered, Raw, ResponseCache
 from earmark.server.wire import (
     describe_message,
     error_message,
@@ -50,21 +53,54 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         *,
         strict: bool = False,
         status: Callable[[], ReloadStatus] = ReloadStatus,
+        response_entries: int = 0,
     ) -> None:
         self._live = live
+        # Answers kept as bytes, one cache per evaluator: dropped with it after a reload.
+        self._response_entries = response_entries
+        self._responses: weakref.WeakKeyDictionary[Evaluator, ResponseCache] = weakref.WeakKeyDictionary()
         self._status = status  # the reloader's, read for DescribeRules
         self._strict = strict  # EARMARK_STRICT: every request as if it set strict
         self._metrics = metrics
         self._max_batch_size = max_batch_size
         self._default_deadline = default_deadline_seconds
 
-    def Evaluate(self, request: pb.EvaluateRequest, context: grpc.ServicerContext) -> pb.EvaluateResponse:
+    def Evaluate(self, request: Any, context: grpc.ServicerContext) -> pb.EvaluateResponse | bytes:
+        raw = None
+        if isinstance(request, Raw):  # decoded by the interceptor, which kept its bytes
+            raw, request = request.data, request.message
         with self._live.use() as evaluator:  # one pack for the whole call
-            return self._evaluate(evaluator, request, self._caller_check(self._deadline(context), context))
+            responses = self._responses_for(evaluator) if raw is not None else None
+            if responses is not None:
+                answered = responses.get(raw)  # type: ignore[arg-type]  # raw is set here
+                if answered is not None:
+                    _bind(evaluator, products=1, answered_from="response_cache")
+                    self._metrics.count_cache_lookup(True)
+                    self._metrics.count_undeclared(answered.undeclared)
+                    self._metrics.products.inc()
+                    self._metrics.rule_hits.add(answered.fired)
+                    return answered.data
+            response, verdict, notes = self._evaluate(
+                evaluator, request, self._caller_check(self._deadline(context), context)
+            )
+            if responses is None:
+                return response
+            data = response.SerializeToString()
+            fired = tuple(rule.id for rule in verdict.fired)
+            responses.put(raw, Answered(data, fired, tuple(notes.undeclared)))  # type: ignore[arg-type]
+            return data
+
+    def _responses_for(self, evaluator: Evaluator) -> ResponseCache | None:
+        if not self._response_entries:
+            return None
+        found = self._responses.get(evaluator)
+        if found is None:  # two threads may both make one: one is kept, the other forgotten
+            found = self._responses.setdefault(evaluator, ResponseCache(self._response_entries))
+        return found
 
     def _evaluate(
         self, evaluator: Evaluator, request: pb.EvaluateRequest, still_wanted: Callable[[], None]
-    ) -> pb.EvaluateResponse:
+    ) -> tuple[pb.EvaluateResponse, Verdict, RequestNotes]:
         _bind(evaluator, products=1)
         if not request.HasField("product"):
             raise InvalidArgument("product is required")
@@ -84,7 +120,7 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         message = verdict_message(verdict, trace=request.trace, mask=mask)
         if mask.wants("warnings"):
             message.warnings.extend(notes.warnings)
-        return pb.EvaluateResponse(verdict=message)
+        return pb.EvaluateResponse(verdict=message), verdict, notes
 
     def EvaluateBatch(
         self, request: pb.EvaluateBatchRequest, context: grpc.ServicerContext

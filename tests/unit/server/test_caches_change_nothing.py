@@ -1,7 +1,7 @@
-"""The verdict cache and the composition memo change no answer: the same randomized
-requests (locales, shoppers, read masks, traces, strict, enum values however spelt,
-undeclared names) to a server with both on and to one with both off get byte-identical
-responses, asked once and asked again under another product id."""
+"""The response cache, the verdict cache and the composition memo change no answer: the
+same randomized requests (locales, shoppers, read masks, traces, strict, enum values
+however spelt, undeclared names) to a server with them on and to one with them off get
+byte-identical responses, asked once, asked again, and asked under another product id."""
 
 from __future__ import annotations
 
@@ -104,7 +104,9 @@ def test_evaluate_answers_the_same_with_the_caches_on_or_off(
     options: dict[str, Any],
 ) -> None:
     cached, plain = servers
-    for product_id in ("first", "again"):  # the second is a hit of both caches on `cached`
+    # The second is answered from the response cache, the third from the verdict cache
+    # and the memo (another id: other bytes), on `cached`.
+    for product_id in ("first", "first", "again"):
         request = _options(pb.EvaluateRequest(product=product(product_id, specs)), options, shopper)
         assert _answer(plain.stub.Evaluate, request) == _answer(cached.stub.Evaluate, request), product_id
 

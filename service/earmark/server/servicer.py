@@ -40,6 +40,7 @@ from earmark.v1 import earmark_pb2_grpc
 
 log = structlog.get_logger("earmark.rpc")
 NO_DEADLINE = 1e9  # seconds; beyond this a call is taken to have set no deadline
+MAX_KEPT_REQUEST_BYTES = 8 * 1024  # a product with its specs and shopper is about 300 bytes
 CHECK_CLIENT_EVERY = 20  # products between checks that a batch's client is still there
 
 
@@ -70,7 +71,10 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         if isinstance(request, Raw):  # decoded by the interceptor, which kept its bytes
             raw, request = request.data, request.message
         with self._live.use() as evaluator:  # one pack for the whole call
-            responses = self._responses_for(evaluator) if raw is not None else None
+            # Only a listing page's small requests are kept: a 4 MB request as a key would
+            # hold 4 MB per entry, and hashing it costs more than it saves.
+            keep = raw is not None and len(raw) <= MAX_KEPT_REQUEST_BYTES
+            responses = self._responses_for(evaluator) if keep else None
             if responses is not None:
                 answered = responses.get(raw)  # type: ignore[arg-type]  # raw is set here
                 if answered is not None:

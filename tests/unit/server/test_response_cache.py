@@ -11,6 +11,7 @@ from structlog.testing import capture_logs
 
 from earmark.evaluation.evaluator import Evaluator
 from earmark.server.live import LivePack
+from earmark.server.servicer import MAX_KEPT_REQUEST_BYTES
 
 from helpers import BOOM_GAMING_HEADSET, RunningServer, evaluate_request, serving, set_boom_meetings
 
@@ -56,3 +57,15 @@ def test_after_a_reload_the_answer_is_the_new_packs(pack_copy: Path) -> None:
     assert before.ruleset_version != after.ruleset_version
     meetings = [s.score for s in after.scores if s.use_case == "meetings"]
     assert meetings != [s.score for s in before.scores if s.use_case == "meetings"]
+
+
+def test_a_big_request_is_answered_but_never_kept(pack_copy: Path) -> None:
+    """A hostile client's 4 MB requests as keys would hold 4 MB an entry."""
+    request = evaluate_request("p1", {"mic": "boom", "notes": "x" * (MAX_KEPT_REQUEST_BYTES + 1)})
+    with (
+        serving(LivePack(Evaluator.from_directory(pack_copy))) as running,
+        capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs,
+    ):
+        for _ in range(2):
+            assert "headset" == running.stub.Evaluate(request, timeout=5).verdict.category
+    assert [None, None] == [line.get("answered_from") for line in logs if line.get("event") == "rpc"]

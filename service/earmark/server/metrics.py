@@ -108,7 +108,8 @@ class Metrics:
         )
         cache = Counter(
             "earmark_verdict_cache_lookups_total",
-            "Verdict cache lookups, by result (hit or miss); a reload starts a new cache.",
+            "Verdict cache lookups, by result (hit or miss); an Evaluate answered from the response "
+            "cache counts as a hit. A reload starts both caches empty.",
             ["result"],
             registry=registry,
         )

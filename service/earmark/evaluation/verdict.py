@@ -206,8 +206,9 @@ class Composer:
     def _memo_key(
         self, specs: dict[str, Any], shopper: dict[str, Any] | None, fired: list[Rule], words: bool
     ) -> Hashable:
-        """One flat tuple, built on every call, so kept cheap: each fired rule (the object
-        itself, so that a rule made up elsewhere, a test's, never collides with the pack's)
+        """One flat tuple, built on every call, so kept cheap: each fired rule's identity
+        (not its index, so that a rule made up elsewhere, a test's, never meets the pack's;
+        the verdict kept under the key holds the rule, so its id is never reused meanwhile)
         followed by the spec values it reads. Validated specs need no type in the key:
         numbers come normalised (an integral float is an int) and an attribute's values
         have one type, so 1, 1.0 and True never meet under one name."""

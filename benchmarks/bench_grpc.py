@@ -12,7 +12,16 @@ from collections.abc import Callable
 from typing import Any
 
 import grpc
-from common import ROUNDS, SCORES_ONLY, big_catalog, cpu_seconds, start_servers, stop, throughput
+from common import (
+    ROUNDS,
+    SCORES_ONLY,
+    big_catalog,
+    cpu_seconds,
+    evaluate_requests,
+    start_servers,
+    stop,
+    throughput,
+)
 from google.protobuf import field_mask_pb2
 from targets import judge
 
@@ -110,12 +119,7 @@ def grpc_bench(evaluator: Evaluator, seconds: float, workers: int = 1) -> dict[s
             for name in ("Call", "Canned")
         )
         # Every product new to the verdict cache (which is off anyway): a catalog's worth.
-        products = big_catalog(10_000)
-        requests = []
-        for product in products:
-            request = pb.EvaluateRequest(product=pb.Product(id=product.id))
-            request.product.specs.update(product.specs)
-            requests.append(request)
+        requests = evaluate_requests(big_catalog(10_000))
         batches = []
         for start in range(0, len(requests), 100):
             page = pb.EvaluateBatchRequest()

@@ -8,7 +8,7 @@ import random
 from typing import Any
 
 import grpc
-from common import ROUNDS, big_catalog, start_servers, stop, throughput
+from common import ROUNDS, big_catalog, evaluate_requests, start_servers, stop, throughput
 from targets import judge
 
 from earmark.v1 import earmark_pb2 as pb
@@ -38,11 +38,7 @@ def warm_bench(seconds: float) -> dict[str, float]:
     draw = random.Random(7).choices(
         range(len(products)), weights=[1 / (k + 1) ** 1.1 for k in range(len(products))], k=100_000
     )
-    requests = []
-    for product in products:
-        request = pb.EvaluateRequest(product=pb.Product(id=product.id))
-        request.product.specs.update(product.specs)
-        requests.append(request)
+    requests = evaluate_requests(products)
     batches = []
     for b in range(200):
         batch = pb.EvaluateBatchRequest()

@@ -21,6 +21,7 @@ from earmark.config import Address
 from earmark.evaluation.catalog import CatalogProduct, read_catalog
 from earmark.evaluation.evaluator import Evaluator
 from earmark.server.supervisor import hold_free_port
+from earmark.v1 import earmark_pb2 as pb
 
 HERE = Path(__file__).resolve().parent
 CATALOG = HERE.parent / "examples" / "catalog.jsonl"
@@ -50,6 +51,16 @@ def big_catalog(size: int = 10_000, *, vary_what_is_read: bool = False) -> list[
             specs |= {"weight_g": 5 + (i * 7919) % 440, "battery_hours": 1 + (i * 104729) % 80}
         products.append(CatalogProduct(f"{p.id}-{i}", specs, p.line))
     return products
+
+
+def evaluate_requests(products: list[CatalogProduct]) -> list[pb.EvaluateRequest]:
+    """One Evaluate request per product, as a storefront would send it."""
+    requests = []
+    for product in products:
+        request = pb.EvaluateRequest(product=pb.Product(id=product.id))
+        request.product.specs.update(product.specs)
+        requests.append(request)
+    return requests
 
 
 def start_servers(

@@ -148,6 +148,7 @@ class CallInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]  # gene
         self._metrics = metrics
         self._max_response_bytes = max_response_bytes
         self._deserializers: dict[str, Callable[[bytes], Any]] = {}
+        self._serializers: dict[str, Callable[[Any], bytes] | None] = {}
         # Methods whose requests reach the servicer with their bytes (response_cache.Raw),
         # so that a repeated request can be answered with the bytes sent last time.
         self._keep_bytes_of = keep_bytes_of
@@ -166,6 +167,7 @@ class CallInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]  # gene
             if method in self._keep_bytes_of:
                 deserialize = _with_bytes(deserialize)
             self._deserializers[method] = deserialize
+            self._serializers[method] = _bytes_as_they_are(handler.response_serializer)
 
         def wrapped(request: Any, context: grpc.ServicerContext) -> Any:
             started = time.perf_counter()
@@ -218,5 +220,6 @@ class CallInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]  # gene
         return grpc.unary_unary_rpc_method_handler(
             tag_method(wrapped, method),
             request_deserializer=deserialize,
-            response_serializer=_bytes_as_they_are(handler.response_serializer),
+            # Made once per method with its deserializer, not on every call.
+            response_serializer=self._serializers.get(method, handler.response_serializer),
         )

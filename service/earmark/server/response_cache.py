@@ -24,6 +24,10 @@ class Answered:
     undeclared: tuple[tuple[str, str], ...]  # (section, name), for the undeclared-attribute counter
 
 
+# At most EARMARK_CACHE_ENTRIES answers, least recently used out, keyed by request bytes.
+ResponseCache = Bounded[Answered]
+
+
 class Raw:
     """A request as the interceptor decoded it, with the bytes it was decoded from."""
 
@@ -32,19 +36,3 @@ class Raw:
     def __init__(self, message: object, data: bytes) -> None:
         self.message = message
         self.data = data
-
-
-class ResponseCache:
-    """At most `entries` answers, least recently used out."""
-
-    def __init__(self, entries: int) -> None:
-        self._answers: Bounded[Answered] = Bounded(entries)
-
-    def get(self, request: bytes) -> Answered | None:
-        return self._answers.get(request)
-
-    def put(self, request: bytes, answered: Answered) -> None:
-        self._answers.put(request, answered)
-
-    def __len__(self) -> int:
-        return len(self._answers)

@@ -76,7 +76,7 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
             keep = raw is not None and len(raw) <= MAX_KEPT_REQUEST_BYTES
             responses = self._responses_for(evaluator) if keep else None
             if responses is not None:
-                answered = responses.get(raw)  # type: ignore[arg-type]  # raw is set here
+                answered = responses.get(raw)
                 if answered is not None:
                     _bind(evaluator, products=1, answered_from="response_cache")
                     self._metrics.count_cache_lookup(True)
@@ -91,7 +91,7 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
                 return response
             data = response.SerializeToString()
             fired = tuple(rule.id for rule in verdict.fired)
-            responses.put(raw, Answered(data, fired, tuple(notes.undeclared)))  # type: ignore[arg-type]
+            responses.put(raw, Answered(data, fired, tuple(notes.undeclared)))
             return data
 
     def _responses_for(self, evaluator: Evaluator) -> ResponseCache | None:

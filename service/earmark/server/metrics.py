@@ -108,16 +108,16 @@ class Metrics:
         )
         cache = Counter(
             "earmark_verdict_cache_lookups_total",
-            "Verdict cache lookups, by result (hit or miss); an Evaluate answered from the response "
-            "cache counts as a hit. A reload starts both caches empty.",
+            "Verdict cache lookups, by result (hit or miss); an Evaluate, or a batch's product, "
+            "answered from the response cache counts as a hit. A reload starts both caches empty.",
             ["result"],
             registry=registry,
         )
         self._cache_results = {True: cache.labels("hit"), False: cache.labels("miss")}
         self._calls: dict[tuple[str, str], tuple[Any, Any]] = {}
 
-    def count_cache_lookup(self, hit: bool) -> None:
-        self._cache_results[hit].inc()
+    def count_cache_lookup(self, hit: bool, lookups: int = 1) -> None:
+        self._cache_results[hit].inc(lookups)
 
     def count_undeclared(self, names: Iterable[tuple[str, str]]) -> None:
         """Count undeclared attributes, keeping the label set bounded: a client sending a

@@ -26,7 +26,7 @@ from earmark.evaluation.verdict import Verdict
 from earmark.server.live import LivePack
 from earmark.server.metrics import Metrics
 from earmark.server.reload import ReloadStatus
-from earmark.server.response_cache import Answered, Raw, ResponseCache
+from earmark.server.response_cache import Answered, Raw, ResponseCache, spliced_items
 from earmark.server.wire import (
     describe_message,
     error_message,
@@ -126,9 +126,7 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
             message.warnings.extend(notes.warnings)
         return pb.EvaluateResponse(verdict=message), verdict, notes
 
-    def EvaluateBatch(
-        self, request: pb.EvaluateBatchRequest, context: grpc.ServicerContext
-    ) -> pb.EvaluateBatchResponse:
+    def EvaluateBatch(self, request: pb.EvaluateBatchRequest, context: grpc.ServicerContext) -> bytes:
         with self._live.use() as evaluator:  # one pack for the whole page
             return self._evaluate_batch(evaluator, request, self._deadline(context), context)
 
@@ -163,7 +161,9 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         request: pb.EvaluateBatchRequest,
         deadline: tuple[float, str],
         context: grpc.ServicerContext,
-    ) -> pb.EvaluateBatchResponse:
+    ) -> bytes:
+        """The page's answer as bytes: each item serialized on its own, so that one kept
+        from an earlier page (response_cache.py) is spliced in as it is."""
         count = len(request.products)
         _bind(evaluator, products=count)
         if count > self._max_batch_size:
@@ -180,8 +180,12 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         locale = evaluator.validator.locale(request.locale)
         mask = read_mask(request.read_mask)
         words, warn = mask.words(request.trace), mask.wants("warnings")
-        response = pb.EvaluateBatchResponse()
-        failed = 0
+        page = _page_key(request)
+        # As for Evaluate, only small keys are kept: a page with a huge shopper, or a huge
+        # product, is answered but not kept.
+        responses = self._responses_for(evaluator) if len(page) <= MAX_KEPT_REQUEST_BYTES else None
+        items: list[bytes] = []
+        failed = kept = 0
         fired: list[str] = []
         undeclared: list[tuple[str, str]] = []
         ends_at, whose = deadline
@@ -190,7 +194,16 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
                 raise DeadlineExceeded(f"stopped after {done} of {count} products: past {whose}")
             if done % CHECK_CLIENT_EVERY == 0 and not context.is_active():
                 raise CallCancelled(f"the client went away after {done} of {count} products")
-            item = response.items.add(product_id=product.id)
+            key = (page, product.SerializeToString(deterministic=True))
+            kept_in = responses if len(key[1]) <= MAX_KEPT_REQUEST_BYTES else None
+            answered = kept_in.get(key) if kept_in is not None else None
+            if answered is not None:
+                kept += 1
+                items.append(answered.data)
+                fired.extend(answered.fired)
+                undeclared.extend(answered.undeclared)
+                continue
+            item = pb.BatchItem(product_id=product.id)
             # The shopper's warnings are the page's: every verdict carries them.
             notes = RequestNotes(
                 evaluator.validator, strict=strict, warnings=page_notes.warnings, still_wanted=still_wanted
@@ -202,20 +215,31 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
                 fill_verdict(item.verdict, verdict, trace=request.trace, mask=mask)
                 if warn:
                     item.verdict.warnings.extend(notes.warnings)
-                fired.extend(rule.id for rule in verdict.fired)
             except (DeadlineExceeded, CallCancelled):  # the whole call's, not this product's
                 raise
             except Exception as exc:
                 # A bad product gets an error in its own slot; the rest of the page goes on.
+                # An error is never kept: its message may name this call's request id.
                 failed += 1
                 item.ClearField("verdict")
                 item.error.CopyFrom(_batch_error(product.id, exc))
+                items.append(item.SerializeToString())
+                undeclared.extend(notes.undeclared)
+                continue
+            data = item.SerializeToString()
+            items.append(data)
+            rule_ids = tuple(rule.id for rule in verdict.fired)
+            fired.extend(rule_ids)
             undeclared.extend(notes.undeclared)
+            if kept_in is not None:
+                kept_in.put(key, Answered(data, rule_ids, tuple(notes.undeclared)))
         self._metrics.products.inc(count - failed)
         self._metrics.rule_hits.add(fired)
         self._metrics.count_undeclared(undeclared)
-        structlog.contextvars.bind_contextvars(failed_products=failed)
-        return response
+        if kept:
+            self._metrics.count_cache_lookup(True, kept)
+        structlog.contextvars.bind_contextvars(failed_products=failed, products_from_response_cache=kept)
+        return spliced_items(items)
 
     def DescribeRules(
         self, request: pb.DescribeRulesRequest, context: grpc.ServicerContext
@@ -223,6 +247,21 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         evaluator = self._live.current()
         _bind(evaluator)
         return describe_message(evaluator, self._status(), self._max_batch_size)
+
+
+def _page_key(request: pb.EvaluateBatchRequest) -> bytes:
+    """What, beside a product, decides its verdict on this page: every field of the
+    request but the products (all of them, so that a field added later is never left out
+    of the key)."""
+    page = pb.EvaluateBatchRequest()
+    for field, value in request.ListFields():
+        if field.name == "products":
+            continue
+        if field.message_type is not None:
+            getattr(page, field.name).CopyFrom(value)
+        else:
+            setattr(page, field.name, value)
+    return page.SerializeToString(deterministic=True)
 
 
 def _batch_error(product_id: str, exc: Exception) -> pb.Error:

@@ -1,7 +1,8 @@
 """The response cache, the verdict cache and the composition memo change no answer: the
 same randomized requests (locales, shoppers, read masks, traces, strict, enum values
 however spelt, undeclared names) to a server with them on and to one with them off get
-byte-identical responses, asked once, asked again, and asked under another product id."""
+byte-identical responses, asked once, asked again, and asked under another product id;
+a batch's products likewise, on pages that differ."""
 
 from __future__ import annotations
 
@@ -112,14 +113,24 @@ def test_evaluate_answers_the_same_with_the_caches_on_or_off(
 
 
 @SETTINGS
-@given(catalog=st.lists(SPECS, min_size=1, max_size=6), shopper=SHOPPERS, options=OPTIONS)
+@given(
+    catalog=st.lists(SPECS, min_size=1, max_size=6),
+    pages=st.lists(st.tuples(SHOPPERS, OPTIONS), min_size=2, max_size=3),
+)
 def test_a_batch_answers_the_same_with_the_caches_on_or_off(
     servers: tuple[RunningServer, RunningServer],
     catalog: list[dict[str, Any]],
-    shopper: dict[str, Any] | None,
-    options: dict[str, Any],
+    pages: list[tuple[dict[str, Any] | None, dict[str, Any]]],
 ) -> None:
+    """The same products, each twice in a page, on pages that differ in shopper, locale,
+    trace, strictness or read mask, each page asked twice: on `cached`, a product's
+    second slot and the second asking are answered from kept items, and a page that
+    differs must never get another page's items."""
     cached, plain = servers
-    products = [product(f"p{i}", specs) for i, specs in enumerate(catalog + catalog)]  # each one twice
-    request = _options(pb.EvaluateBatchRequest(products=products), options, shopper)
-    assert _answer(plain.stub.EvaluateBatch, request) == _answer(cached.stub.EvaluateBatch, request)
+    products = [product(f"p{i}", specs) for i, specs in enumerate(catalog)] * 2
+    for shopper, options in pages:
+        request = _options(pb.EvaluateBatchRequest(products=products), options, shopper)
+        for asking in ("first", "again"):
+            assert _answer(plain.stub.EvaluateBatch, request) == _answer(
+                cached.stub.EvaluateBatch, request
+            ), asking

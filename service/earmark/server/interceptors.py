@@ -9,8 +9,8 @@ a stack trace on the wire), and its answer becomes the call's status.
 from __future__ import annotations
 
 import functools
+import os
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -69,7 +69,7 @@ def request_id_from(metadata: Any) -> str:
             and value.isprintable()
         ):
             return value
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # as random as uuid4().hex, at a quarter of its cost
 
 
 class Undecodable:
@@ -147,8 +147,10 @@ class CallInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]  # gene
     ) -> None:
         self._metrics = metrics
         self._max_response_bytes = max_response_bytes
-        self._deserializers: dict[str, Callable[[bytes], Any]] = {}
-        self._serializers: dict[str, Callable[[Any], bytes] | None] = {}
+        # Each method's wrapped handler, made on its first call: what grpcio registered
+        # for a method doesn't change, and a closure and a handler made on every call cost
+        # a few µs of every call. The registered handler is kept beside it, to check that.
+        self._wrapped: dict[str, tuple[Any, Any]] = {}
         # Methods whose requests reach the servicer with their bytes (response_cache.Raw),
         # so that a repeated request can be answered with the bytes sent last time.
         self._keep_bytes_of = keep_bytes_of
@@ -157,17 +159,24 @@ class CallInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]  # gene
         handler = continuation(handler_call_details)
         if handler is None:
             return None
-        if handler.unary_unary is None:  # a stream: named for admission, which limits streams
-            return _named_stream(handler, handler_call_details.method)
         method = handler_call_details.method
+        made = self._wrapped.get(method)
+        if made is not None and made[0] is handler:
+            return made[1]
+        if handler.unary_unary is None:  # a stream: named for admission, which limits streams
+            wrapped = _named_stream(handler, method)
+        else:
+            wrapped = self._wrap(method, handler)
+        self._wrapped[method] = (handler, wrapped)
+        return wrapped
+
+    def _wrap(self, method: str, handler: Any) -> Any:
         behaviour = handler.unary_unary
-        deserialize = self._deserializers.get(method)
-        if deserialize is None and handler.request_deserializer is not None:
-            deserialize = _tolerant(handler.request_deserializer)
+        deserialize = handler.request_deserializer
+        if deserialize is not None:
+            deserialize = _tolerant(deserialize)
             if method in self._keep_bytes_of:
                 deserialize = _with_bytes(deserialize)
-            self._deserializers[method] = deserialize
-            self._serializers[method] = _bytes_as_they_are(handler.response_serializer)
 
         def wrapped(request: Any, context: grpc.ServicerContext) -> Any:
             started = time.perf_counter()
@@ -220,6 +229,5 @@ class CallInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]  # gene
         return grpc.unary_unary_rpc_method_handler(
             tag_method(wrapped, method),
             request_deserializer=deserialize,
-            # Made once per method with its deserializer, not on every call.
-            response_serializer=self._serializers.get(method, handler.response_serializer),
+            response_serializer=_bytes_as_they_are(handler.response_serializer),
         )

@@ -54,6 +54,27 @@ def test_a_request_with_20000_undeclared_names_is_read_only_as_far_as_they_are_c
     assert f"{20_000 - NAMES_LOOKED_AT} more attributes" in notes.warnings[-1]
 
 
+@pytest.mark.parametrize("padding", [0, 3, 20], ids=["declared only", "a few more", "more than declared"])
+def test_a_struct_reads_the_same_however_many_names_it_carries(evaluator: Evaluator, padding: int) -> None:
+    """A Struct with no more names than the pack declares is read in one pass over its
+    names, a bigger one by looking up each declared name: the same values, warnings and
+    undeclared names either way."""
+    sent = {
+        "mic": "boom",
+        "weight_g": None,
+        "micc": "boom",  # a near miss
+        "price_usd": 99.0,
+        **{f"extra_{i}": i for i in range(padding)},
+    }
+    declared = evaluator.validator.spec_names
+    assert (len(sent) > len(declared)) == (padding == 20)  # both ways are taken
+    notes = RequestNotes(evaluator.validator, strict=False)
+    values = struct_values(struct(sent), declared, notes)
+    assert {"mic": "boom", "price_usd": 99.0} == values
+    assert {("specs", "micc")} | {("specs", f"extra_{i}") for i in range(padding)} == set(notes.undeclared)
+    assert 1 == len(notes.warnings) and "did you mean 'mic'?" in notes.warnings[0], notes.warnings
+
+
 def _masked(paths: list[str], shopper: dict[str, object] | None = None) -> pb.EvaluateRequest:
     request = evaluate_request("p", HEADSET, shopper)
     request.read_mask.CopyFrom(field_mask_pb2.FieldMask(paths=paths))

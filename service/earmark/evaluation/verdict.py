@@ -21,7 +21,7 @@ from typing import Any
 
 from earmark.config import DEFAULT_MEMO_ENTRIES
 from earmark.evaluation.memo import Bounded, canonical
-from earmark.evaluation.wording import Reason, Sentences, render_values
+from earmark.evaluation.wording import Reason, Sentences, SortKey, render_values
 from earmark.rulepack.model import Pack, Rule, UseCase
 
 FIT = "fit"
@@ -153,8 +153,11 @@ class Composer:
         # Per rule, from effects(): its score effects as (use case position, amount, sort
         # key), the key (-|amount|, rule index, amount) prepared here so that the request
         # path only pairs it with the rendered fragment; and its fit effect with its key.
-        self._effects: dict[int, tuple[tuple[int, int, tuple[int, int, int]], ...]] = {}
-        self._fit_effects: dict[int, tuple[int, tuple[int, int, int]]] = {}
+        # The key ends with the spec attributes the rule's words name, so that a sentence
+        # gives one reason per attribute (wording.py).
+        self._effects: dict[int, tuple[tuple[int, int, SortKey], ...]] = {}
+        self._fit_effects: dict[int, tuple[int, SortKey]] = {}
+        self._named = {r.index: _named_specs(r, locale) for r in pack.rules}
         for r in pack.rules:
             if r.graded is None:  # a graded rule's amounts depend on the product
                 self._effects[r.index], fit_effect = self._prepare(effects(r), r.index)
@@ -168,12 +171,13 @@ class Composer:
 
     def _prepare(
         self, rule_effects: tuple[tuple[str, int], ...], index: int
-    ) -> tuple[tuple[tuple[int, int, tuple[int, int, int]], ...], tuple[int, tuple[int, int, int]] | None]:
+    ) -> tuple[tuple[tuple[int, int, SortKey], ...], tuple[int, SortKey] | None]:
         """A rule's effects as (use case position, amount, sort key), and its fit effect."""
         prepared = []
         fit_effect = None
+        named = self._named[index]
         for target, amount in rule_effects:
-            key = (-abs(amount), index, amount)
+            key = (-abs(amount), index, amount, named)
             if target == FIT:
                 fit_effect = (amount, key)
             else:
@@ -326,6 +330,13 @@ class Composer:
             fragments,
             shares,
         )
+
+
+def _named_specs(rule: Rule, locale: str) -> tuple[str, ...]:
+    """The spec attributes a rule's `say` names (its {placeholders}) in `locale`."""
+    if rule.say is None:
+        return ()
+    return tuple(sorted(n for n in rule.say.get(locale).placeholders if not n.startswith("shopper.")))
 
 
 def _spec_reads(rule: Rule, locale: str) -> tuple[str, ...]:

@@ -15,7 +15,9 @@ from earmark.rulepack.model import Pack, Template
 _HOLE = "\x00"  # stands in for {reasons} when a frame is split into before/after
 BEST_FOR_MARGIN = 15  # use cases within this many points of the top one are "best for"
 
-Reason = tuple[tuple[int, int, int], str]  # (sort key: -|amount|, rule index, amount), fragment
+# -|amount|, rule index, amount, and the spec attributes the fragment names
+SortKey = tuple[int, int, int, tuple[str, ...]]
+Reason = tuple[SortKey, str]  # (sort key, fragment)
 
 
 class Sentences:
@@ -47,28 +49,43 @@ class Sentences:
         """The sentence for each use case, in pack order, given its score and reasons (one
         call per verdict: this runs for every product)."""
         starts, sentence = self._score_starts, self._sentence
-        return [
-            sentence(openings[_band(starts, value)], why)
-            for openings, value, why in zip(self._openings, values, reasons, strict=True)
-        ]
+        lowest = len(starts) - 1
+        sentences = []
+        for openings, value, why in zip(self._openings, values, reasons, strict=True):
+            band = _band(starts, value)
+            sentences.append(sentence(openings[band], why, band != lowest))
+        return sentences
 
     def fit(self, value: int, reasons: list[Reason]) -> str:
-        return self._sentence(self._fit_openings[_band(self._fit_starts, value)], reasons)
+        band = _band(self._fit_starts, value)
+        return self._sentence(self._fit_openings[band], reasons, band != len(self._fit_starts) - 1)
 
-    def _sentence(self, opening: str, reasons: list[Reason]) -> str:
+    def _sentence(self, opening: str, reasons: list[Reason], with_pros: bool = True) -> str:
         """The opening, then the strongest reasons (largest amount; the earlier rule on a
-        tie), at most max_reasons of each side."""
+        tie), at most max_reasons of each side.
+
+        One reason per attribute: "a 207 g build and a light 207 g build" says one thing
+        twice, and "thanks to a 380 g build, held back by a heavy 380 g build" says two
+        opposite things, so a reason naming an attribute an earlier (stronger) one named
+        is left out. In the lowest band ("Not made for ...") only what holds the score
+        back is said: nothing is made for a use "thanks to" anything."""
         if not reasons:
             return opening + "."
         if len(reasons) > 1:
             reasons.sort()
         pros: list[str] = []
         cons: list[str] = []
+        named: set[str] = set()
         limit = self._max_reasons
         for key, fragment in reasons:
-            kept = pros if key[2] > 0 else cons
-            if len(kept) < limit and fragment not in kept:
+            positive = key[2] > 0
+            if positive and not with_pros:
+                continue
+            kept = pros if positive else cons
+            topic = key[3]
+            if len(kept) < limit and fragment not in kept and named.isdisjoint(topic):
                 kept.append(fragment)
+                named.update(topic)
         text = opening
         if pros:
             text += ", " + self._pros[0] + join(pros, self.conjunction) + self._pros[1]

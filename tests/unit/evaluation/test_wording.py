@@ -11,8 +11,8 @@ from earmark.evaluation.wording import Reason, Sentences, format_value, render_v
 from earmark.rulepack.templates import parse_template
 
 
-def _reason(amount: int, rule_index: int, fragment: str) -> Reason:
-    return (-abs(amount), rule_index, amount), fragment
+def _reason(amount: int, rule_index: int, fragment: str, names: tuple[str, ...] = ()) -> Reason:
+    return (-abs(amount), rule_index, amount, names), fragment
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,37 @@ def test_the_strongest_reasons_come_first_and_at_most_two_of_each_side(english: 
 
 def test_on_equal_amounts_the_earlier_rule_speaks_first(english: Sentences) -> None:
     reasons = [_reason(10, 7, "later rule"), _reason(10, 2, "earlier rule"), _reason(10, 9, "last rule")]
-    assert "A weak match for you, thanks to earlier rule and later rule." == english.fit(10, reasons)
+    assert "A partial match for you, thanks to earlier rule and later rule." == english.fit(40, reasons)
+
+
+def test_the_lowest_band_says_only_what_holds_it_back(english: Sentences) -> None:
+    """ "Not made for gaming with friends, thanks to a lag-free wired connection" read as
+    praise for a product that is not made for it (issue 23)."""
+    reasons = [_reason(5, 1, "a lag-free wired connection"), _reason(-38, 2, "having no microphone")]
+    count = len(english.use_case_titles)
+    values = [10, 40] + [50] * (count - 2)
+    not_made, in_a_pinch, *_ = english.scores(values, [list(reasons) for _ in values])
+    assert "Not made for music, held back by having no microphone." == not_made
+    assert "thanks to a lag-free wired connection" in in_a_pinch
+    assert "A weak match for you, held back by having no microphone." == english.fit(10, list(reasons))
+    only_praise = english.scores([10] * count, [[reasons[0]] for _ in range(count)])
+    assert "Not made for music." == only_praise[0]
+
+
+def test_a_sentence_gives_one_reason_per_attribute(english: Sentences) -> None:
+    """Two rules reading the weight used to be said together: "thanks to a 207 g build and
+    a light 207 g build" (issue 23), or one for and one against."""
+    reasons = [
+        _reason(9, 1, "a 207 g build", ("weight_g",)),
+        _reason(7, 2, "a light 207 g build", ("weight_g",)),
+        _reason(6, 3, "active noise cancelling"),
+        _reason(-4, 4, "a heavy 207 g build", ("weight_g",)),
+        _reason(-2, 5, "only 6 hours of battery", ("battery_hours",)),
+    ]
+    assert (
+        "A strong match for you, thanks to a 207 g build and active noise cancelling, "
+        "held back by only 6 hours of battery." == english.fit(80, reasons)
+    )
 
 
 def test_the_summary_drops_sentences_that_would_pass_the_limit(

@@ -89,6 +89,9 @@ def _failures(case: ExampleCase, verdict: Verdict, others: dict[str, dict[str, i
     for words in case.explanation_has:
         if words.lower() not in text:
             failures.append(f"expected the explanations to mention {words!r}")
+    for words in case.explanation_lacks:
+        if words.lower() in text:
+            failures.append(f"expected no explanation to say {words!r}; one does")
     return failures
 
 

@@ -93,6 +93,7 @@ def _cases(
                 fired=tuple(expect.fired),
                 not_fired=tuple(expect.not_fired),
                 explanation_has=tuple(expect.explanation_has),
+                explanation_lacks=tuple(expect.explanation_lacks),
                 locale=example.locale,
             )
         )

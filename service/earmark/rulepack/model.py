@@ -248,6 +248,7 @@ class ExampleCase:
     fired: tuple[str, ...] = ()
     not_fired: tuple[str, ...] = ()
     explanation_has: tuple[str, ...] = ()
+    explanation_lacks: tuple[str, ...] = ()  # words no explanation of the verdict may contain
     locale: str | None = None
 
 

@@ -150,6 +150,7 @@ class ExpectDoc(_Doc):
     fired: list[RuleId] = []
     not_fired: list[RuleId] = []
     explanation_has: list[Text] = []
+    explanation_lacks: list[Text] = []
 
 
 class ExampleDoc(_Doc):

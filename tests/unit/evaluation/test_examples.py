@@ -34,8 +34,16 @@ def test_the_pack_ships_at_least_fifteen_cases_covering_both_categories(evaluato
 
 def test_a_wrong_expectation_is_reported_with_what_came_out(evaluator: Evaluator) -> None:
     case = next(c for c in CASES if c.category == "headset")
-    wrong = replace(case, category="headphones", fired=("no-mic-cannot-talk",), explanation_has=("tuba",))
+    wrong = replace(
+        case,
+        category="headphones",
+        fired=("no-mic-cannot-talk",),
+        explanation_has=("tuba",),
+        explanation_lacks=("BOOM MIC", "kazoo"),
+    )
     failures = run_case(evaluator, wrong).failures
     assert "expected category headphones, got headset" in failures
     assert "expected rule no-mic-cannot-talk to fire; it did not" in failures
     assert "expected the explanations to mention 'tuba'" in failures
+    assert "expected no explanation to say 'BOOM MIC'; one does" in failures  # case aside
+    assert not any("kazoo" in failure for failure in failures)

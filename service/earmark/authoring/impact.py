@@ -2,18 +2,20 @@
 
 Every product is evaluated under both packs. The report counts category changes, gives
 per use case the mean and largest score shifts with the products that moved most and the
-rules behind each move, and counts explanations that changed.
+rules behind each move, and counts explanations that changed, and says which attributes
+the new pack's rules read that products leave out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from earmark.evaluation.catalog import CatalogProduct, evaluate_catalog
+from earmark.evaluation.catalog import CatalogProduct, evaluate_catalog, missing_data
 from earmark.evaluation.evaluator import Evaluator
 from earmark.evaluation.verdict import Verdict
+from earmark.rulepack.model import Pack
 
 TOP_MOVERS = 5
 
@@ -74,6 +76,7 @@ def compare(old: Evaluator, new: Evaluator, catalog: Iterable[CatalogProduct]) -
         "use_cases_removed": [u for u in old_ids if u not in new_ids],
         "explanations_changed": explanations_changed,
         "warnings": warned,
+        "missing_data": gap_report(new.pack, products),
     }
 
 
@@ -113,6 +116,7 @@ def render(report: dict[str, Any]) -> str:
         lines.append(f"invalid products (skipped): {len(report['invalid'])}")
         lines += [f"  line {p['line']} {p['id']}: {p['error']}" for p in report["invalid"]]
     lines += warning_lines(report["warnings"])
+    lines += gap_lines(report["missing_data"])
     return "\n".join(line.rstrip() for line in lines)
 
 
@@ -124,6 +128,26 @@ def warning_lines(warnings: list[dict[str, Any]], most: int = TOP_MOVERS) -> lis
     lines += [f"  line {w['line']} {w['id']}: {w['warning']}" for w in warnings[:most]]
     if len(warnings) > most:
         lines.append(f"  … and {len(warnings) - most} more (--format json lists them all)")
+    return lines
+
+
+def gap_report(pack: Pack, products: Iterable[CatalogProduct]) -> list[dict[str, Any]]:
+    """missing_data as plain data: only the attributes some product leaves out."""
+    return [asdict(gap) for gap in missing_data(pack, products) if gap.missing]
+
+
+def gap_lines(gaps: list[dict[str, Any]]) -> list[str]:
+    """Where the catalog leaves the pack guessing: each attribute the rules read, and how
+    many products don't list it (unlisted.yaml says what a rule takes a gap to mean)."""
+    if not gaps:
+        return []
+    lines = ["missing data: attributes the rules read that products don't list"]
+    for gap in gaps:
+        rules = len(gap["rules"])
+        lines.append(
+            f"  {gap['attribute']:<26} not listed on {gap['missing']:>5} of {gap['products']} products"
+            f"  (read by {rules} rule{'s' if rules != 1 else ''})"
+        )
     return lines
 
 

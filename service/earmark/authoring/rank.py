@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from earmark.authoring.impact import warning_lines
+from earmark.authoring.impact import gap_lines, gap_report, warning_lines
 from earmark.evaluation.catalog import CatalogProduct, evaluate_catalog
 from earmark.evaluation.evaluator import Evaluator
 
@@ -21,7 +21,8 @@ def rank(evaluator: Evaluator, catalog: Iterable[CatalogProduct], use_case: str)
     ranked: list[dict[str, Any]] = []
     refused = []
     warned: list[dict[str, Any]] = []
-    for outcome in evaluate_catalog(evaluator, catalog):
+    products = list(catalog)
+    for outcome in evaluate_catalog(evaluator, products):
         product, verdict = outcome.product, outcome.verdict
         warned += outcome.as_warned()
         if verdict is None:
@@ -50,6 +51,7 @@ def rank(evaluator: Evaluator, catalog: Iterable[CatalogProduct], use_case: str)
         "products": ranked,
         "refused": refused,
         "warnings": warned,
+        "missing_data": gap_report(evaluator.pack, products),
     }
 
 
@@ -71,6 +73,7 @@ def render(report: dict[str, Any], top: int, bottom: int) -> str:
         for product in report["refused"]
     ]
     lines += warning_lines(report["warnings"])
+    lines += gap_lines(report["missing_data"])
     return "\n".join(lines)
 
 

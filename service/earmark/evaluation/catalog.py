@@ -14,6 +14,8 @@ from earmark.errors import EarmarkError
 from earmark.evaluation.evaluator import Evaluator
 from earmark.evaluation.request_notes import RequestNotes
 from earmark.evaluation.verdict import Verdict
+from earmark.rulepack.analysis import spec_attributes_read
+from earmark.rulepack.model import Pack
 
 
 @dataclass(frozen=True)
@@ -69,3 +71,32 @@ def evaluate_catalog(
             yield Outcome(product, None, exc.message, tuple(notes.warnings))
         else:
             yield Outcome(product, verdict, None, tuple(notes.warnings))
+
+
+@dataclass(frozen=True)
+class Gap:
+    """One spec attribute the pack's rules read, and how many products leave it out."""
+
+    attribute: str
+    missing: int  # products whose listing leaves it out (absent, null or an empty list)
+    products: int  # products looked at
+    rules: tuple[str, ...]  # the rules that read it, in pack order
+
+
+def missing_data(pack: Pack, products: Iterable[CatalogProduct]) -> list[Gap]:
+    """For each spec attribute a rule reads, how many of `products` don't list it: where a
+    merchandiser's catalog leaves the pack guessing."""
+    readers: dict[str, list[str]] = {}
+    for rule in pack.rules:
+        for name in sorted(spec_attributes_read(rule)):
+            readers.setdefault(name, []).append(rule.id)
+    missing = dict.fromkeys(readers, 0)
+    count = 0
+    for product in products:
+        count += 1
+        for name in readers:
+            if product.specs.get(name) in (None, [], ""):
+                missing[name] += 1
+    gaps = [Gap(name, missing[name], count, tuple(readers[name])) for name in readers]
+    # The attributes most rules read first: a gap there moves the most verdicts.
+    return sorted(gaps, key=lambda gap: (-len(gap.rules), -gap.missing, gap.attribute))

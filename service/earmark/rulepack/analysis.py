@@ -167,6 +167,15 @@ def _value(attribute: Attribute, specs: dict[str, Any], shopper: dict[str, Any] 
     return (specs if attribute.side == "spec" else shopper or {}).get(attribute.name)
 
 
+def spec_attributes_read(rule: Rule) -> frozenset[str]:
+    """The spec attributes a rule's condition tests, or its grade reads: what a product
+    must list for the rule to judge it on data rather than on a gap."""
+    names = {a.name for a in _attributes(rule.condition) if a.side == "spec"}
+    if rule.graded is not None:
+        names.add(rule.graded.attribute)
+    return frozenset(names)
+
+
 def _tests(condition: Condition) -> Iterator[AttributeTest]:
     if isinstance(condition, AttributeTest):
         yield condition

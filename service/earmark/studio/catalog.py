@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from earmark.evaluation.catalog import CatalogProduct, evaluate_catalog
+from earmark.evaluation.catalog import CatalogProduct, evaluate_catalog, missing_data
 from earmark.evaluation.evaluator import Evaluator
 from earmark.evaluation.verdict import Verdict
 from earmark.rulepack.model import AllOf, AnyOf, AttributeTest, Condition, Not, Pack
@@ -45,6 +45,9 @@ class EvaluatedCatalog:
             if outcome.verdict is not None:
                 self.hits.update({rule.id for rule in outcome.verdict.fired})
         self.by_id = {row.id: row for row in self.rows}
+        # Attributes the rules read that products leave out, with how many: where the
+        # catalog leaves the pack guessing (unlisted.yaml says what a gap is taken to mean).
+        self.gaps = [gap for gap in missing_data(self.pack, (row.product for row in self.rows)) if gap.missing]
         self._category_attributes = _attributes_deciding_category(self.pack)
 
     def select(self, *, text: str = "", category: str = "", sort: str = "") -> list[Row]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from earmark.evaluation.catalog import CatalogProduct, evaluate_catalog, read_catalog
+from earmark.evaluation.catalog import CatalogProduct, evaluate_catalog, missing_data, read_catalog
 from earmark.evaluation.evaluator import Evaluator
 
 CATALOG = [
@@ -41,3 +41,20 @@ def test_a_catalog_line_that_is_not_a_product_is_named() -> None:
     with pytest.raises(ValueError, match=r"line 3: expected"):
         list(read_catalog(lines))
     assert [("a", 1)] == [(p.id, p.line) for p in read_catalog(lines[:2])]
+
+
+def test_missing_data_counts_the_products_that_leave_out_what_rules_read(evaluator: Evaluator) -> None:
+    """Issue 23: a merchandiser sees where the catalog leaves the pack guessing."""
+    products = [
+        CatalogProduct("a", {"mic": "boom", "weight_g": 300, "codecs": []}, 1),  # an empty list is missing
+        CatalogProduct("b", {"mic": "none", "weight_g": None}, 2),  # so is null
+        CatalogProduct("c", {"form_factor": "in_ear"}, 3),
+    ]
+    gaps = {gap.attribute: gap for gap in missing_data(evaluator.pack, products)}
+    assert (2, 3) == (gaps["weight_g"].missing, gaps["weight_g"].products)
+    assert 1 == gaps["mic"].missing and 3 == gaps["codecs"].missing and 2 == gaps["form_factor"].missing
+    assert "lighter-wears-longer" in gaps["weight_g"].rules and "mic-not-listed" in gaps["mic"].rules
+    assert "price_usd" in gaps  # read by a shopper rule's comparison with the budget
+    assert not any(name.startswith("shopper") for name in gaps)
+    order = [len(gap.rules) for gap in missing_data(evaluator.pack, products)]
+    assert order == sorted(order, reverse=True)  # the attributes most rules read first

@@ -62,7 +62,10 @@ BAD_PACKS: dict[str, Callable[[Path], None]] = {
 
 def test_the_service_survives_every_bad_pack_under_load(pack_copy: Path) -> None:
     live = LivePack(load_checked(pack_copy))
-    server = EarmarkServer(Settings(address="127.0.0.1:0", threads=2), live)
+    # Queueing up to 5 s, not the default 1: each refused pack costs a reload's ~0.1 s of
+    # GIL, and beside the other test processes a call could otherwise be refused as
+    # overload (tested in test_admission.py), which is not what this test is about.
+    server = EarmarkServer(Settings(address="127.0.0.1:0", threads=2, max_queue_seconds=5), live)
     server.start()
     stop_watching = threading.Event()
     reloader = Reloader(live, pack_copy)

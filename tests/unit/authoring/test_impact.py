@@ -29,7 +29,7 @@ def test_diff_previews_category_changes_and_score_shifts(pack_copy: Path) -> Non
     args = ["diff", "rules/audio", str(pack_copy), "--catalog", str(EXAMPLES / "catalog.jsonl")]
     text = CliRunner().invoke(main, args)
     assert 0 == text.exit_code, text.output
-    assert "compared 205 products" in text.output
+    assert "compared 233 products" in text.output
     assert (
         "listing-without-mic-info: unclassified -> headphones (decided by unknown-mic-leaves-it-unclassified)"
         in text.output
@@ -37,7 +37,16 @@ def test_diff_previews_category_changes_and_score_shifts(pack_copy: Path) -> Non
     assert "certified-for-meetings +5" in text.output
     report = json.loads(CliRunner().invoke(main, [*args, "--format", "json"]).output)
     changed = {c["id"] for c in report["category_changes"]}
-    assert {"listing-without-mic-info", "listing-nearly-empty"} == changed
+    assert {
+        "listing-without-mic-info",
+        "listing-nearly-empty",
+        "sleep-buds-no-mic-field",
+        "usb-headset-no-mic-field",
+    } == changed
+    # Where the catalog leaves the new pack guessing (issue 23).
+    gaps = {gap["attribute"]: gap["missing"] for gap in report["missing_data"]}
+    assert gaps["mic"] >= 2 and gaps["weight_g"] >= 10
+    assert "missing data: attributes the rules read that products don't list" in text.output
     meetings = next(u for u in report["use_cases"] if u["use_case"] == "meetings")
     assert meetings["largest_increase"]["shift"] == 5  # below the soft ceiling, +5 raw shows in full
     assert all(m["rules"] == ["certified-for-meetings +5"] for m in meetings["top_movers"])

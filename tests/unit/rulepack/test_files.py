@@ -6,6 +6,7 @@ instead of loading as a mix of two."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -109,7 +110,7 @@ def test_too_many_rules_are_refused_by_their_count_before_any_rule_file_is_parse
     problems = [str(p) for p in caught.value.problems]
     # The 1,001st rule: the bundled pack's own rules come first in name order.
     assert 1 == len(problems) and "error[too-many-rules]" in problems[0], problems
-    assert "the pack has 12" in problems[0] and "at most 1000" in problems[0]
+    assert re.search(r"the pack has 1\d{3} rules", problems[0]) and "at most 1000" in problems[0]
     assert ["pack.yaml"] == parsed  # the manifest only: no rule file was parsed
 
 

@@ -47,7 +47,9 @@ class EvaluatedCatalog:
         self.by_id = {row.id: row for row in self.rows}
         # Attributes the rules read that products leave out, with how many: where the
         # catalog leaves the pack guessing (unlisted.yaml says what a gap is taken to mean).
-        self.gaps = [gap for gap in missing_data(self.pack, (row.product for row in self.rows)) if gap.missing]
+        self.gaps = [
+            gap for gap in missing_data(self.pack, (row.product for row in self.rows)) if gap.missing
+        ]
         self._category_attributes = _attributes_deciding_category(self.pack)
 
     def select(self, *, text: str = "", category: str = "", sort: str = "") -> list[Row]:

@@ -49,12 +49,15 @@ def test_the_sample_catalog_is_big_and_varied() -> None:
         "one-ear earpieces with a mic in the body or cable": lambda s: (
             s.get("channels") == "mono" and s.get("mic") in ("integrated", "inline")
         ),
-        "in-ear monitors": lambda s: s.get("form_factor") == "in_ear" and (
-            s.get("detachable_cable") or s.get("cable_connector") in ("mmcx", "2_pin", "2-pin")
+        "in-ear monitors": lambda s: (
+            s.get("form_factor") == "in_ear"
+            and (s.get("detachable_cable") or s.get("cable_connector") in ("mmcx", "2_pin", "2-pin"))
         ),
         "kids' headphones": lambda s: "volume_limit_db" in s,
         "sport models rated against sweat": lambda s: "ip_rating" in s,
-        "gaming buds": lambda s: s.get("form_factor") == "in_ear" and "wireless_dongle" in s.get("connectivity", []),
+        "gaming buds": lambda s: (
+            s.get("form_factor") == "in_ear" and "wireless_dongle" in s.get("connectivity", [])
+        ),
         "listings without a weight": lambda s: "weight_g" not in s,
         "wireless listings without a battery life": lambda s: (
             "battery_hours" not in s and "bluetooth" in s.get("connectivity", [])
@@ -108,7 +111,9 @@ def test_purpose_built_shift_headsets_lead_call_center_and_gaming_headsets_trail
     for product in sorted(places, key=places.get)[:10]:
         listed = specs[product]
         # Light by the scale, or a one-ear headset whose listing leaves the weight out (issue 23).
-        light = listed.get("weight_g", 0) <= 200 and ("weight_g" in listed or listed.get("channels") == "mono")
+        light = listed.get("weight_g", 0) <= 200 and (
+            "weight_g" in listed or listed.get("channels") == "mono"
+        )
         assert "boom" in listed["mic"] and light, product
     for gaming in (
         "sony-inzone-h9",
@@ -151,4 +156,7 @@ def test_rank_says_which_attributes_the_catalog_leaves_out() -> None:
     assert "mic-not-listed" in gaps["mic"]["rules"]
     text = CliRunner().invoke(main, ["rank", "--use-case", "meetings", "--catalog", str(CATALOG)]).output
     assert "missing data: attributes the rules read that products don't list" in text
-    assert f"mic                        not listed on {without_mic:>5} of {len(report['products'])} products" in text
+    assert (
+        f"mic                        not listed on {without_mic:>5} of {len(report['products'])} products"
+        in text
+    )

@@ -204,6 +204,7 @@ def rules_page(request: Request) -> Response:
         hits=catalog.hits,
         products=len(catalog.rows),
         production=studio.production_hits(),
+        warnings=studio.warnings(),
     )
 
 

@@ -18,9 +18,11 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from earmark.authoring.check import pack_warnings
 from earmark.authoring.contract import ContractChange, contract_changes
 from earmark.authoring.impact import compare
 from earmark.authoring.publish import Published, publish
+from earmark.diagnostics import Problem
 from earmark.errors import PackError
 from earmark.evaluation.catalog import CatalogProduct, read_catalog
 from earmark.evaluation.evaluator import Evaluator
@@ -81,6 +83,7 @@ class Studio:
         self.lock = threading.RLock()
         self._loaded: dict[str, tuple[object, Evaluator | PackError]] = {}
         self._catalogs: dict[str, EvaluatedCatalog] = {}
+        self._warnings: dict[str, list[tuple[str, Problem]]] = {}  # the working copy's, by version
 
     # ---- packs and catalogs -------------------------------------------------------------
 
@@ -103,6 +106,25 @@ class Studio:
                 kept[1].close()
             self._loaded[role] = (stamp, loaded)
             return loaded
+
+    def warnings(self) -> list[tuple[str, Problem]]:
+        """The working copy's warnings as `earmark check` lists them (a text missing in a
+        declared language, a rule no example exercises, stale schemas), each with its file
+        relative to the working copy; none when the pack doesn't load."""
+        with self.lock:  # every use of an evaluator holds the lock (see evaluator())
+            evaluator = self.evaluator("working")
+            if isinstance(evaluator, PackError):
+                return []
+            version = evaluator.pack.version
+            if version not in self._warnings:
+                root = self.working.root
+                self._warnings = {
+                    version: [
+                        (_relative(problem.location.path, root), problem)
+                        for problem in pack_warnings(evaluator, root)
+                    ]
+                }
+            return self._warnings[version]
 
     def verdict(
         self,
@@ -261,6 +283,14 @@ class Studio:
                 if isinstance(loaded, Evaluator):
                     loaded.close()
             self._loaded.clear()
+
+
+def _relative(path: str, root: Path) -> str:
+    """A problem's file as the editor names it: relative to the working copy."""
+    try:
+        return Path(path).resolve().relative_to(root).as_posix()
+    except ValueError:
+        return Path(path).name
 
 
 def _stamp(folder: Workspace) -> object:

@@ -14,7 +14,7 @@ from earmark.errors import EarmarkError
 from earmark.evaluation.evaluator import Evaluator
 from earmark.evaluation.request_notes import RequestNotes
 from earmark.evaluation.verdict import Verdict
-from earmark.rulepack.analysis import spec_attributes_read
+from earmark.rulepack.analysis import attributes_read
 from earmark.rulepack.model import Pack
 
 
@@ -88,7 +88,7 @@ def missing_data(pack: Pack, products: Iterable[CatalogProduct]) -> list[Gap]:
     merchandiser's catalog leaves the pack guessing."""
     readers: dict[str, list[str]] = {}
     for rule in pack.rules:
-        for name in sorted(spec_attributes_read(rule)):
+        for name in sorted(attributes_read(rule)):
             readers.setdefault(name, []).append(rule.id)
     missing = dict.fromkeys(readers, 0)
     count = 0

@@ -167,11 +167,12 @@ def _value(attribute: Attribute, specs: dict[str, Any], shopper: dict[str, Any] 
     return (specs if attribute.side == "spec" else shopper or {}).get(attribute.name)
 
 
-def spec_attributes_read(rule: Rule) -> frozenset[str]:
-    """The spec attributes a rule's condition tests, or its grade reads: what a product
-    must list for the rule to judge it on data rather than on a gap."""
-    names = {a.name for a in _attributes(rule.condition) if a.side == "spec"}
-    if rule.graded is not None:
+def attributes_read(rule: Rule, side: str = "spec") -> frozenset[str]:
+    """The attributes of `side` ("spec" or "shopper") a rule's condition tests, or its
+    grade reads: for specs, what a product must list for the rule to judge it on data
+    rather than on a gap."""
+    names = {a.name for a in _attributes(rule.condition) if a.side == side}
+    if rule.graded is not None and side == "spec":
         names.add(rule.graded.attribute)
     return frozenset(names)
 

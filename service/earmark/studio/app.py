@@ -24,6 +24,7 @@ from starlette.templating import Jinja2Templates
 from earmark.authoring.explain import breakdown
 from earmark.authoring.schemas import schema_texts
 from earmark.errors import BodyTooLarge, EarmarkError, FileRefused, PackError, PublishRefused
+from earmark.rulepack.analysis import attributes_read
 from earmark.rulepack.json_schema import EXAMPLES_SCHEMA, PACK_SCHEMA, RULES_SCHEMA
 from earmark.rulepack.model import AttrType
 from earmark.studio import charts
@@ -205,6 +206,8 @@ def rules_page(request: Request) -> Response:
         products=len(catalog.rows),
         production=studio.production_hits(),
         warnings=studio.warnings(),
+        # A catalog has no shopper, so a rule reading one never fires on it: not a fault.
+        needs_shopper={rule.id for rule in catalog.pack.rules if attributes_read(rule, "shopper")},
     )
 
 

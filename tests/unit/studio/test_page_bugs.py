@@ -1,0 +1,52 @@
+"""Three bugs issue 24 found in Studio's pages, each pinned: a breaking contract change
+read "BREAKING BREAKING:", the category filter offered "unclassified" twice, and every
+rule about the shopper was flagged "fires on none" (the catalog has no shopper)."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+from pathlib import Path
+
+from conftest import start_studio
+
+NEW_ATTRIBUTE = "  cable_colour:\n    type: enum\n    values: [black, white]\n    description: d\n"
+
+
+def test_a_breaking_change_is_marked_once(tmp_path: Path) -> None:
+    for studio in start_studio(tmp_path):
+        manifest = studio.working / "pack.yaml"
+        manifest.write_text(
+            manifest.read_text().replace("\nshopper:\n", "\n" + NEW_ATTRIBUTE + "\nshopper:\n", 1)
+        )
+        with studio.client() as client:
+            page = client.get("/preview")
+    assert 200 == page.status_code, page.text[:500]
+    items = [
+        unescape(re.sub(r"<[^>]+>", "", li)).strip() for li in re.findall(r"<li>(.*?)</li>", page.text, re.S)
+    ]
+    change = next(item for item in items if "specs.cable_colour" in item)
+    assert change.startswith("BREAKING specs.cable_colour: declared as enum"), change
+    assert "BREAKING BREAKING" not in page.text and "BREAKING: " not in change
+
+
+def test_the_category_filter_offers_each_category_once(tmp_path: Path) -> None:
+    for studio in start_studio(tmp_path):
+        with studio.client() as client:
+            page = client.get("/")
+    select = re.search(r'<select name="category">(.*?)</select>', page.text, re.S)
+    assert select is not None
+    values = re.findall(r'<option value="([^"]*)"', select.group(1))
+    assert ["", "headphones", "headset", "unclassified"] == values
+
+
+def test_a_shopper_rule_is_not_flagged_as_firing_on_none(tmp_path: Path) -> None:
+    for studio in start_studio(tmp_path):
+        with studio.client() as client:
+            page = client.get("/rules")
+    row = re.search(r'<tr id="rule-over-budget".*?</tr>', page.text, re.S)
+    assert row is not None
+    assert "fires on none" not in row.group(0)
+    assert "needs a shopper" in row.group(0)
+    never = re.search(r'<tr id="rule-no-mic-cannot-talk".*?</tr>', page.text, re.S)
+    assert never is not None and "needs a shopper" not in never.group(0)

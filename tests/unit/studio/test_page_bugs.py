@@ -50,3 +50,17 @@ def test_a_shopper_rule_is_not_flagged_as_firing_on_none(tmp_path: Path) -> None
     assert "needs a shopper" in row.group(0)
     never = re.search(r'<tr id="rule-no-mic-cannot-talk".*?</tr>', page.text, re.S)
     assert never is not None and "needs a shopper" not in never.group(0)
+
+
+def test_a_disabled_publish_button_says_why(tmp_path: Path) -> None:
+    """Issue 24: the button was greyed out with no word of why."""
+    for studio in start_studio(tmp_path):
+        cases = studio.working / "examples" / "talking.yaml"
+        cases.write_text(cases.read_text().replace('"meetings >= 85"', '"meetings >= 99"', 1))
+        with studio.client() as client:
+            page = client.get("/preview")
+    button = re.search(r"<button ([^>]*)>Publish", page.text)
+    assert button is not None and "disabled" in button.group(1)
+    why = re.search(r'<span id="why-not-publish" class="bad">(.*?)</span>', page.text, re.S)
+    assert why is not None
+    assert "Publishing is off: 1 example case fails (step 4)" in unescape(why.group(1))

@@ -101,8 +101,18 @@ async function startEditor(host) {
   );
   const save = async (view) => {
     try {
-      await postJSON(`/api/files/${path}`, { text: view.state.doc.toString() }, "PUT");
-      showStatus(status, "saved to the working copy", "ok");
+      const saved = await postJSON(`/api/files/${path}`, { text: view.state.doc.toString() }, "PUT");
+      const header = document.getElementById("working-version");
+      if (header) header.textContent = saved.working_version;
+      if (saved.loads) {
+        showStatus(status, `saved to the working copy, now ${saved.working_version}`, "ok");
+      } else {
+        showStatus(
+          status,
+          `saved, but the working copy does not load (${saved.problems} problem(s)): it can't be published until they are fixed`,
+          "error",
+        );
+      }
     } catch (error) {
       showStatus(status, `not saved: ${error.message}`, "error");
     }

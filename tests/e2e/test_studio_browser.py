@@ -281,8 +281,10 @@ def _fixed_and_an_amount_raised_the_preview_shows_who_moves(day: Day, page: Page
     page.keyboard.type("21")
     expect(page.locator("#editor-status")).to_contain_text("no problems")
     page.click("#editor-save")
-    expect(page.locator("#editor-status")).to_have_text("saved to the working copy")
     assert "scores: {meetings: 21, calls: 6, call_center: 7}" in (day.working / "talking.yaml").read_text()
+    saved_version = load_pack(day.working).version
+    expect(page.locator("#editor-status")).to_have_text(f"saved to the working copy, now {saved_version}")
+    expect(page.locator("#working-version")).to_have_text(saved_version)  # the header follows the save
     page.goto(f"{day.url}/preview")
     expect(page.locator("#contract")).to_contain_text("No change")
     meetings = page.locator('#shifts tr[data-use-case="meetings"]')
@@ -302,6 +304,7 @@ def _publish_and_the_running_server_reports_the_new_version(day: Day, page: Page
     expect(page.locator("#published-version")).to_be_visible(timeout=30_000)
     version = page.locator("#published-version").inner_text()
     assert version != before
+    expect(page.locator("#live-version")).to_have_text(version)  # the header follows the publish
     expect(page.locator("#server-reports")).to_contain_text(f"The server now serves {version}")
     assert version == live_status(day.server, 5).version
     assert "scores: {meetings: 21, calls: 6, call_center: 7}" in (day.live / "talking.yaml").read_text()
@@ -320,6 +323,7 @@ def _restore_the_old_version(day: Day, page: Page) -> None:
     found.locator('input[name="who"]').fill("Mia Merch")
     found.locator("button").click()
     expect(page.locator("#published-version")).to_have_text(first_version or "", timeout=30_000)
+    expect(page.locator("#live-version")).to_have_text(first_version or "")
     expect(page.locator("#server-reports")).to_contain_text(f"The server now serves {first_version}")
     assert first_version == live_status(day.server, 5).version
     assert "scores: {meetings: 11, calls: 6, call_center: 7}" in (day.live / "talking.yaml").read_text()

@@ -256,7 +256,19 @@ async def file_api(request: Request) -> Response:
     if not isinstance(text, str):
         return JSONResponse({"error": 'send the file as {"text": ...}'}, status_code=400)
     await _in_thread(studio.save, path, text)
-    return JSONResponse({"saved": path})
+    # Whether the working copy loads now, so the page can say a broken file is broken
+    # (and can't be published) and the header shows the version just saved.
+    loaded = await _in_thread(studio.evaluator, "working")
+    if isinstance(loaded, PackError):
+        return JSONResponse(
+            {
+                "saved": path,
+                "loads": False,
+                "problems": len(loaded.problems),
+                "working_version": "does not load",
+            }
+        )
+    return JSONResponse({"saved": path, "loads": True, "working_version": loaded.pack.version})
 
 
 def schema_api(request: Request) -> Response:

@@ -64,3 +64,24 @@ def test_a_disabled_publish_button_says_why(tmp_path: Path) -> None:
     why = re.search(r'<span id="why-not-publish" class="bad">(.*?)</span>', page.text, re.S)
     assert why is not None
     assert "Publishing is off: 1 example case fails (step 4)" in unescape(why.group(1))
+
+
+def test_a_save_says_whether_the_working_copy_still_loads_and_its_version(tmp_path: Path) -> None:
+    """Issue 24: saving a broken file said only "saved to the working copy", and the header
+    kept the version from before the save."""
+    for studio in start_studio(tmp_path):
+        talking = studio.working / "talking.yaml"
+        good = talking.read_text().replace("meetings: 11,", "meetings: 12,", 1)
+        headers = {"X-CSRF-Token": studio.csrf}
+        with studio.client() as client:
+            fine = client.put("/api/files/talking.yaml", json={"text": good}, headers=headers).json()
+            broken_text = good.replace("      mic: [boom", "      micc: [boom", 1)
+            broken = client.put("/api/files/talking.yaml", json={"text": broken_text}, headers=headers).json()
+            version = client.get("/").text
+        assert {"saved": "talking.yaml", "loads": True} == {k: fine[k] for k in ("saved", "loads")}
+        assert fine["working_version"].startswith("audio-")
+        assert {"saved": "talking.yaml", "loads": False, "working_version": "does not load"} == {
+            k: broken[k] for k in ("saved", "loads", "working_version")
+        }
+        assert broken["problems"] >= 1
+        assert '<code id="working-version">does not load</code>' in version

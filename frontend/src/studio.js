@@ -133,7 +133,22 @@ async function startEditor(host) {
     ],
   });
   window.studioEditor = view;
+  goToLine(view, window.location.hash);
   document.getElementById("editor-save")?.addEventListener("click", () => save(view));
+}
+
+// The Rules page, the warnings and the missing-data table link to /edit/FILE#line-N: open
+// the file with the cursor on that line, scrolled into the middle of the editor.
+function goToLine(view, hash) {
+  const match = /^#line-(\d+)$/.exec(hash);
+  if (!match) return;
+  const number = Math.min(Math.max(Number(match[1]), 1), view.state.doc.lines);
+  const line = view.state.doc.line(number);
+  view.dispatch({
+    selection: { anchor: line.from },
+    effects: EditorView.scrollIntoView(line.from, { y: "center" }),
+  });
+  view.focus();
 }
 
 document.addEventListener("DOMContentLoaded", () => {

@@ -148,6 +148,7 @@ def test_the_rules_page_counts_each_rules_catalog_products(day: Day, page: Page)
         rules = [r.id for r in evaluator.pack.rules]
         # The bundled pack keeps every rule about the shopper in shopper.yaml.
         about_shopper = {r.id for r in evaluator.pack.rules if Path(r.location.path).name == "shopper.yaml"}
+        no_mic_line = next(r.location.line for r in evaluator.pack.rules if r.id == "no-mic-cannot-talk")
     finally:
         evaluator.close()
     # One storefront call, so that production has hits to show.
@@ -174,6 +175,16 @@ def test_the_rules_page_counts_each_rules_catalog_products(day: Day, page: Page)
         > 0
     )
     _shot(page, "rules")
+    # A rule's link opens the editor at its line, not at line 1 (issue 24).
+    page.locator('tr[data-rule="no-mic-cannot-talk"] a').first.click()
+    expect(page).to_have_url(f"{day.url}/edit/talking.yaml#line-{no_mic_line}")
+    page.wait_for_function("window.studioEditor !== undefined")
+    cursor_line = page.evaluate(
+        "window.studioEditor.state.doc.lineAt(window.studioEditor.state.selection.main.head).number"
+    )
+    assert no_mic_line == cursor_line
+    expect(page.locator(".cm-activeLine")).to_contain_text("- id: no-mic-cannot-talk")
+    _shot(page, "edit-at-a-rule")
 
 
 def test_a_products_waterfall_has_a_bar_per_rule_with_its_signed_amount(day: Day, page: Page) -> None:

@@ -27,6 +27,8 @@ these errors, stay free of the transport; statuses are named by their gRPC code 
 
 from __future__ import annotations
 
+from typing import Any
+
 from earmark.diagnostics import Problem, summarise
 
 INTERNAL = "INTERNAL"
@@ -142,6 +144,16 @@ class PublishRefused(Exception):
     replaced by it: it would break requests that work today, its folder holds links or
     special files, or its files cannot be written (a full disk). The message says why in
     one plain line, and nothing is left half-written."""
+
+
+class BreakingPublish(PublishRefused):
+    """A publish refused only because it would break requests that work today. `changes`
+    are the breaking contract changes, so that Studio can list them in plain words and ask
+    the person to confirm, where the command line asks for --allow-breaking."""
+
+    def __init__(self, message: str, changes: tuple[Any, ...]) -> None:
+        super().__init__(message)
+        self.changes = changes
 
 
 class ConfigError(Exception):

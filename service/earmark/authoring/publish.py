@@ -17,7 +17,7 @@ from pathlib import Path
 from earmark.authoring.contract import ContractChange, contract_changes
 from earmark.authoring.releases import Releases, read_pack_files
 from earmark.diagnostics import Location, Problem
-from earmark.errors import PackError, PublishRefused
+from earmark.errors import BreakingPublish, PackError, PublishRefused
 from earmark.evaluation.examples import load_checked
 from earmark.rulepack.files import display_path
 from earmark.rulepack.loader import load_pack
@@ -55,9 +55,10 @@ def publish(
         breaking = [c for c in changes if c.breaking]
         if breaking and not allow_breaking:
             listed = "\n".join(f"  {c}" for c in breaking)
-            raise PublishRefused(
+            raise BreakingPublish(
                 f"the change breaks the contract clients rely on:\n{listed}\n"
-                "publish with --allow-breaking once every storefront is ready for it"
+                "publish with --allow-breaking once every storefront is ready for it",
+                tuple(breaking),
             )
         kept = releases.keep(staged, candidate.version)
     done = Published(candidate.version, live.version if live is not None else None, changes, kept)

@@ -23,7 +23,7 @@ from starlette.templating import Jinja2Templates
 
 from earmark.authoring.explain import breakdown
 from earmark.authoring.schemas import schema_texts
-from earmark.errors import BodyTooLarge, EarmarkError, FileRefused, PackError, PublishRefused
+from earmark.errors import BodyTooLarge, BreakingPublish, EarmarkError, FileRefused, PackError, PublishRefused
 from earmark.rulepack.analysis import attributes_read
 from earmark.rulepack.json_schema import EXAMPLES_SCHEMA, PACK_SCHEMA, RULES_SCHEMA
 from earmark.rulepack.model import AttrType
@@ -304,6 +304,7 @@ async def publish_action(request: Request) -> Response:
     studio = _studio(request)
     return await _published(
         request,
+        form,
         lambda: studio.publish(
             who=form.get("who", ""),
             summary=form.get("summary", ""),
@@ -320,16 +321,23 @@ async def restore_action(request: Request) -> Response:
         raise HTTPException(404, "no such version")
     return await _published(
         request,
+        form,
         lambda: studio.restore(
             version_id, who=form.get("who", ""), allow_breaking=form.get("allow_breaking") == "yes"
         ),
     )
 
 
-async def _published(request: Request, run: Callable[[], PublishResult]) -> Response:
-    """Run a publish (or restore) through the gate, and show what came of it."""
+async def _published(request: Request, form: dict[str, str], run: Callable[[], PublishResult]) -> Response:
+    """Run a publish (or restore) through the gate, and show what came of it. One that
+    would break requests that work today lists what would break, in words, and asks for
+    a confirmation that sends the same form again with allow_breaking (issue 24: an undo
+    of a change to the contract answered with a command-line flag)."""
     try:
         result = await _in_thread(run)
+    except BreakingPublish as exc:
+        again = {name: value for name, value in form.items() if name != "allow_breaking"}
+        return _page(request, "published.html", result=None, refusal=None, breaking=exc.changes, again=again)
     except (PackError, PublishRefused) as exc:
         return _page(request, "published.html", result=None, refusal=_refusal_text(exc))
     return _page(request, "published.html", result=result, refusal=None)

@@ -26,6 +26,8 @@ def compare(old: Evaluator, new: Evaluator, catalog: Iterable[CatalogProduct]) -
     new_ids = [u.id for u in new.pack.use_cases]
     use_cases = [u for u in new_ids if u in old_ids]
     shifts: dict[str, list[Shift]] = {u: [] for u in use_cases}
+    # A use case the new pack adds has no shift to show: its scores are shown instead.
+    added: dict[str, list[tuple[int, str]]] = {u: [] for u in new_ids if u not in old_ids}
     category_changes = []
     invalid = []
     newly_refused = []  # accepted by the old pack, refused by the new: a breaking change
@@ -59,6 +61,8 @@ def compare(old: Evaluator, new: Evaluator, catalog: Iterable[CatalogProduct]) -
             explanations_changed += 1
         old_scores = {s.use_case.id: s for s in before.scores}
         new_scores = {s.use_case.id: s for s in after.scores}
+        for use_case, scores in added.items():
+            scores.append((new_scores[use_case].value, product.id))
         for use_case in use_cases:
             was, now = old_scores[use_case], new_scores[use_case]
             shift, raw_shift = now.value - was.value, now.raw - was.raw
@@ -72,7 +76,8 @@ def compare(old: Evaluator, new: Evaluator, catalog: Iterable[CatalogProduct]) -
         "newly_refused": newly_refused,
         "category_changes": category_changes,
         "use_cases": [_summary(use_case, shifts[use_case]) for use_case in use_cases],
-        "use_cases_added": [u for u in new_ids if u not in old_ids],
+        "use_cases_added": list(added),
+        "new_use_cases": [_new_use_case(new, use_case, scores) for use_case, scores in added.items()],
         "use_cases_removed": [u for u in old_ids if u not in new_ids],
         "explanations_changed": explanations_changed,
         "warnings": warned,
@@ -104,8 +109,14 @@ def render(report: dict[str, Any]) -> str:
                 f"      the floor or the soft ceiling damped {summary['hidden_by_clamp']} shifts "
                 f"({summary['raw_changed']} products moved before it); {summary['at_ceiling']} sit at 100"
             )
-    for use_case in report["use_cases_added"]:
-        lines.append(f"  {use_case:<15} new: every verdict gains this score")
+    for new_use_case in report["new_use_cases"]:
+        bands = ", ".join(f"{band['from']}+ {band['products']}" for band in new_use_case["bands"])
+        lines.append(
+            f"  {new_use_case['use_case']:<15} new: every verdict gains this score; products by band: {bands}"
+        )
+        for side in ("best", "worst"):
+            shown = ", ".join(f"{p['id']} {p['score']}" for p in new_use_case[side])
+            lines.append(f"      {side}: {shown}")
     for use_case in report["use_cases_removed"]:
         lines.append(f"  {use_case:<15} removed: verdicts no longer have this score")
     lines.append(f"explanations changed: {report['explanations_changed']} of {report['products']} products")
@@ -173,6 +184,23 @@ def _amounts(verdict: Verdict, use_case: str) -> dict[str, int]:
     for contribution in verdict.contributions(use_case):
         amounts[contribution.rule.id] = amounts.get(contribution.rule.id, 0) + contribution.amount
     return amounts
+
+
+def _new_use_case(new: Evaluator, use_case: str, scores: list[tuple[int, str]]) -> dict[str, Any]:
+    """A use case the new pack adds: how many products fall in each of the pack's score
+    bands ("Excellent", "Good", ...), and the best and worst products for it."""
+    starts = [band.start for band in new.pack.wording.score_bands]  # highest first
+    counts = dict.fromkeys(starts, 0)
+    for value, _ in scores:
+        counts[next((start for start in starts if value >= start), starts[-1])] += 1
+    ranked = sorted(scores, key=lambda pair: (-pair[0], pair[1]))
+    worst = sorted(scores, key=lambda pair: (pair[0], pair[1]))
+    return {
+        "use_case": use_case,
+        "bands": [{"from": start, "products": counts[start]} for start in starts],
+        "best": [{"id": product_id, "score": value} for value, product_id in ranked[:TOP_MOVERS]],
+        "worst": [{"id": product_id, "score": value} for value, product_id in worst[:TOP_MOVERS]],
+    }
 
 
 @dataclass(frozen=True)

@@ -111,3 +111,44 @@ def test_products_the_old_pack_refuses_make_the_preview_fail_unless_skipped(tmp_
         "invalid products (skipped): 1" in result.output and "line 2 bad: specs.mic='laser'" in result.output
     )
     assert 0 == CliRunner().invoke(main, [*args, "--skip-invalid"]).exit_code
+
+
+NEW_USE_CASE = """  - id: studio_recording
+    title: {en: Studio recording, de: Studioaufnahme}
+    phrase: {en: studio recording, de: Studioaufnahmen}
+    default: 30
+"""
+NEW_RULE = """
+  - id: closed-for-the-studio
+    description: Closed cups keep the click track out of the microphone.
+    when:
+      back: closed
+    then:
+      scores: {studio_recording: 40}
+      say:
+        en: closed cups that keep the click track out of the mic
+        de: geschlossene Muscheln, die den Klick vom Mikrofon fernhalten
+"""
+
+
+def test_a_new_use_case_shows_its_scores_by_band_and_its_best_and_worst_products(pack_copy: Path) -> None:
+    """Issue 24: a new use case's preview said only "new: every verdict gains this score"."""
+    manifest = pack_copy / "pack.yaml"
+    manifest.write_text(manifest.read_text().replace("\nspecs:\n", "\n" + NEW_USE_CASE + "\nspecs:\n", 1))
+    (pack_copy / "studio.yaml").write_text("rules:" + NEW_RULE)
+    args = ["diff", "rules/audio", str(pack_copy), "--catalog", str(EXAMPLES / "catalog.jsonl")]
+    report = json.loads(CliRunner().invoke(main, [*args, "--format", "json"]).output)
+    (added,) = report["new_use_cases"]
+    assert "studio_recording" == added["use_case"]
+    assert [80, 60, 35, 0] == [band["from"] for band in added["bands"]]
+    assert report["products"] == sum(band["products"] for band in added["bands"])
+    closed = {
+        json.loads(line)["id"]
+        for line in (EXAMPLES / "catalog.jsonl").read_text().splitlines()
+        if '"back": "closed"' in line
+    }
+    assert all(p["id"] in closed and p["score"] == 70 for p in added["best"])  # 30 + 40
+    assert all(p["id"] not in closed and p["score"] == 30 for p in added["worst"])
+    text = CliRunner().invoke(main, args).output
+    assert "studio_recording new: every verdict gains this score; products by band: 80+ 0, 60+" in text
+    assert "      best: " in text and "      worst: " in text

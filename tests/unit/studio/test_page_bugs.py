@@ -85,3 +85,19 @@ def test_a_save_says_whether_the_working_copy_still_loads_and_its_version(tmp_pa
         }
         assert broken["problems"] >= 1
         assert '<code id="working-version">does not load</code>' in version
+
+
+def test_a_new_use_cases_preview_shows_its_bands_and_best_and_worst(tmp_path: Path) -> None:
+    for studio in start_studio(tmp_path):
+        manifest = studio.working / "pack.yaml"
+        use_case = "  - id: karaoke\n    title: {en: Karaoke, de: Karaoke}\n    phrase: {en: karaoke, de: Karaoke}\n    default: 10\n"
+        manifest.write_text(manifest.read_text().replace("\nspecs:\n", "\n" + use_case + "\nspecs:\n", 1))
+        rule = "rules:\n  - id: boom-for-karaoke\n    description: d\n    when:\n      mic: boom\n    then:\n      scores: {karaoke: 60}\n"
+        (studio.working / "karaoke.yaml").write_text(rule)
+        with studio.client() as client:
+            page = client.get("/preview")
+    row = re.search(r'<tr class="new-use-case" data-use-case="karaoke">(.*?)</tr>', page.text, re.S)
+    assert row is not None, page.text[:2000]
+    text = unescape(re.sub(r"<[^>]+>", "", row.group(1)))
+    assert "Products by band:" in text and "80+: " in text
+    assert re.search(r"Best: [\w-]+ 70", text) and re.search(r"Worst: [\w-]+ 10", text), text

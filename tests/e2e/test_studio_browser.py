@@ -187,6 +187,25 @@ def test_the_rules_page_counts_each_rules_catalog_products(day: Day, page: Page)
     _shot(page, "edit-at-a-rule")
 
 
+def test_a_product_typed_into_try_a_product_gets_its_waterfalls(day: Day, page: Page) -> None:
+    """Issue 24: a merchandiser checks a product that is not in the catalog."""
+    page.goto(f"{day.url}/try")
+    specs = {"mic": "boom", "form_factor": "on_ear", "connectivity": ["dect"], "channels": "mono"}
+    page.fill("#specs", json.dumps(specs))
+    page.click("form.try button")
+    expect(page.locator("#category")).to_have_text("headset")
+    evaluator = Evaluator.from_directory(day.working)
+    try:
+        expected = evaluator.verdict_for("tried", specs)
+    finally:
+        evaluator.close()
+    for score in expected.scores:
+        card = page.locator(f'[data-score="{score.use_case.id}"]')
+        expect(card.locator(".score-value")).to_have_text(str(score.value))
+        expect(card.locator(f"#waterfall-{score.use_case.id}")).to_have_attribute("data-ready", "1")
+    _shot(page, "try-a-product")
+
+
 def test_a_products_waterfall_has_a_bar_per_rule_with_its_signed_amount(day: Day, page: Page) -> None:
     product = "steelseries-arctis-nova-7"
     page.goto(f"{day.url}/product/{product}")

@@ -7,6 +7,7 @@ that Starlette runs in its thread pool: evaluating is CPU work under Studio's lo
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,7 @@ def create_app(studio: Studio, *, token: str = "", loopback_only: bool = True) -
         Route("/edit", edit_page),
         Route("/edit/{path:path}", edit_page),
         Route("/preview", preview_page),
+        Route("/try", try_page),
         Route("/history", history_page),
         Route("/api/check", check_api, methods=["POST"]),
         Route("/api/files/{path:path}", file_api, methods=["GET", "PUT"]),
@@ -157,6 +159,50 @@ def product_page(request: Request) -> Response:
     )
     name = "product_panel.html" if request.headers.get("hx-request") else "product.html"
     return _page(request, name, **context)
+
+
+TRY_EXAMPLE = '{"mic": "integrated", "form_factor": "in_ear", "connectivity": ["bluetooth"], "noise_cancelling": "active"}'
+
+
+def try_page(request: Request) -> Response:
+    """A product that is not in the catalog: its specs typed or pasted as JSON (a catalog
+    line's "specs"), and its verdict and waterfall under the working copy (issue 24)."""
+    studio = _studio(request)
+    text = request.query_params.get("specs", "").strip()
+    working = studio.evaluator("working")
+    if isinstance(working, PackError):
+        return _page(request, "broken.html", error=working)
+    attributes = [a.name for a in working.pack.specs]
+    context: dict[str, Any] = {
+        "text": text or TRY_EXAMPLE,
+        "problem": None,
+        "row": None,
+        "pack_attributes": attributes,
+    }
+    if text:
+        try:
+            specs = json.loads(text)
+        except ValueError as exc:
+            specs, context["problem"] = None, f"the specs are not JSON: {exc}"
+        if specs is not None and not isinstance(specs, dict):
+            specs, context["problem"] = None, 'the specs must be one JSON object, like {"mic": "boom"}'
+        if specs is not None:
+            try:
+                row, verdicts, pack = studio.try_product(specs)
+            except PackError as exc:
+                return _page(request, "broken.html", error=exc)
+            data = breakdown(verdicts[pack.default_locale], pack) if verdicts else None
+            context.update(
+                row=row,
+                verdicts=verdicts,
+                error=row.error,
+                data=data,
+                charts=_product_charts(data) if data else {},
+                shopper={},
+                shopper_error=None,
+                reason=None,
+            )
+    return _page(request, "try.html", **context)
 
 
 def _shopper_from(request: Request, pack: Any) -> tuple[dict[str, Any] | None, str | None]:

@@ -24,17 +24,19 @@ from earmark.authoring.impact import compare
 from earmark.authoring.publish import Published, publish
 from earmark.diagnostics import Problem
 from earmark.errors import PackError
-from earmark.evaluation.catalog import CatalogProduct, read_catalog
+from earmark.evaluation.catalog import CatalogProduct, evaluate_catalog, read_catalog
 from earmark.evaluation.evaluator import Evaluator
 from earmark.evaluation.examples import CaseResult, run_examples
 from earmark.evaluation.verdict import Verdict
 from earmark.rulepack.loader import load_pack
+from earmark.rulepack.model import Pack
 from earmark.server.status import live_status
-from earmark.studio.catalog import EvaluatedCatalog
+from earmark.studio.catalog import EvaluatedCatalog, Row
 from earmark.studio.history import History, Version
 from earmark.studio.workspace import CheckedText, Workspace
 
 WAIT_FOR_SERVER_SECONDS = 15.0
+TRIED_PRODUCT_ID = "tried"  # the id a product typed into "Try a product" is evaluated under
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,26 @@ class Studio:
                     ]
                 }
             return self._warnings[version]
+
+    def try_product(self, specs: dict[str, Any]) -> tuple[Row, dict[str, Verdict], Pack]:
+        """A product that is not in the catalog, under the working copy: its row (with the
+        pack's refusal or its warnings), its verdict in every language of the pack, and the
+        pack."""
+        with self.lock:
+            evaluator = self.evaluator("working")
+            if isinstance(evaluator, PackError):
+                raise evaluator
+            product = CatalogProduct(TRIED_PRODUCT_ID, specs, 1)
+            (outcome,) = evaluate_catalog(evaluator, [product])
+            row = Row(product, outcome.verdict, outcome.error, outcome.warnings)
+            pack = evaluator.pack
+            if outcome.verdict is None:
+                return row, {}, pack
+            return (
+                row,
+                {loc: evaluator.verdict_for(product.id, specs, None, loc) for loc in pack.locales},
+                pack,
+            )
 
     def verdict(
         self,

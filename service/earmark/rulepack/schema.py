@@ -222,6 +222,15 @@ def _problem(source: SourceFile, model: type[BaseModel], at: tuple[Any, ...], er
     loc = (*at, *relative)
     if err["type"] == "extra_forbidden":
         key = str(loc[-1])
+        belongs_under = _dedented_from(source, model, at, relative, key)
+        if belongs_under is not None:  # `de:` written one level left of its `en:`, say
+            above, sibling = belongs_under
+            return source.problem(
+                loc,
+                "unknown-key",
+                f"'{key}' is indented too little: it belongs under '{above}:' just above; move it right "
+                f"so that it lines up with '{sibling}'",
+            )
         known = _known_keys(model, relative[:-1])
         hint = did_you_mean(key, known, otherwise=f"; expected one of: {', '.join(known)}")
         return source.problem(loc, "unknown-key", f"unknown key '{key}'{hint}")
@@ -241,6 +250,35 @@ def _problem(source: SourceFile, model: type[BaseModel], at: tuple[Any, ...], er
         return source.problem(loc, "bad-value", f"{where}: {_pattern_in_words(err['ctx']['pattern'], value)}")
     got = f" (got {shown(value)})" if isinstance(value, str | int | float | bool) else ""
     return source.problem(loc, "bad-value", f"{where}: {err['msg']}{got}")
+
+
+def _dedented_from(
+    source: SourceFile, model: type[BaseModel], at: tuple[Any, ...], relative: tuple[Any, ...], key: str
+) -> tuple[str, str] | None:
+    """(the key just above, its first key) when `key`, unknown where it stands, is a key of
+    the block just above it: an indentation slip, not a misspelling. For a text, a key
+    shaped like a language code belongs with the language keys above it."""
+    node: Any = source.data
+    for part in (*at, *relative[:-1]):
+        node = node[part]
+    if not isinstance(node, dict):
+        return None
+    names = [str(name) for name in node]
+    position = names.index(key) if key in names else 0
+    if position == 0:
+        return None
+    above = names[position - 1]
+    child = node[list(node)[position - 1]]
+    if not isinstance(child, dict) or not child:
+        return None
+    first = str(next(iter(child)))
+    if key in _known_keys(model, (*relative[:-1], above)):
+        return above, first
+    texts = all(isinstance(name, str) and _LANGUAGE.fullmatch(name) for name in child)
+    return (above, first) if texts and _LANGUAGE.fullmatch(key) else None
+
+
+_LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})*")
 
 
 def _nested_under(source: SourceFile, loc: tuple[Any, ...], key: str) -> str | None:

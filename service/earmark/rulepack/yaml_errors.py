@@ -85,7 +85,24 @@ def _text_starting_with_brace(
         line + 1,
         written.start(4) + 1,
         f"a text that starts with a {{placeholder}} must be in quotes, or YAML reads the braces as a "
-        f'list of keys: {key}: "{quoted}"',
+        f'list of keys: {key}: "{quoted}"' + _also_dedented(lines, line, key),
+    )
+
+
+def _also_dedented(lines: list[str], line: int, key: str) -> str:
+    """A second slip on the same line, said with the first: indented less than the
+    `key: text` line just above it (a `de:` under its `en:`), which quoting alone won't
+    fix (issue 24: following the quotes advice broke the rule)."""
+    above = next(
+        (text for text in reversed(lines[:line]) if text.strip() and not text.lstrip().startswith("#")), ""
+    )
+    where, there = _indent(lines[line]), _indent(above)
+    if not above or there <= where or above.rstrip().endswith(":") or ":" not in above:
+        return ""
+    distance = there - where
+    return (
+        f"; it is also indented {where} spaces, but '{_key(above)}' just above is indented {there}: "
+        f"if the two belong together, move '{key}' {distance} space{'s' if distance != 1 else ''} to the right"
     )
 
 

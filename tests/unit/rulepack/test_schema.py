@@ -24,6 +24,24 @@ SHAPE_MISTAKES = [
         "bad-value",
         "fit",
     ),
+    # Issue 24: a key written one level left of the block it belongs to is an indentation
+    # slip, and is called one (it was "unknown key 'de'; expected one of: category, ...").
+    (
+        "rules:\n  - id: x\n    description: d\n    when: {mic: boom}\n    then:\n      fit: 1\n"
+        "      say:\n        en: a boom mic\n      de: ein Bügelmikrofon\n",
+        9,
+        "unknown-key",
+        "'de' is indented too little: it belongs under 'say:' just above; move it right so that it "
+        "lines up with 'en'",
+    ),
+    (
+        "rules:\n  - id: x\n    description: d\n    when: {mic: boom}\n    then:\n      fit: 1\n"
+        "    say: a boom mic\n",
+        7,
+        "unknown-key",
+        "'say' is indented too little: it belongs under 'then:' just above; move it right so that it "
+        "lines up with 'fit'",
+    ),
 ]
 
 

@@ -53,6 +53,24 @@ def test_a_phrase_starting_with_a_placeholder_unquoted(pack_copy: Path) -> None:
     assert "must be in quotes" in problem.message and 'en: "{battery_hours} hours"' in problem.message
 
 
+def test_a_placeholder_text_unquoted_and_dedented_is_told_both_fixes(pack_copy: Path) -> None:
+    """Issue 24: quoting alone, as the message said, left the line one level too far left."""
+    _edit(
+        pack_copy,
+        "talking.yaml",
+        "        de: ein Bügelmikrofon direkt vor dem Mund",
+        "      de: {battery_hours} Stunden",
+    )
+    problem = _only_problem(pack_copy)
+    assert 'must be in quotes, or YAML reads the braces as a list of keys: de: "{battery_hours} Stunden"' in (
+        problem.message
+    )
+    assert problem.message.endswith(
+        "; it is also indented 6 spaces, but 'en' just above is indented 8: if the two belong together, "
+        "move 'de' 2 spaces to the right"
+    )
+
+
 def test_say_indented_one_space_short(pack_copy: Path) -> None:
     _edit(pack_copy, "talking.yaml", RULE, RULE.replace("      say:", "     say:"))
     problem = _only_problem(pack_copy)

@@ -182,7 +182,7 @@ def try_page(request: Request) -> Response:
     if text:
         try:
             specs = json.loads(text)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # nested past Python's limit: not a product either
             specs, context["problem"] = None, f"the specs are not JSON: {exc}"
         if specs is not None and not isinstance(specs, dict):
             specs, context["problem"] = None, 'the specs must be one JSON object, like {"mic": "boom"}'

@@ -33,7 +33,10 @@ def test_a_typed_product_gets_its_verdict_and_waterfall(tmp_path: Path) -> None:
 
 
 def test_a_refused_value_and_text_that_is_not_an_object_are_said_in_words(tmp_path: Path) -> None:
-    refused, not_json, a_list = _tried(tmp_path, '{"mic": "boom_arm"}', "mic: boom", '["boom"]')
+    refused, not_json, a_list, too_deep = _tried(
+        tmp_path, '{"mic": "boom_arm"}', "mic: boom", '["boom"]', "[" * 5000 + "]" * 5000
+    )
     assert "The pack refuses this product: specs.mic=&#39;boom_arm&#39;" in refused
     assert 'id="try-problem">the specs are not JSON: ' in not_json
     assert "the specs must be one JSON object" in unescape(a_list)
+    assert 'id="try-problem">the specs are not JSON: ' in too_deep  # not a crash

@@ -74,6 +74,9 @@ function showStatus(element, text, kind) {
 async function startEditor(host) {
   const path = host.dataset.path;
   const status = document.getElementById("editor-status");
+  // Saves report in their own line: a check still running when the file is saved would
+  // otherwise overwrite "saved" with its own result a moment later.
+  const savedStatus = document.getElementById("editor-saved");
   const others = document.getElementById("editor-others");
   const schema = await (await fetch(host.dataset.schema)).json();
   const packCheck = linter(
@@ -105,16 +108,16 @@ async function startEditor(host) {
       const header = document.getElementById("working-version");
       if (header) header.textContent = saved.working_version;
       if (saved.loads) {
-        showStatus(status, `saved to the working copy, now ${saved.working_version}`, "ok");
+        showStatus(savedStatus, `saved to the working copy, now ${saved.working_version}`, "ok");
       } else {
         showStatus(
-          status,
+          savedStatus,
           `saved, but the working copy does not load (${saved.problems} problem(s)): it can't be published until they are fixed`,
           "error",
         );
       }
     } catch (error) {
-      showStatus(status, `not saved: ${error.message}`, "error");
+      showStatus(savedStatus, `not saved: ${error.message}`, "error");
     }
     return true;
   };

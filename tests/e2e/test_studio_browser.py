@@ -311,10 +311,10 @@ def _fixed_and_an_amount_raised_the_preview_shows_who_moves(day: Day, page: Page
     page.keyboard.type("21")
     expect(page.locator("#editor-status")).to_contain_text("no problems")
     page.click("#editor-save")
-    expect(page.locator("#editor-status")).to_contain_text("saved to the working copy")  # the save is done
+    expect(page.locator("#editor-saved")).to_contain_text("saved to the working copy")  # the save is done
     assert "scores: {meetings: 21, calls: 6, call_center: 7}" in (day.working / "talking.yaml").read_text()
     saved_version = load_pack(day.working).version
-    expect(page.locator("#editor-status")).to_have_text(f"saved to the working copy, now {saved_version}")
+    expect(page.locator("#editor-saved")).to_have_text(f"saved to the working copy, now {saved_version}")
     expect(page.locator("#working-version")).to_have_text(saved_version)  # the header follows the save
     page.goto(f"{day.url}/preview")
     expect(page.locator("#contract")).to_contain_text("No change")

@@ -15,6 +15,7 @@ from typing import Any
 from earmark.evaluation.catalog import CatalogProduct, evaluate_catalog, missing_data
 from earmark.evaluation.evaluator import Evaluator
 from earmark.evaluation.verdict import Verdict
+from earmark.evaluation.wording import band_of
 from earmark.rulepack.model import Pack
 
 TOP_MOVERS = 5
@@ -189,10 +190,10 @@ def _amounts(verdict: Verdict, use_case: str) -> dict[str, int]:
 def _new_use_case(new: Evaluator, use_case: str, scores: list[tuple[int, str]]) -> dict[str, Any]:
     """A use case the new pack adds: how many products fall in each of the pack's score
     bands ("Excellent", "Good", ...), and the best and worst products for it."""
-    starts = [band.start for band in new.pack.wording.score_bands]  # highest first
+    starts = tuple(band.start for band in new.pack.wording.score_bands)  # highest first
     counts = dict.fromkeys(starts, 0)
     for value, _ in scores:
-        counts[next((start for start in starts if value >= start), starts[-1])] += 1
+        counts[starts[band_of(starts, value)]] += 1  # the band the widget words it in
     ranked = sorted(scores, key=lambda pair: (-pair[0], pair[1]))
     worst = sorted(scores, key=lambda pair: (pair[0], pair[1]))
     return {

@@ -52,12 +52,12 @@ class Sentences:
         lowest = len(starts) - 1
         sentences = []
         for openings, value, why in zip(self._openings, values, reasons, strict=True):
-            band = _band(starts, value)
+            band = band_of(starts, value)
             sentences.append(sentence(openings[band], why, band != lowest))
         return sentences
 
     def fit(self, value: int, reasons: list[Reason]) -> str:
-        band = _band(self._fit_starts, value)
+        band = band_of(self._fit_starts, value)
         return self._sentence(self._fit_openings[band], reasons, band != len(self._fit_starts) - 1)
 
     def _sentence(self, opening: str, reasons: list[Reason], with_pros: bool = True) -> str:
@@ -118,7 +118,7 @@ class Sentences:
         return text
 
 
-def _band(starts: tuple[int, ...], value: int) -> int:
+def band_of(starts: tuple[int, ...], value: int) -> int:
     for i, start in enumerate(starts):  # highest first; the loader ensures the last is 0
         if value >= start:
             return i

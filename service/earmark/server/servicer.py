@@ -180,10 +180,12 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         locale = evaluator.validator.locale(request.locale)
         mask = read_mask(request.read_mask)
         words, warn = mask.words(request.trace), mask.wants("warnings")
-        page = _page_key(request)
+        responses = self._responses_for(evaluator)
+        page = _page_key(request) if responses is not None else b""  # no key without a cache
         # As for Evaluate, only small keys are kept: a page with a huge shopper, or a huge
         # product, is answered but not kept.
-        responses = self._responses_for(evaluator) if len(page) <= MAX_KEPT_REQUEST_BYTES else None
+        if len(page) > MAX_KEPT_REQUEST_BYTES:
+            responses = None
         items: list[bytes] = []
         failed = kept = 0
         fired: list[str] = []
@@ -194,8 +196,10 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
                 raise DeadlineExceeded(f"stopped after {done} of {count} products: past {whose}")
             if done % CHECK_CLIENT_EVERY == 0 and not context.is_active():
                 raise CallCancelled(f"the client went away after {done} of {count} products")
-            key = (page, product.SerializeToString(deterministic=True))
-            kept_in = responses if len(key[1]) <= MAX_KEPT_REQUEST_BYTES else None
+            kept_in, key = None, (page, b"")
+            if responses is not None:
+                key = (page, product.SerializeToString(deterministic=True))
+                kept_in = responses if len(key[1]) <= MAX_KEPT_REQUEST_BYTES else None
             answered = kept_in.get(key) if kept_in is not None else None
             if answered is not None:
                 kept += 1

@@ -206,6 +206,9 @@ def serving(
 ) -> Iterator[RunningServer]:
     """A started server over `live` with `overrides` of the default Settings, closed on
     exit; DescribeRules reports `reloader`'s status, if one is given."""
+    # A shared CI host can stall a thread past the production queue limit (1 s) even for
+    # one call at a time; tests of admission pass their own limit.
+    overrides.setdefault("max_queue_seconds", 30)
     settings = Settings(address="127.0.0.1:0", **overrides)  # type: ignore[arg-type]  # port 0: any free one
     status = (lambda: reloader.status) if reloader is not None else ReloadStatus
     running = RunningServer(EarmarkServer(settings, live, status=status))
@@ -254,6 +257,7 @@ class ServerProcess(subprocess.Popen[str]):
                 "EARMARK_WORKERS": "1",
                 "EARMARK_ADDRESS": "127.0.0.1:0",
                 "EARMARK_METRICS_ADDRESS": "127.0.0.1:0",
+                "EARMARK_MAX_QUEUE_SECONDS": "30",  # as in serving(): a busy host is not a test failure
                 **env,
             },
             stdout=subprocess.PIPE,

@@ -165,5 +165,11 @@ class FileRefused(Exception):
     not a .yaml file, a link, or too big. The message says why; Studio answers 403."""
 
 
+class FormRefused(Exception):
+    """Raised when a Studio form can't be turned into YAML: a field is empty or not a
+    number, an id is taken, or the file it edits doesn't parse. The message names the
+    field in plain words; the form is shown again with it."""
+
+
 class BodyTooLarge(Exception):
     """Raised for a request to Studio whose body passes its limit; Studio answers 413."""

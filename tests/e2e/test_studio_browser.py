@@ -176,7 +176,7 @@ def test_the_rules_page_counts_each_rules_catalog_products(day: Day, page: Page)
     )
     _shot(page, "rules")
     # A rule's link opens the editor at its line, not at line 1 (issue 24).
-    page.locator('tr[data-rule="no-mic-cannot-talk"] a').first.click()
+    page.locator('tr[data-rule="no-mic-cannot-talk"] a.yaml-link').click()
     expect(page).to_have_url(f"{day.url}/edit/talking.yaml#line-{no_mic_line}")
     page.wait_for_function("window.studioEditor !== undefined")
     cursor_line = page.evaluate(

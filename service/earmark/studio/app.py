@@ -11,16 +11,14 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import urlencode
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.templating import Jinja2Templates
 
 from earmark.authoring.explain import breakdown
 from earmark.authoring.schemas import schema_texts
@@ -29,25 +27,20 @@ from earmark.rulepack.analysis import attributes_read
 from earmark.rulepack.json_schema import EXAMPLES_SCHEMA, PACK_SCHEMA, RULES_SCHEMA
 from earmark.rulepack.model import AttrType
 from earmark.studio import charts
-from earmark.studio.catalog import heat
+from earmark.studio.forms import attribute_page, rule_page, use_case_page
 from earmark.studio.guard import Guard
+from earmark.studio.pages import (
+    HERE,
+    form_body,
+    in_thread,
+    json_body,
+    page,
+    studio_of,
+)
 from earmark.studio.state import PublishResult, Studio
 
-HERE = Path(__file__).parent
 PAGE_SIZE = 200
 _SCHEMAS = {"pack": PACK_SCHEMA, "rules": RULES_SCHEMA, "examples": EXAMPLES_SCHEMA}
-
-templates = Jinja2Templates(directory=HERE / "templates")  # autoescapes .html
-templates.env.globals["heat"] = heat
-
-
-def product_url(product_id: str) -> str:
-    """A product page's address. Every character of the id is escaped, "/" too: an id such
-    as `a/../../rules` would otherwise lead to /rules, and `?`, `#` or `%2F` to a 404."""
-    return "/product/" + quote(product_id, safe="")
-
-
-templates.env.globals["product_url"] = product_url
 
 
 def create_app(studio: Studio, *, token: str = "", loopback_only: bool = True) -> Guard:
@@ -60,6 +53,11 @@ def create_app(studio: Studio, *, token: str = "", loopback_only: bool = True) -
         Route("/preview", preview_page),
         Route("/try", try_page),
         Route("/history", history_page),
+        Route("/rule/new", rule_page),
+        Route("/rule/{rule_id}", rule_page),
+        Route("/rule", rule_page, methods=["POST"]),
+        Route("/use-case/new", use_case_page, methods=["GET", "POST"]),
+        Route("/attribute/new", attribute_page, methods=["GET", "POST"]),
         Route("/api/check", check_api, methods=["POST"]),
         Route("/api/files/{path:path}", file_api, methods=["GET", "PUT"]),
         Route("/api/schema/{kind}", schema_api),
@@ -72,41 +70,20 @@ def create_app(studio: Studio, *, token: str = "", loopback_only: bool = True) -
     return Guard(app, token=token, loopback_only=loopback_only)
 
 
-def _studio(request: Request) -> Studio:
-    studio: Studio = request.app.state.studio
-    return studio
-
-
-def _page(request: Request, name: str, **context: Any) -> Response:
-    studio = _studio(request)
-    context.update(
-        csrf=request.scope["state"]["csrf"],
-        working_version=_version(studio, "working"),
-        live_version=_version(studio, "live"),
-        here=name,
-    )
-    return templates.TemplateResponse(request, name, context)
-
-
-def _version(studio: Studio, role: str) -> str:
-    loaded = studio.evaluator(role)
-    return "does not load" if isinstance(loaded, PackError) else loaded.pack.version
-
-
 # ---- catalog, product, rules ------------------------------------------------------------
 
 
 def catalog_page(request: Request) -> Response:
-    studio = _studio(request)
+    studio = studio_of(request)
     catalog = studio.catalog("working")
     if isinstance(catalog, PackError):
-        return _page(request, "broken.html", error=catalog)
+        return page(request, "broken.html", error=catalog)
     query = request.query_params
     rows = catalog.select(
         text=query.get("q", ""), category=query.get("category", ""), sort=query.get("sort", "")
     )
-    page = max(1, _int(query.get("page"), 1))
-    shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    number = max(1, _int(query.get("page"), 1))
+    shown = rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     kept = {k: v for k, v in query.items() if k != "page"}
     context = dict(
@@ -114,21 +91,21 @@ def catalog_page(request: Request) -> Response:
         pack=catalog.pack,
         rows=shown,
         total=len(rows),
-        page=page,
+        page=number,
         pages=pages,
         page_links=[(n, "/?" + urlencode({**kept, "page": n})) for n in range(1, pages + 1)],
         query=dict(query),
     )
     # htmx asks for the table alone when a filter changes.
     name = "catalog_table.html" if request.headers.get("hx-request") else "catalog.html"
-    return _page(request, name, **context)
+    return page(request, name, **context)
 
 
 def product_page(request: Request) -> Response:
-    studio = _studio(request)
+    studio = studio_of(request)
     catalog = studio.catalog("working")
     if isinstance(catalog, PackError):
-        return _page(request, "broken.html", error=catalog)
+        return page(request, "broken.html", error=catalog)
     row = catalog.by_id.get(request.path_params["product_id"])
     if row is None:
         raise HTTPException(404, f"no product {request.path_params['product_id']!r} in the catalog")
@@ -158,7 +135,7 @@ def product_page(request: Request) -> Response:
         reason=catalog.unclassified_reason(row),
     )
     name = "product_panel.html" if request.headers.get("hx-request") else "product.html"
-    return _page(request, name, **context)
+    return page(request, name, **context)
 
 
 TRY_EXAMPLE = '{"mic": "integrated", "form_factor": "in_ear", "connectivity": ["bluetooth"], "noise_cancelling": "active"}'
@@ -167,11 +144,11 @@ TRY_EXAMPLE = '{"mic": "integrated", "form_factor": "in_ear", "connectivity": ["
 def try_page(request: Request) -> Response:
     """A product that is not in the catalog: its specs typed or pasted as JSON (a catalog
     line's "specs"), and its verdict and waterfall under the working copy (issue 24)."""
-    studio = _studio(request)
+    studio = studio_of(request)
     text = request.query_params.get("specs", "").strip()
     working = studio.evaluator("working")
     if isinstance(working, PackError):
-        return _page(request, "broken.html", error=working)
+        return page(request, "broken.html", error=working)
     attributes = [a.name for a in working.pack.specs]
     context: dict[str, Any] = {
         "text": text or TRY_EXAMPLE,
@@ -190,7 +167,7 @@ def try_page(request: Request) -> Response:
             try:
                 row, verdicts, pack = studio.try_product(specs)
             except PackError as exc:
-                return _page(request, "broken.html", error=exc)
+                return page(request, "broken.html", error=exc)
             data = breakdown(verdicts[pack.default_locale], pack) if verdicts else None
             context.update(
                 row=row,
@@ -202,7 +179,7 @@ def try_page(request: Request) -> Response:
                 shopper_error=None,
                 reason=None,
             )
-    return _page(request, "try.html", **context)
+    return page(request, "try.html", **context)
 
 
 def _shopper_from(request: Request, pack: Any) -> tuple[dict[str, Any] | None, str | None]:
@@ -237,14 +214,14 @@ def _product_charts(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def rules_page(request: Request) -> Response:
-    studio = _studio(request)
+    studio = studio_of(request)
     catalog = studio.catalog("working")
     if isinstance(catalog, PackError):
-        return _page(request, "broken.html", error=catalog)
+        return page(request, "broken.html", error=catalog)
     by_file: dict[str, list[Any]] = {}
     for rule in catalog.pack.rules:
         by_file.setdefault(Path(rule.location.path).name, []).append(rule)
-    return _page(
+    return page(
         request,
         "rules.html",
         by_file=by_file,
@@ -261,19 +238,19 @@ def rules_page(request: Request) -> Response:
 
 
 def edit_page(request: Request) -> Response:
-    studio = _studio(request)
+    studio = studio_of(request)
     files = studio.working.files()
     path = request.path_params.get("path") or (files[0] if files else "pack.yaml")
     text = studio.working.read(path)
     kind = "pack" if path == "pack.yaml" else "examples" if path.startswith("examples/") else "rules"
-    return _page(request, "edit.html", files=files, path=path, text=text, kind=kind)
+    return page(request, "edit.html", files=files, path=path, text=text, kind=kind)
 
 
 async def check_api(request: Request) -> Response:
-    body = await _json(request)
-    studio = _studio(request)
+    body = await json_body(request)
+    studio = studio_of(request)
     path, text = str(body.get("path", "")), str(body.get("text", ""))
-    result = await _in_thread(studio.check, path, text)
+    result = await in_thread(studio.check, path, text)
     return JSONResponse(
         {
             "version": result.version,
@@ -293,18 +270,18 @@ async def check_api(request: Request) -> Response:
 
 
 async def file_api(request: Request) -> Response:
-    studio = _studio(request)
+    studio = studio_of(request)
     path = request.path_params["path"]
     if request.method == "GET":
         return PlainTextResponse(studio.working.read(path))
-    body = await _json(request)
+    body = await json_body(request)
     text = body.get("text")
     if not isinstance(text, str):
         return JSONResponse({"error": 'send the file as {"text": ...}'}, status_code=400)
-    await _in_thread(studio.save, path, text)
+    await in_thread(studio.save, path, text)
     # Whether the working copy loads now, so the page can say a broken file is broken
     # (and can't be published) and the header shows the version just saved.
-    loaded = await _in_thread(studio.evaluator, "working")
+    loaded = await in_thread(studio.evaluator, "working")
     if isinstance(loaded, PackError):
         return JSONResponse(
             {
@@ -324,7 +301,7 @@ def schema_api(request: Request) -> Response:
     if name is None:
         raise HTTPException(404, "schemas are: pack, rules, examples")
     try:
-        texts = schema_texts(_studio(request).working.root)
+        texts = schema_texts(studio_of(request).working.root)
     except PackError:
         return JSONResponse({})  # pack.yaml doesn't load: no completion, the check says why
     return Response(texts[name], media_type="application/schema+json")
@@ -334,20 +311,20 @@ def schema_api(request: Request) -> Response:
 
 
 def preview_page(request: Request) -> Response:
-    preview = _studio(request).preview()
+    preview = studio_of(request).preview()
     if isinstance(preview, PackError):
-        return _page(request, "broken.html", error=preview)
+        return page(request, "broken.html", error=preview)
     histograms = {
         f"shift-{u['use_case']}": charts.shift_histogram(u)
         for u in preview.impact.get("use_cases", [])
         if u["histogram"]["raw"]
     }
-    return _page(request, "preview.html", preview=preview, impact=preview.impact, charts=histograms)
+    return page(request, "preview.html", preview=preview, impact=preview.impact, charts=histograms)
 
 
 async def publish_action(request: Request) -> Response:
-    form = await _form(request)
-    studio = _studio(request)
+    form = await form_body(request)
+    studio = studio_of(request)
     return await _published(
         request,
         form,
@@ -360,8 +337,8 @@ async def publish_action(request: Request) -> Response:
 
 
 async def restore_action(request: Request) -> Response:
-    form = await _form(request)
-    studio = _studio(request)
+    form = await form_body(request)
+    studio = studio_of(request)
     version_id = request.path_params["version_id"]
     if version_id not in {v.id for v in studio.history.versions()}:
         raise HTTPException(404, "no such version")
@@ -380,18 +357,18 @@ async def _published(request: Request, form: dict[str, str], run: Callable[[], P
     a confirmation that sends the same form again with allow_breaking (issue 24: an undo
     of a change to the contract answered with a command-line flag)."""
     try:
-        result = await _in_thread(run)
+        result = await in_thread(run)
     except BreakingPublish as exc:
         again = {name: value for name, value in form.items() if name != "allow_breaking"}
-        return _page(request, "published.html", result=None, refusal=None, breaking=exc.changes, again=again)
+        return page(request, "published.html", result=None, refusal=None, breaking=exc.changes, again=again)
     except (PackError, PublishRefused) as exc:
-        return _page(request, "published.html", result=None, refusal=_refusal_text(exc))
-    return _page(request, "published.html", result=result, refusal=None)
+        return page(request, "published.html", result=None, refusal=_refusal_text(exc))
+    return page(request, "published.html", result=result, refusal=None)
 
 
 def history_page(request: Request) -> Response:
-    versions, damaged = _studio(request).history.read()
-    return _page(request, "history.html", versions=versions, damaged=damaged)
+    versions, damaged = studio_of(request).history.read()
+    return page(request, "history.html", versions=versions, damaged=damaged)
 
 
 def _refusal_text(exc: Exception) -> str:
@@ -399,25 +376,6 @@ def _refusal_text(exc: Exception) -> str:
 
 
 # ---- plumbing ----------------------------------------------------------------------------
-
-
-async def _json(request: Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise HTTPException(400, "the request body is not JSON") from None
-    if not isinstance(body, dict):
-        raise HTTPException(400, "the request body must be a JSON object")
-    return body
-
-
-async def _form(request: Request) -> dict[str, str]:
-    """A urlencoded form (htmx's), read without python-multipart: Studio's forms are small."""
-    return dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
-
-
-async def _in_thread(function: Any, *args: Any) -> Any:
-    return await run_in_threadpool(function, *args)
 
 
 def _int(text: str | None, default: int) -> int:

@@ -12,6 +12,7 @@ import getpass
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from earmark.authoring.contract import ContractChange, contract_changes
 from earmark.authoring.impact import compare
 from earmark.authoring.publish import Published, publish
 from earmark.diagnostics import Problem
-from earmark.errors import PackError
+from earmark.errors import FileRefused, PackError
 from earmark.evaluation.catalog import CatalogProduct, evaluate_catalog, read_catalog
 from earmark.evaluation.evaluator import Evaluator
 from earmark.evaluation.examples import CaseResult, run_examples
@@ -181,9 +182,36 @@ class Studio:
         with self.lock:
             self.working.write(path, text)
 
+    def edit(self, changes: dict[str, Callable[[str | None], str]]) -> tuple[CheckedText, bool]:
+        """Change files of the working copy from a form: each file's text (None for a new
+        file) is changed by its function, the pack is checked with all of them as the
+        editor's text is, and they are saved only if none of them then has an error. All
+        under the lock, so that no save lands between the read and the write. A new use
+        case and the first rule that scores it are saved together this way: neither loads
+        without the other. Returns what the check found and whether it was saved."""
+        with self.lock:
+            texts = {path: change(self._current(path)) for path, change in changes.items()}
+            checked = self.working.check(texts, lambda folder: load_pack(folder).version)
+            # A working copy that loads must still load after a form's change (deleting
+            # the last rule that scores a use case breaks pack.yaml, not the rule file);
+            # one broken already may still take a change that leaves these files clean.
+            loads_now = not isinstance(self.evaluator("working"), PackError)
+            broken = any(p.severity == "error" and (loads_now or p.path in texts) for p in checked.problems)
+            if not broken:
+                for path, text in texts.items():
+                    self.working.write(path, text)
+            return checked, not broken
+
+    def _current(self, path: str) -> str | None:
+        try:
+            return self.working.read(path)
+        except FileRefused:
+            self.working.path(path)  # a path outside the pack is refused, not created
+            return None
+
     def check(self, path: str, text: str) -> CheckedText:
         """The working copy's problems if `path` held `text` (nothing is saved)."""
-        return self.working.check(path, text, lambda folder: load_pack(folder).version)
+        return self.working.check({path: text}, lambda folder: load_pack(folder).version)
 
     # ---- preview and publish --------------------------------------------------------------
 

@@ -95,18 +95,20 @@ class Workspace:
             os.unlink(staged)
             raise
 
-    def check(self, relative: str, text: str, load: Callable[[Path], str]) -> CheckedText:
-        """Every problem of the pack if `relative` held `text`, without saving it: the
-        folder is copied aside with the text in place, and loaded by `load`, which returns
-        the version or raises PackError."""
-        if len(text.encode("utf-8")) > MAX_FILE_BYTES:
-            raise FileRefused(f"a rule file may have at most {MAX_FILE_BYTES:,} bytes")
-        self.path(relative)  # refuses a path outside the pack before anything is copied
+    def check(self, texts: dict[str, str], load: Callable[[Path], str]) -> CheckedText:
+        """Every problem of the pack if each file of `texts` held its text, without saving
+        them: the folder is copied aside with the texts in place, and loaded by `load`,
+        which returns the version or raises PackError."""
+        for relative, text in texts.items():
+            if len(text.encode("utf-8")) > MAX_FILE_BYTES:
+                raise FileRefused(f"a rule file may have at most {MAX_FILE_BYTES:,} bytes")
+            self.path(relative)  # refuses a path outside the pack before anything is copied
         with tempfile.TemporaryDirectory(prefix="earmark-check-") as scratch:
             copy = Path(scratch) / self.root.name
             shutil.copytree(self.root, copy, symlinks=True)
-            (copy / relative).parent.mkdir(parents=True, exist_ok=True)
-            (copy / relative).write_text(text, encoding="utf-8")
+            for relative, text in texts.items():
+                (copy / relative).parent.mkdir(parents=True, exist_ok=True)
+                (copy / relative).write_text(text, encoding="utf-8")
             try:
                 version = load(copy)
             except PackError as exc:

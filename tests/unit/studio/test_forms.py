@@ -1,0 +1,218 @@
+"""Studio's forms (issue 24): a rule, a use case with its first rule, and an attribute,
+made or changed without writing YAML. The form writes the real rule file, keeping the rest
+of it byte for byte; the pack check decides, in its own words, and nothing is saved while
+the change has an error."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from html import unescape
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import LiveStudio
+from earmark.authoring import rule_form, yaml_edit
+from earmark.config import BUNDLED_RULES
+from earmark.rulepack.loader import load_pack
+
+NEW_RULE = {
+    "original_id": "",
+    "tests": "2",
+    "id": "bone-conduction-on-the-move",
+    "description": "Bone conduction leaves the ears open to traffic.",
+    "file": "comfort.yaml",
+    "test-0-attribute": "driver_type",
+    "test-0-test": "is",
+    "test-0-value": "bone_conduction",
+    "test-1-attribute": "weight_g",
+    "test-1-test": "at_most",
+    "test-1-value": "60",
+    "score-commute": "6",
+    "say-en": "ears left open to hear the traffic",
+    "say-de": "offene Ohren, die den Verkehr hören",
+    "action": "save",
+}
+
+
+def _post(studio: LiveStudio, url: str, data: dict[str, str]) -> str:
+    with studio.client() as client:
+        answer = client.post(url, data=data, headers={"X-CSRF-Token": studio.csrf})
+    assert 200 == answer.status_code, answer.text[:500]
+    return answer.text
+
+
+def _problems(page: str) -> list[str]:
+    block = re.search(r'id="form-problems".*?</ul>', page, re.S)
+    return [unescape(p) for p in re.findall(r"<li>(.*?)</li>", block.group(0))] if block else []
+
+
+def _added_lines(before: str, after: str) -> list[str]:
+    return [
+        line[1:]
+        for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+        if line.startswith(("+", "-")) and not line.startswith(("+++", "---"))
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in BUNDLED_RULES.glob("*.yaml")))
+def test_every_bundled_rule_goes_through_its_form_without_changing_a_byte(name: str) -> None:
+    """Read into a form and written back unchanged, a rule leaves its file as it was:
+    comments, shorthands, flow mappings and blank lines included."""
+    pack = load_pack(BUNDLED_RULES)
+    text = (BUNDLED_RULES / name).read_text(encoding="utf-8")
+    document = yaml_edit.load(text, name)
+    assert yaml_edit.dump(document) == text
+    for rule in document.get("rules", []):
+        form = rule_form.read_form(name, text, str(rule["id"]), pack)
+        assert text == rule_form.write_form(text, form, pack), rule["id"]
+
+
+def test_a_new_rule_from_the_form_is_checked_saved_and_fires(running_studio: LiveStudio) -> None:
+    before = (running_studio.working / "comfort.yaml").read_text(encoding="utf-8")
+    page = _post(running_studio, "/rule", NEW_RULE)
+    assert [] == _problems(page)
+    assert re.search(r"It fires on <strong>[1-9]\d*</strong> of the catalog", page), page
+    after = (running_studio.working / "comfort.yaml").read_text(encoding="utf-8")
+    assert after.startswith(before)  # appended: nothing above it moved
+    assert [
+        "",
+        "  - id: bone-conduction-on-the-move",
+        "    description: Bone conduction leaves the ears open to traffic.",
+        "    when:",
+        "      driver_type: bone_conduction",
+        "      weight_g: {at_most: 60}",
+        "    then:",
+        "      scores: {commute: 6}",
+        "      say:",
+        "        en: ears left open to hear the traffic",
+        "        de: offene Ohren, die den Verkehr hören",
+    ] == _added_lines(before, after)
+    working = running_studio.studio.evaluator("working")
+    assert not isinstance(working, Exception)
+    assert "bone-conduction-on-the-move" in working.pack.rules_by_id
+
+
+def test_a_wrong_value_is_refused_in_the_checkers_words_and_nothing_is_saved(
+    running_studio: LiveStudio,
+) -> None:
+    before = (running_studio.working / "comfort.yaml").read_text(encoding="utf-8")
+    page = _post(running_studio, "/rule", {**NEW_RULE, "test-0-value": "bone_conductio"})
+    assert ["'bone_conductio' is not a value of driver_type (did you mean 'bone_conduction'?)"] == _problems(
+        page
+    )
+    assert before == (running_studio.working / "comfort.yaml").read_text(encoding="utf-8")
+    page = _post(running_studio, "/rule", {**NEW_RULE, "score-commute": "six"})
+    assert ["commute points: 'six' is not a whole number, like 8 or -5"] == _problems(page)
+    page = _post(running_studio, "/rule", {**NEW_RULE, "id": "over-ear-comfort"})
+    assert ["name: comfort.yaml already has a rule named 'over-ear-comfort'"] == _problems(page)
+    assert before == (running_studio.working / "comfort.yaml").read_text(encoding="utf-8")
+
+
+def test_editing_a_rule_changes_only_what_the_form_changed(running_studio: LiveStudio) -> None:
+    path = running_studio.working / "comfort.yaml"
+    before = path.read_text(encoding="utf-8")
+    with running_studio.client() as client:
+        form_page = client.get("/rule/light-for-long-wear").text
+    fields = _fields_of(form_page)
+    assert "weight_g" == fields["test-1-attribute"] and "250" == fields["test-1-value"]
+    assert "7" == fields["score-call_center"]
+    page = _post(running_studio, "/rule", {**fields, "score-call_center": "9", "action": "save"})
+    assert [] == _problems(page)
+    changed = _added_lines(before, path.read_text(encoding="utf-8"))
+    assert [
+        "      scores: {call_center: 7, meetings: 4, commute: 4, calls: 2}",
+        "      scores: {call_center: 9, meetings: 4, commute: 4, calls: 2}",
+    ] == changed  # the comment inside its conditions, and every other line, untouched
+
+
+def test_a_new_use_case_and_its_first_rule_are_saved_together(running_studio: LiveStudio) -> None:
+    data = {
+        **NEW_RULE,
+        "with_use_case": "1",
+        "uc-id": "studio_recording",
+        "uc-title-en": "Studio recording",
+        "uc-phrase-en": "recording in a studio",
+        "uc-default": "30",
+        "id": "closed-back-for-recording",
+        "tests": "1",
+        "test-0-attribute": "back",
+        "test-0-value": "closed",
+        "score-commute": "",
+        "score-new-use-case": "12",
+        "file": "(a new file)",
+        "new_file": "Studio Recording",
+    }
+    page = _post(running_studio, "/rule", data)
+    assert [] == _problems(page)
+    assert "Use case <code>studio_recording</code> added to pack.yaml" in page
+    working = running_studio.studio.evaluator("working")
+    assert not isinstance(working, Exception)
+    assert "studio_recording" == working.pack.use_cases[-1].id
+    assert (running_studio.working / "studio-recording.yaml").read_text().startswith("# yaml-language-server")
+    # The rule that scores it can't go on its own: the use case would score nothing.
+    page = _post(
+        running_studio,
+        "/rule",
+        {"action": "delete", "original_id": "closed-back-for-recording", "file": "studio-recording.yaml"},
+    )
+    assert [
+        "pack.yaml: no rule scores the use case 'studio_recording', so every product gets its default"
+    ] == (_problems(page))
+    assert "closed-back-for-recording" in (running_studio.working / "studio-recording.yaml").read_text()
+
+
+def test_a_use_case_without_a_rule_is_not_saved(running_studio: LiveStudio) -> None:
+    manifest = (running_studio.working / "pack.yaml").read_text(encoding="utf-8")
+    data = {
+        **NEW_RULE,
+        "with_use_case": "1",
+        "uc-id": "studio_recording",
+        "uc-title-en": "Studio",
+        "uc-phrase-en": "studio work",
+        "uc-default": "30",
+    }
+    page = _post(running_studio, "/rule", data)  # the rule scores commute, not the new use case
+    assert [
+        "pack.yaml: no rule scores the use case 'studio_recording', so every product gets its default"
+    ] == (_problems(page))
+    assert manifest == (running_studio.working / "pack.yaml").read_text(encoding="utf-8")
+
+
+def test_a_new_attribute_goes_into_pack_yaml_in_its_section(running_studio: LiveStudio) -> None:
+    before = (running_studio.working / "pack.yaml").read_text(encoding="utf-8")
+    data = {
+        "side": "specs",
+        "name": "headband",
+        "type": "enum",
+        "values": "padded, bare",
+        "description": "The headband.",
+    }
+    page = _post(running_studio, "/attribute/new", data)
+    assert [] == _problems(page) and 'id="form-saved"' in page
+    after = (running_studio.working / "pack.yaml").read_text(encoding="utf-8")
+    assert [
+        "  headband:",
+        "    type: enum",
+        "    values: [padded, bare]",
+        "    description: The headband.",
+    ] == (_added_lines(before, after))
+    assert after.index("  headband:") < after.index("\nshopper:")  # among the specs, before the shopper's
+    page = _post(running_studio, "/attribute/new", {**data, "type": "enum", "values": ""})
+    assert ["name: the pack already declares specs.headband"] == _problems(page)
+
+
+def _fields_of(page: str) -> dict[str, Any]:
+    """The values a browser would send for the form on `page`."""
+    fields: dict[str, Any] = {}
+    for tag in re.findall(r"<input[^>]*>", page):
+        name, value = re.search(r'name="([^"]+)"', tag), re.search(r'value="([^"]*)"', tag)
+        if name:
+            fields[name.group(1)] = unescape(value.group(1)) if value else ""
+    for name, body in re.findall(r'<select name="([^"]+)".*?>(.*?)</select>', page, re.S):
+        chosen = re.search(r'<option(?: value="([^"]*)")? selected>([^<]*)', body)
+        if chosen:
+            fields[name] = unescape(chosen.group(1) if chosen.group(1) is not None else chosen.group(2))
+    return fields

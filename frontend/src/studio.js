@@ -61,9 +61,49 @@ function diagnosticsFrom(doc, problems) {
       from,
       to: Math.max(to, from),
       severity: problem.severity === "warning" ? "warning" : "error",
-      message: `${problem.code}: ${problem.message}`,
+      // The checker's words only; its code (e.g. unknown-key) is for searching the docs.
+      message: problem.message,
+      source: problem.code,
     };
   });
+}
+
+// Hovering a key shows what it means in the pack's own words (the schema's descriptions,
+// written from pack.yaml) and, for a closed list, its values. The library's default shows
+// schema jargon ("anyOf", "pattern: ^[a-z0-9]...") that a merchandiser can't act on.
+const TYPE_WORDS = {
+  string: "a text",
+  number: "a number",
+  integer: "a whole number",
+  boolean: "true or false",
+  array: "a list",
+  object: "a group of settings",
+  null: "nothing",
+};
+
+function typeInWords(schema) {
+  const kinds = schema.anyOf || schema.oneOf;
+  if (kinds) return [...new Set(kinds.map(typeInWords).filter(Boolean))].join(", or ");
+  const types = Array.isArray(schema.type) ? schema.type : schema.type ? [schema.type] : [];
+  return types.map((t) => TYPE_WORDS[t] || t).join(" or ");
+}
+
+function plainHoverTexts({ schema }) {
+  const values = schema.enum ? `One of: ${schema.enum.join(", ")}` : "";
+  return { message: schema.description || typeInWords(schema) || "", typeInfo: values };
+}
+
+function plainHover({ message, typeInfo }) {
+  const box = document.createElement("div");
+  box.className = "plain-hover";
+  for (const text of [message, typeInfo]) {
+    if (!text) continue;
+    const line = document.createElement("p");
+    line.textContent = text; // never markup: descriptions come from the pack's files
+    box.append(line);
+  }
+  if (!box.childElementCount) box.textContent = "No description for this key.";
+  return box;
 }
 
 function showStatus(element, text, kind) {
@@ -129,7 +169,7 @@ async function startEditor(host) {
       keymap.of([{ key: "Mod-s", run: save, preventDefault: true }]),
       yaml(),
       yamlLanguage.data.of({ autocomplete: yamlCompletion() }),
-      hoverTooltip(yamlSchemaHover()),
+      hoverTooltip(yamlSchemaHover({ getHoverTexts: plainHoverTexts, formatHover: plainHover })),
       stateExtensions(schema),
       packCheck,
       lintGutter(),

@@ -125,13 +125,35 @@ def _attribute_test(attribute: Attribute, vocabulary: Vocabulary) -> dict[str, A
     else:
         ops = {op: item for op in EQUALITY_OPS} | {op: items for op in SET_OPS}
         shorthand = [item, items]
+    described = {op: {**schema, "description": TEST_MEANINGS[op]} for op, schema in (ops | presence).items()}
     tests = {
         "type": "object",
         "minProperties": 1,
-        "properties": ops | presence,
+        "properties": described,
         "additionalProperties": False,
     }
-    return {"anyOf": [*shorthand, tests]}
+    # The description here too: an editor that follows the $ref to this definition drops
+    # the one written beside the $ref, and would show the shape instead of the meaning.
+    return {"anyOf": [*shorthand, tests], **_described(attribute)}
+
+
+# What each test means, for an editor's hover (docs/rules.md, "Conditions", says the same).
+TEST_MEANINGS = {
+    "is": "The value is exactly this.",
+    "is_not": "The value is listed and is not this.",
+    "one_of": "The value is one of these.",
+    "none_of": "The value is listed and is none of these.",
+    "at_least": "The number is this or more.",
+    "at_most": "The number is this or less.",
+    "more_than": "The number is more than this.",
+    "less_than": "The number is less than this.",
+    "between": "The number is from the first to the second, both included.",
+    "contains": "The list includes this.",
+    "contains_any": "The list includes at least one of these.",
+    "contains_all": "The list includes every one of these.",
+    "present": "true: the product lists this attribute (any value).",
+    "missing": "true: the product does not list this attribute.",
+}
 
 
 def _test_name(attribute: Attribute) -> str:

@@ -187,6 +187,34 @@ def test_the_rules_page_counts_each_rules_catalog_products(day: Day, page: Page)
     _shot(page, "edit-at-a-rule")
 
 
+def test_hovering_a_key_in_the_editor_shows_plain_words_not_schema_jargon(day: Day, page: Page) -> None:
+    """Issue 24: the tooltips read "anyOf: undefined, array, or object" and
+    "stringpattern: ^[a-z0-9]..."; now they say what the pack says the key means."""
+    page.goto(f"{day.url}/edit/comfort.yaml")
+    expect(page.locator("#editor-status")).to_contain_text("no problems")
+    for text, words in (
+        ("form_factor: over_ear", "How it sits on or in the ear."),
+        ("scores: {call_center: 3", "Points added to"),
+    ):
+        page.mouse.move(0, 0)
+        where = page.evaluate(
+            """(text) => { const view = window.studioEditor;
+                           const pos = view.state.doc.toString().indexOf(text) + 2;
+                           view.dispatch({selection: {anchor: pos}, scrollIntoView: true});
+                           const box = view.coordsAtPos(pos);
+                           return {x: box.left + 1, y: (box.top + box.bottom) / 2}; }""",
+            text,
+        )
+        page.mouse.move(where["x"], where["y"])
+        tooltip = page.locator(".cm-tooltip-hover")
+        expect(tooltip).to_contain_text(words)
+        shown = tooltip.inner_text()
+        assert not any(
+            jargon in shown for jargon in ("anyOf", "oneOf", "pattern", "undefined", "Reference")
+        ), shown
+    _shot(page, "edit-hover")
+
+
 def test_a_product_typed_into_try_a_product_gets_its_waterfalls(day: Day, page: Page) -> None:
     """Issue 24: a merchandiser checks a product that is not in the catalog."""
     page.goto(f"{day.url}/try")
@@ -371,3 +399,160 @@ def _a_damaged_kept_version_is_shown_and_skipped(day: Day, page: Page) -> None:
     expect(page.locator("#versions tr[data-version]")).to_have_count(2)  # the other two
     expect(page.locator("#damaged")).to_contain_text(oldest.name)
     _shot(page, "history-damaged")
+
+
+def test_the_two_tasks_of_issue_24_without_a_line_of_yaml(day: Day, page: Page) -> None:
+    """The merchandiser's two tasks, from forms only: score bone-conduction headphones up
+    for commuting, and add a use case `studio_recording`; then preview, publish, and undo
+    the publish with Restore, which asks to confirm because it takes a score away. Nothing
+    is typed into the YAML editor. (It runs after the editing day, on what it left.)"""
+    for step in (
+        _a_rule_from_the_form_is_checked_in_plain_words_then_saved,
+        _a_new_use_case_and_its_first_rule_from_one_form,
+        _preview_shows_the_new_use_case_and_publish_takes_it_live,
+        _restore_of_the_version_before_asks_and_then_takes_the_score_away,
+    ):
+        step(day, page)
+
+
+def _settled(page: Page) -> None:
+    """Until no htmx request is in flight and the last swap has settled: a change made
+    while the form is being drawn again would land in the old one and be lost."""
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')")
+
+
+def _pick_attribute(page: Page, row: int, attribute: str, hint: str) -> None:
+    _settled(page)
+    page.select_option(f'select[name="test-{row}-attribute"]', attribute)
+    # htmx draws the form again with that attribute's tests and values.
+    expect(page.locator(f'tr.test-row[data-row="{row}"] .hint')).to_contain_text(hint)
+    _settled(page)
+
+
+def _save_form(page: Page) -> None:
+    _settled(page)
+    page.click("#save-rule")
+    expect(page.locator("#form-saved, #form-problems")).to_be_visible()
+
+
+def _a_rule_from_the_form_is_checked_in_plain_words_then_saved(day: Day, page: Page) -> None:
+    before = (day.working / "comfort.yaml").read_text()
+    page.goto(f"{day.url}/rules")
+    page.click("#new-rule")
+    expect(page.locator("h1")).to_contain_text("New rule")
+    _settled(page)
+    page.select_option('select[name="file"]', "comfort.yaml")
+    expect(page.locator('select[name="file"]')).to_have_value("comfort.yaml")
+    page.fill('input[name="id"]', "bone-conduction-on-the-move")
+    page.fill('input[name="description"]', "Bone conduction leaves the ears open to traffic.")
+    _pick_attribute(page, 0, "driver_type", "bone_conduction")
+    page.fill('input[name="test-0-value"]', "bone_conductio")  # a slip of the finger
+    page.fill("#score-commute", "8")
+    page.fill('input[name="say-en"]', "ears left open to hear the traffic")
+    page.fill('input[name="say-de"]', "offene Ohren, die den Verkehr hören")
+    _shot(page, "form-new-rule")
+    _save_form(page)
+    expect(page.locator("#form-problems")).to_contain_text(
+        "'bone_conductio' is not a value of driver_type (did you mean 'bone_conduction'?)"
+    )
+    assert before == (day.working / "comfort.yaml").read_text()  # nothing saved
+    _shot(page, "form-rule-problem")
+    page.fill('input[name="test-0-value"]', "bone_conduction")
+    _save_form(page)
+    expect(page.locator("#form-problems")).to_have_count(0)
+    expect(page.locator("#form-saved")).to_contain_text("Saved to comfort.yaml")
+    expect(page.locator("#form-hits")).to_contain_text("of the catalog's")
+    fired = int(page.locator("#form-hits strong").inner_text())
+    evaluator = Evaluator.from_directory(day.working)
+    try:
+        with CATALOG.open() as lines:
+            expected = sum(
+                "bone-conduction-on-the-move" in {r.id for r in evaluator.verdict_for(p.id, p.specs).fired}
+                for p in read_catalog(lines)
+            )
+    finally:
+        evaluator.close()
+    assert expected == fired > 0
+    expect(page.locator("#working-version")).to_have_text(
+        load_pack(day.working).version
+    )  # the header follows
+    _shot(page, "form-rule-saved")
+
+
+def _a_new_use_case_and_its_first_rule_from_one_form(day: Day, page: Page) -> None:
+    page.goto(f"{day.url}/rules")
+    page.click("#new-use-case")
+    expect(page.locator("#new-use-case")).to_be_visible()
+    page.fill('input[name="uc-id"]', "studio_recording")
+    page.fill('input[name="uc-title-en"]', "Studio recording")
+    page.fill('input[name="uc-phrase-en"]', "recording in a studio")
+    page.fill('input[name="uc-title-de"]', "Studioaufnahme")
+    page.fill('input[name="uc-phrase-de"]', "Aufnahmen im Studio")
+    page.fill('input[name="uc-default"]', "30")
+    _settled(page)
+    page.select_option('select[name="file"]', "(a new file)")
+    page.fill('input[name="new_file"]', "studio")
+    page.fill('input[name="id"]', "closed-back-keeps-the-click-track-in")
+    page.fill('input[name="description"]', "A closed back keeps the click track out of the microphone.")
+    _pick_attribute(page, 0, "back", "closed")
+    page.fill('input[name="test-0-value"]', "closed")
+    _settled(page)
+    page.click("#add-test")
+    expect(page.locator("tr.test-row")).to_have_count(2)
+    _pick_attribute(page, 1, "driver_mm", "a number")
+    page.select_option('select[name="test-1-test"]', "at_least")
+    _settled(page)
+    page.fill('input[name="test-1-value"]', "40")
+    page.fill("#score-new-use-case", "25")
+    page.fill('input[name="say-en"]', "a closed back that keeps the click track off the mic")
+    page.fill('input[name="say-de"]', "eine geschlossene Bauweise, die das Klicken vom Mikrofon fernhält")
+    _shot(page, "form-new-use-case")
+    _save_form(page)
+    expect(page.locator("#form-problems")).to_have_count(0)
+    expect(page.locator("#form-saved")).to_contain_text("Use case studio_recording added to pack.yaml")
+    working = load_pack(day.working)
+    assert "studio_recording" == working.use_cases[-1].id
+    assert ("studio_recording", 25) in working.rules_by_id["closed-back-keeps-the-click-track-in"].scores
+    _shot(page, "form-use-case-saved")
+
+
+def _preview_shows_the_new_use_case_and_publish_takes_it_live(day: Day, page: Page) -> None:
+    page.goto(f"{day.url}/preview")
+    new = page.locator('#shifts tr.new-use-case[data-use-case="studio_recording"]')
+    expect(new).to_contain_text("Best:")
+    expect(new).to_contain_text("Products by band")
+    expect(page.locator("#contract")).to_contain_text("use case studio_recording")
+    _shot(page, "form-preview")
+    page.fill('#publish input[name="who"]', "Mia Merch")
+    page.fill('#publish input[name="summary"]', "Bone conduction for commuters; a studio recording score")
+    page.click("#publish button")
+    expect(page.locator("#published-version")).to_be_visible(timeout=30_000)
+    version = page.locator("#published-version").inner_text()
+    expect(page.locator("#server-reports")).to_contain_text(f"The server now serves {version}")
+    with grpc.insecure_channel(day.server) as channel:
+        answer = earmark_pb2_grpc.EarmarkStub(channel).Evaluate(
+            evaluate_request(
+                "bone", {"driver_type": "bone_conduction", "mic": "none", "back": "closed", "driver_mm": 40}
+            )
+        )
+    assert "studio_recording" in {s.use_case for s in answer.verdict.scores}
+    _shot(page, "form-published")
+
+
+def _restore_of_the_version_before_asks_and_then_takes_the_score_away(day: Day, page: Page) -> None:
+    page.goto(f"{day.url}/history")
+    rows = page.locator("#versions tr[data-version]")
+    before_publish = rows.nth(1)  # newest first: the publish, then what was live before it
+    version = before_publish.get_attribute("data-version") or ""
+    before_publish.locator('input[name="who"]').fill("Mia Merch")
+    before_publish.locator("button").click()
+    confirm = page.locator("#confirm-breaking")
+    expect(confirm).to_contain_text("use case studio_recording")
+    assert "studio_recording" in {u.id for u in load_pack(day.live).use_cases}  # not yet
+    _shot(page, "form-restore-asks")
+    confirm.locator('input[name="allow_breaking"]').check()
+    confirm.locator("button").click()
+    expect(page.locator("#published-version")).to_have_text(version, timeout=30_000)
+    expect(page.locator("#server-reports")).to_contain_text(f"The server now serves {version}")
+    assert "studio_recording" not in {u.id for u in load_pack(day.live).use_cases}
+    _shot(page, "form-restored")

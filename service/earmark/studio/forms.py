@@ -40,6 +40,7 @@ async def rule_page(request: Request, use_case: UseCaseForm | None = None) -> Re
         return page(request, "broken.html", error=pack)
     files = rule_form.rule_files(studio.working.files())
     outcome: dict[str, Any] = {}
+    new_file_name = ""
     if request.method == "GET":
         rule_id = request.path_params.get("rule_id")
         if rule_id:
@@ -57,6 +58,7 @@ async def rule_page(request: Request, use_case: UseCaseForm | None = None) -> Re
             )
     else:
         fields = await form_body(request)
+        new_file_name = fields.get("new_file", "")
         use_case = _use_case_from(fields, pack.pack.locales) if fields.get("with_use_case") else None
         form = _rule_from(fields, pack.pack, use_case)
         action = fields.get("action", "")
@@ -78,6 +80,7 @@ async def rule_page(request: Request, use_case: UseCaseForm | None = None) -> Re
         form=form,
         files=files,
         new_file=NEW_FILE,
+        new_file_name=new_file_name,
         pack=pack.pack,
         rows=[_row(test, pack.pack) for test in form.tests],
         tests_in_words=TEST_WORDS,

@@ -8,15 +8,15 @@ from __future__ import annotations
 import difflib
 import re
 from html import unescape
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import LiveStudio
 from earmark.authoring import rule_form, yaml_edit
 from earmark.config import BUNDLED_RULES
 from earmark.rulepack.loader import load_pack
+
+from conftest import LiveStudio
 
 NEW_RULE = {
     "original_id": "",

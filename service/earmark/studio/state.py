@@ -297,11 +297,18 @@ class Studio:
             return None
         deadline = time.monotonic() + WAIT_FOR_SERVER_SECONDS
         serving = "no answer"
+        answered = False
         while time.monotonic() < deadline:
             try:
                 serving = live_status(self.server, timeout=2.0).version
+                answered = True
             except Exception as exc:  # grpc.RpcError; the page shows the server is unreachable
                 serving = f"no answer ({type(exc).__name__})"
+                # Waiting is for a server that answers and hasn't reloaded yet; one that
+                # doesn't answer at all won't within a few seconds (issue 24: the publish
+                # page hung 15 s for a server that was not running).
+                if not answered:
+                    break
             if serving == version:
                 break
             time.sleep(0.2)

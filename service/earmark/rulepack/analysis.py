@@ -177,6 +177,20 @@ def attributes_read(rule: Rule, side: str = "spec") -> frozenset[str]:
     return frozenset(names)
 
 
+def attributes_valued(rule: Rule) -> frozenset[str]:
+    """The spec attributes a rule tests by their value (not by `present:` or `missing:`),
+    and its grade: a product that doesn't list one of them meets a test that is false for
+    lack of data, so the rule goes by the gap there, not by the product."""
+    names = {
+        test.attribute.name
+        for test in _tests(rule.condition)
+        if test.attribute.side == "spec" and test.op not in ("present", "missing")
+    }
+    if rule.graded is not None:
+        names.add(rule.graded.attribute)
+    return frozenset(names)
+
+
 def _tests(condition: Condition) -> Iterator[AttributeTest]:
     if isinstance(condition, AttributeTest):
         yield condition

@@ -226,6 +226,7 @@ def rules_page(request: Request) -> Response:
         "rules.html",
         by_file=by_file,
         hits=catalog.hits,
+        undecided=catalog.undecided,
         products=len(catalog.rows),
         production=studio.production_hits(),
         warnings=studio.warnings(),

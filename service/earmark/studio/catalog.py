@@ -11,6 +11,7 @@ from typing import Any
 from earmark.evaluation.catalog import CatalogProduct, evaluate_catalog, missing_data
 from earmark.evaluation.evaluator import Evaluator
 from earmark.evaluation.verdict import Verdict
+from earmark.rulepack.analysis import attributes_valued
 from earmark.rulepack.model import AllOf, AnyOf, AttributeTest, Condition, Not, Pack
 
 
@@ -51,6 +52,15 @@ class EvaluatedCatalog:
             gap for gap in missing_data(self.pack, (row.product for row in self.rows)) if gap.missing
         ]
         self._category_attributes = _attributes_deciding_category(self.pack)
+        # Per rule, the products that leave out something it tests by value: for them it
+        # can't decide on the data (issue 24: the preview says how many).
+        self.undecided: dict[str, int] = {}
+        for rule in self.pack.rules:
+            names = attributes_valued(rule)
+            if names:
+                self.undecided[rule.id] = sum(
+                    any(row.product.specs.get(name) in (None, [], "") for name in names) for row in self.rows
+                )
 
     def select(self, *, text: str = "", category: str = "", sort: str = "") -> list[Row]:
         """The rows matching `text` (in the id or label) and `category`, best first for the

@@ -17,6 +17,7 @@ from earmark.authoring import rule_form, vocabulary_form
 from earmark.authoring.rule_form import TEST_WORDS, RuleForm, Test
 from earmark.authoring.vocabulary_form import AttributeForm, UseCaseForm
 from earmark.errors import FileRefused, FormRefused, PackError
+from earmark.rulepack.analysis import attributes_valued
 from earmark.rulepack.model import AttrType, Pack
 from earmark.studio.pages import form_body, in_thread, page, studio_of
 from earmark.studio.state import Studio
@@ -126,9 +127,17 @@ def _save_rule(
         return {"saved": True, "deleted": form.original_id}
     form.original_id = form.id.strip()
     catalog = studio.catalog("working")
-    hits = None if isinstance(catalog, PackError) else catalog.hits.get(form.original_id, 0)
-    products = 0 if isinstance(catalog, PackError) else len(catalog.rows)
-    return {"saved": True, "hits": hits, "products": products, "elsewhere": _plain(checked, None)}
+    if isinstance(catalog, PackError):
+        return {"saved": True, "hits": None, "elsewhere": _plain(checked, None)}
+    rule = catalog.pack.rules_by_id.get(form.original_id)
+    return {
+        "saved": True,
+        "hits": catalog.hits.get(form.original_id, 0),
+        "products": len(catalog.rows),
+        "undecided": catalog.undecided.get(form.original_id, 0),
+        "valued": sorted(attributes_valued(rule)) if rule else [],
+        "elsewhere": _plain(checked, None),
+    }
 
 
 def _plain(checked: CheckedText, file: str | None) -> list[str]:

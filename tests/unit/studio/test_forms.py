@@ -14,9 +14,11 @@ import pytest
 
 from earmark.authoring import rule_form, yaml_edit
 from earmark.config import BUNDLED_RULES
+from earmark.evaluation.catalog import read_catalog
 from earmark.rulepack.loader import load_pack
 
 from conftest import LiveStudio
+from helpers import EXAMPLES
 
 NEW_RULE = {
     "original_id": "",
@@ -93,6 +95,28 @@ def test_a_new_rule_from_the_form_is_checked_saved_and_fires(running_studio: Liv
     working = running_studio.studio.evaluator("working")
     assert not isinstance(working, Exception)
     assert "bone-conduction-on-the-move" in working.pack.rules_by_id
+    # Issue 24: the products it can't decide for, lacking what it tests.
+    assert f'id="form-undecided" class="warn">{_lacking("driver_type", "weight_g")} of them don' in page
+
+
+def _lacking(*names: str) -> int:
+    with (EXAMPLES / "catalog.jsonl").open() as lines:
+        return sum(any(p.specs.get(n) in (None, [], "") for n in names) for p in read_catalog(lines))
+
+
+def test_the_rules_page_says_how_many_products_each_rule_cant_decide_for(running_studio: LiveStudio) -> None:
+    with running_studio.client() as client:
+        page = client.get("/rules").text
+    row = re.search(r'<tr id="rule-light-for-long-wear".*?</tr>', page, re.S)
+    assert row is not None
+    # It tests weight_g by value (after a presence test, which decides on a gap by design).
+    assert f'data-undecided="{_lacking("weight_g")}"' in row.group(0)
+    assert 0 < _lacking("weight_g")
+    # A rule for a missing weight decides on that gap by design: only its other tests count.
+    gap_rule = re.search(r'<tr id="rule-weight-not-listed-headband".*?</tr>', page, re.S)
+    assert gap_rule is not None
+    assert f'data-undecided="{_lacking("form_factor", "channels")}"' in gap_rule.group(0)
+    assert _lacking("form_factor", "channels") < _lacking("form_factor", "channels", "weight_g")
 
 
 def test_a_wrong_value_is_refused_in_the_checkers_words_and_nothing_is_saved(

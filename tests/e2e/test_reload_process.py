@@ -60,7 +60,7 @@ def test_sighup_and_file_changes_reload_a_running_server(pack_copy: Path) -> Non
             assert "headset" == stub.Evaluate(evaluate_request("p", BOOM_ONLY)).verdict.category
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=30)
-        assert 0 == process.returncode
+        assert 0 == process.returncode, stderr[-4000:]  # how it ended, if it didn't end well
         assert '"reload_refused"' in stderr and "zz.yaml:4:" in stderr
     finally:
         process.kill()

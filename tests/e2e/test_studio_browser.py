@@ -432,7 +432,9 @@ def _pick_attribute(page: Page, row: int, attribute: str, hint: str) -> None:
 def _save_form(page: Page) -> None:
     _settled(page)
     page.click("#save-rule")
-    expect(page.locator("#form-saved, #form-problems")).to_be_visible()
+    # A save checks the pack, and compiles and runs the catalog under the new one: beside
+    # the rest of the suite on two cores that has taken more than 20 s.
+    expect(page.locator("#form-saved, #form-problems")).to_be_visible(timeout=90_000)
 
 
 def _a_rule_from_the_form_is_checked_in_plain_words_then_saved(day: Day, page: Page) -> None:

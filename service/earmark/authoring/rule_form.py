@@ -58,7 +58,7 @@ RULES_FILE_HEADER = "# yaml-language-server: $schema=schemas/rules.schema.json\n
 
 
 @dataclass
-class Test:
+class ConditionLine:
     """One row of the conditions: `attribute` `test` `value`, the value as typed (several
     values parted by commas)."""
 
@@ -73,7 +73,7 @@ class RuleForm:
     original_id: str | None  # the rule's id in the file; None for a new rule
     id: str = ""
     description: str = ""
-    tests: list[Test] = field(default_factory=list)
+    tests: list[ConditionLine] = field(default_factory=list)
     written_conditions: str | None = None  # conditions the form can't show as tests, as YAML
     category: str = ""
     scores: dict[str, str] = field(default_factory=dict)  # use case -> amount as typed
@@ -152,7 +152,7 @@ def _index_of(document: Any, rule_id: str) -> int | None:
     return None
 
 
-def _tests_of(when: Any) -> list[Test] | None:
+def _tests_of(when: Any) -> list[ConditionLine] | None:
     """The conditions as a list of tests that must all hold, or None when they say more
     (`any:`, `not:`) than the form can show."""
     if isinstance(when, list):
@@ -160,7 +160,7 @@ def _tests_of(when: Any) -> list[Test] | None:
         return None if any(r is None for r in rows) else [t for r in rows for t in r or []]
     if not isinstance(when, dict) or not when:
         return None
-    found: list[Test] = []
+    found: list[ConditionLine] = []
     for key, value in when.items():
         if key == "all":
             inner = _tests_of(value)
@@ -173,16 +173,16 @@ def _tests_of(when: Any) -> list[Test] | None:
             found.extend(_test_of(str(key), str(op), v) for op, v in value.items())
         else:
             # A shorthand: the test is settled against the attribute's type when written.
-            found.append(Test(str(key), "", _typed_text(value)))
+            found.append(ConditionLine(str(key), "", _typed_text(value)))
     return found
 
 
-def _test_of(attribute: str, op: str, value: Any) -> Test:
+def _test_of(attribute: str, op: str, value: Any) -> ConditionLine:
     if op in PRESENCE_OPS and isinstance(value, bool):
         # `present: false` is `missing`; the form shows presence tests without a value.
         listed = (op == "present") == value
-        return Test(attribute, "present" if listed else "missing")
-    return Test(attribute, op, _typed_text(value))
+        return ConditionLine(attribute, "present" if listed else "missing")
+    return ConditionLine(attribute, op, _typed_text(value))
 
 
 def _typed_text(value: Any) -> str:
@@ -269,7 +269,7 @@ def _fill(rule: CommentedMap, form: RuleForm, pack: Pack) -> None:
     if form.written_conditions is None:
         settle_shorthands(form, pack)
         tests = [
-            Test(t.attribute, t.test, "" if t.test in PRESENCE_OPS else t.value)
+            ConditionLine(t.attribute, t.test, "" if t.test in PRESENCE_OPS else t.value)
             for t in form.tests
             if t.attribute
         ]
@@ -338,7 +338,7 @@ def _amount(field_name: str, typed: str) -> int | None:
         raise FormRefused(f"{field_name}: {typed!r} is not a whole number, like 8 or -5") from None
 
 
-def _when(tests: list[Test], attributes: dict[str, Attribute]) -> CommentedMap:
+def _when(tests: list[ConditionLine], attributes: dict[str, Attribute]) -> CommentedMap:
     """Conditions as the packs write them: one mapping when every attribute is named
     once, else a list under `all:`."""
     entries = [(t.attribute, _test_node(t, attributes.get(t.attribute))) for t in tests]
@@ -347,7 +347,7 @@ def _when(tests: list[Test], attributes: dict[str, Attribute]) -> CommentedMap:
     return yaml_edit.block({"all": CommentedSeq([yaml_edit.block({name: node}) for name, node in entries])})
 
 
-def _test_node(test: Test, attribute: Attribute | None) -> Any:
+def _test_node(test: ConditionLine, attribute: Attribute | None) -> Any:
     if test.test not in TEST_WORDS:
         raise FormRefused(f"{test.attribute}: choose a test, like 'is' or 'is at least'")
     if test.test in PRESENCE_OPS:

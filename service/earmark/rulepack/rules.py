@@ -87,19 +87,7 @@ class _RuleFileReader:
         condition = conditions.parse(source.data[loc[0]][loc[1]]["when"], (*loc, "when"))
         effects = rule.then
         errors_before = len(self.found.errors)
-        if effects.category is not None and effects.category not in vocabulary.categories:
-            self._error(
-                (*loc, "then", "category"),
-                "unknown-category",
-                f"'{effects.category}' is not a category; known: {', '.join(vocabulary.categories)}",
-            )
-        for use_case in effects.scores:
-            if use_case not in vocabulary.use_cases:
-                self._error(
-                    (*loc, "then", "scores", use_case),
-                    "unknown-use-case",
-                    f"'{use_case}' is not a use case; known: {', '.join(vocabulary.use_cases)}",
-                )
+        self._check_names(loc, effects.category, list(effects.scores))
         grade = self._grade(effects, loc)
         if not (effects.category or effects.label or effects.scores or effects.fit):
             self._error(
@@ -129,6 +117,23 @@ class _RuleFileReader:
             say=say,
             graded=grade,
         )
+
+    def _check_names(self, loc: tuple[Any, ...], category: Any, use_cases: list[Any]) -> None:
+        """The category and use cases a rule's `then:` names must be the pack's."""
+        vocabulary = self.vocabulary
+        if isinstance(category, str) and category not in vocabulary.categories:
+            self._error(
+                (*loc, "then", "category"),
+                "unknown-category",
+                f"'{category}' is not a category; known: {', '.join(vocabulary.categories)}",
+            )
+        for use_case in use_cases:
+            if isinstance(use_case, str) and use_case not in vocabulary.use_cases:
+                self._error(
+                    (*loc, "then", "scores", use_case),
+                    "unknown-use-case",
+                    f"'{use_case}' is not a use case; known: {', '.join(vocabulary.use_cases)}",
+                )
 
     def _grade(self, effects: EffectsDoc, loc: tuple[Any, ...]) -> Grade | None:
         """`graded:` scales a rule's amounts along one number spec: it must name one, and
@@ -175,6 +180,8 @@ class _RuleFileReader:
         then = written.get("then")
         if not isinstance(then, dict):
             return
+        scores = then.get("scores")
+        self._check_names(loc, then.get("category"), list(scores) if isinstance(scores, dict) else [])
         names = set(self.vocabulary.attributes)
         limit = self.vocabulary.doc.limits.fragment
         for key, limit_here in (("say", limit), ("label", None)):

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from earmark.authoring import rule_form, vocabulary_form
-from earmark.authoring.rule_form import TEST_WORDS, RuleForm, Test
+from earmark.authoring.rule_form import TEST_WORDS, ConditionLine, RuleForm
 from earmark.authoring.vocabulary_form import AttributeForm, UseCaseForm
 from earmark.errors import FileRefused, FormRefused, PackError
 from earmark.rulepack.analysis import attributes_valued
@@ -55,7 +55,7 @@ async def rule_page(request: Request, use_case: UseCaseForm | None = None) -> Re
             form = RuleForm(
                 file=wanted if wanted in files else (files[0] if files else NEW_FILE),
                 original_id=None,
-                tests=[Test("", "")],  # a first empty line to fill in
+                tests=[ConditionLine("", "")],  # a first empty line to fill in
             )
     else:
         fields = await form_body(request)
@@ -64,7 +64,7 @@ async def rule_page(request: Request, use_case: UseCaseForm | None = None) -> Re
         form = _rule_from(fields, pack.pack, use_case)
         action = fields.get("action", "")
         if action == "add-test":
-            form.tests.append(Test("", ""))
+            form.tests.append(ConditionLine("", ""))
         elif action.startswith("remove-test-") and action.removeprefix("remove-test-").isdigit():
             index = int(action.removeprefix("remove-test-"))
             if index < len(form.tests):
@@ -167,7 +167,7 @@ def _use_case_from(fields: dict[str, str], locales: tuple[str, ...]) -> UseCaseF
 def _rule_from(fields: dict[str, str], pack: Pack, use_case: UseCaseForm | None) -> RuleForm:
     count = int(fields.get("tests", "0") or 0) if fields.get("tests", "0").isdigit() else 0
     tests = [
-        Test(
+        ConditionLine(
             fields.get(f"test-{i}-attribute", ""),
             fields.get(f"test-{i}-test", ""),
             fields.get(f"test-{i}-value", ""),
@@ -195,7 +195,7 @@ def _rule_from(fields: dict[str, str], pack: Pack, use_case: UseCaseForm | None)
     )
 
 
-def _row(test: Test, pack: Pack) -> dict[str, Any]:
+def _row(test: ConditionLine, pack: Pack) -> dict[str, Any]:
     """What the form offers for one test: the tests that fit the attribute's type, and a
     hint of the values it takes."""
     attribute = next((a for a in (*pack.specs, *pack.shopper) if a.ref == test.attribute), None)

@@ -71,3 +71,17 @@ def test_an_unreadable_rule_file_is_reported_once(pack_copy: Path) -> None:
     talking = pack_copy / "talking.yaml"
     talking.write_text("rules: [unclosed\n" + talking.read_text())
     assert "error[yaml-syntax]" in only_problem(pack_copy, "talking.yaml")
+
+
+def test_a_rule_whose_shape_is_wrong_still_has_its_names_checked_in_the_same_pass(pack_copy: Path) -> None:
+    """Issue 24: in Studio, `commuting` was flagged only once the rule's id was fixed."""
+    add_rule_file(
+        pack_copy,
+        "rules:\n  - id: Bone Conduction\n    description: d\n    when: {driver_type: bone_conduction}\n"
+        "    then:\n      category: headfones\n      scores: {commuting: 5}\n",
+    )
+    assert [
+        ("bad-value", 2),
+        ("unknown-category", 6),
+        ("unknown-use-case", 7),
+    ] == [(p.code, p.line) for p in refusal(pack_copy)]

@@ -10,12 +10,7 @@ import re
 from html import unescape
 from typing import Any
 
-import pytest
-
-from earmark.authoring import rule_form, yaml_edit
-from earmark.config import BUNDLED_RULES
 from earmark.evaluation.catalog import read_catalog
-from earmark.rulepack.loader import load_pack
 
 from conftest import LiveStudio
 from helpers import EXAMPLES
@@ -57,19 +52,6 @@ def _added_lines(before: str, after: str) -> list[str]:
         for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
         if line.startswith(("+", "-")) and not line.startswith(("+++", "---"))
     ]
-
-
-@pytest.mark.parametrize("name", sorted(p.name for p in BUNDLED_RULES.glob("*.yaml")))
-def test_every_bundled_rule_goes_through_its_form_without_changing_a_byte(name: str) -> None:
-    """Read into a form and written back unchanged, a rule leaves its file as it was:
-    comments, shorthands, flow mappings and blank lines included."""
-    pack = load_pack(BUNDLED_RULES)
-    text = (BUNDLED_RULES / name).read_text(encoding="utf-8")
-    document = yaml_edit.load(text, name)
-    assert yaml_edit.dump(document) == text
-    for rule in document.get("rules", []):
-        form = rule_form.read_form(name, text, str(rule["id"]), pack)
-        assert text == rule_form.write_form(text, form, pack), rule["id"]
 
 
 def test_a_new_rule_from_the_form_is_checked_saved_and_fires(running_studio: LiveStudio) -> None:

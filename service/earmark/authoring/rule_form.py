@@ -14,6 +14,7 @@ the same check `earmark check` runs decides, in its own words.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -281,7 +282,14 @@ def _fill(rule: CommentedMap, form: RuleForm, pack: Pack) -> None:
             form_before = RuleForm(form.file, None, tests=before)
             settle_shorthands(form_before, pack)
             before = form_before.tests
-        if before != tests:
+        same_tests = before is not None and [(t.attribute, t.test) for t in before] == [
+            (t.attribute, t.test) for t in tests
+        ]
+        if same_tests and before != tests:
+            # Only values changed: each is replaced where it is written, so the comments
+            # and the layout of the conditions stay (a table edits values this way).
+            _replace_values(rule["when"], iter(tests), _attributes(pack))
+        elif before != tests:
             rule["when"] = _when(tests, _attributes(pack))
     then = rule.get("then")
     if not isinstance(then, CommentedMap):
@@ -306,6 +314,29 @@ def _fill(rule: CommentedMap, form: RuleForm, pack: Pack) -> None:
         then["scores"] = yaml_edit.flow(kept)
     _set(then, "fit", _amount("fit amount", form.fit))
     _set_say(then, form.say, pack)
+
+
+def _replace_values(when: Any, lines: Iterator[ConditionLine], attributes: dict[str, Attribute]) -> None:
+    """Walk the conditions in the order _tests_of reads them, putting each line's value
+    in the place its test is written."""
+    if isinstance(when, list):
+        for item in when:
+            _replace_values(item, lines, attributes)
+        return
+    for key in list(when):
+        value = when[key]
+        if key == "all":
+            _replace_values(value, lines, attributes)
+        elif isinstance(value, dict):
+            for op in list(value):
+                line = next(lines)
+                if op not in PRESENCE_OPS:
+                    value[op] = _test_node(line, attributes.get(line.attribute))[op]
+        else:
+            line = next(lines)
+            node = _test_node(line, attributes.get(line.attribute))
+            # A shorthand stays one: `form_factor: [a, b]` rather than `{one_of: [a, b]}`.
+            when[key] = next(iter(node.values())) if isinstance(node, dict) else node
 
 
 def _set(mapping: CommentedMap, key: str, value: Any) -> None:

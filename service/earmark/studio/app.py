@@ -27,7 +27,7 @@ from earmark.rulepack.analysis import attributes_read
 from earmark.rulepack.json_schema import EXAMPLES_SCHEMA, PACK_SCHEMA, RULES_SCHEMA
 from earmark.rulepack.model import AttrType
 from earmark.studio import charts
-from earmark.studio.forms import attribute_page, rule_page, use_case_page
+from earmark.studio.forms import attribute_page, rule_page, table_page, use_case_page
 from earmark.studio.guard import Guard
 from earmark.studio.pages import (
     HERE,
@@ -56,6 +56,7 @@ def create_app(studio: Studio, *, token: str = "", loopback_only: bool = True) -
         Route("/rule/new", rule_page),
         Route("/rule/{rule_id}", rule_page),
         Route("/rule", rule_page, methods=["POST"]),
+        Route("/table/{path:path}", table_page, methods=["GET", "POST"]),
         Route("/use-case/new", use_case_page, methods=["GET", "POST"]),
         Route("/attribute/new", attribute_page, methods=["GET", "POST"]),
         Route("/api/check", check_api, methods=["POST"]),

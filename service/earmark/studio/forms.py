@@ -13,7 +13,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from earmark.authoring import rule_form, vocabulary_form
+from earmark.authoring import rule_form, rule_table, vocabulary_form
 from earmark.authoring.rule_form import TEST_WORDS, ConditionLine, RuleForm
 from earmark.authoring.vocabulary_form import AttributeForm, UseCaseForm
 from earmark.errors import FileRefused, FormRefused, PackError
@@ -222,6 +222,66 @@ def _row(test: ConditionLine, pack: Pack) -> dict[str, Any]:
     }
 
 
+# ---- a rule file as a table --------------------------------------------------------------
+
+
+async def table_page(request: Request) -> Response:
+    """GET and POST /table/FILE: the file's rules as a decision table, its values editable."""
+    studio = studio_of(request)
+    evaluator = studio.evaluator("working")
+    if isinstance(evaluator, PackError):
+        return page(request, "broken.html", error=evaluator)
+    file = request.path_params["path"]
+    if file not in rule_form.rule_files(studio.working.files()):
+        return page(request, "broken_form.html", problem=f"{file!r} is not a rule file of the working copy")
+    outcome: dict[str, Any] = {}
+    if request.method == "POST":
+        fields = await form_body(request)
+        pack = evaluator.pack
+        outcome = await in_thread(
+            _save_changes,
+            studio,
+            {file: _existing(file, lambda text: rule_table.write_table(text, file, fields, pack))},
+            file,
+        )
+        reloaded = studio.evaluator("working")
+        evaluator = reloaded if not isinstance(reloaded, PackError) else evaluator
+    try:
+        table = rule_table.read_table(file, studio.working.read(file), evaluator.pack)
+    except FormRefused as exc:
+        return page(request, "broken_form.html", problem=str(exc))
+    catalog = studio.catalog("working")
+    return page(
+        request,
+        "rule_table.html",
+        table=table,
+        pack=evaluator.pack,
+        hits={} if isinstance(catalog, PackError) else catalog.hits,
+        **outcome,
+    )
+
+
+def _existing(file: str, change: Callable[[str], str]) -> Callable[[str | None], str]:
+    def changed(text: str | None) -> str:
+        if text is None:
+            raise FormRefused(f"{file} no longer exists")
+        return change(text)
+
+    return changed
+
+
+def _save_changes(
+    studio: Studio, changes: dict[str, Callable[[str | None], str]], file: str
+) -> dict[str, Any]:
+    try:
+        checked, saved = studio.edit(changes)
+    except (FormRefused, FileRefused) as exc:
+        return {"problems": [str(exc)], "saved": False}
+    if not saved:
+        return {"problems": _plain(checked, file), "saved": False}
+    return {"saved": True, "elsewhere": _plain(checked, None)}
+
+
 # ---- use cases and attributes ------------------------------------------------------------
 
 
@@ -249,19 +309,10 @@ async def attribute_page(request: Request) -> Response:
 
 
 def _manifest_change(change: Callable[[str], str]) -> Callable[[str | None], str]:
-    def changed(text: str | None) -> str:
-        if text is None:
-            raise FormRefused("the working copy has no pack.yaml")
-        return change(text)
-
-    return changed
+    return _existing(vocabulary_form.MANIFEST, change)
 
 
 def _save_manifest(studio: Studio, change: Callable[[str], str]) -> dict[str, Any]:
-    try:
-        checked, saved = studio.edit({vocabulary_form.MANIFEST: _manifest_change(change)})
-    except (FormRefused, FileRefused) as exc:
-        return {"problems": [str(exc)], "saved": False}
-    if not saved:
-        return {"problems": _plain(checked, vocabulary_form.MANIFEST), "saved": False}
-    return {"saved": True, "elsewhere": _plain(checked, None)}
+    return _save_changes(
+        studio, {vocabulary_form.MANIFEST: _manifest_change(change)}, vocabulary_form.MANIFEST
+    )

@@ -222,3 +222,26 @@ def _fields_of(page: str) -> dict[str, Any]:
         if chosen:
             fields[name] = unescape(chosen.group(1) if chosen.group(1) is not None else chosen.group(2))
     return fields
+
+
+def test_a_rule_file_as_a_table_saves_a_changed_cell_and_refuses_a_wrong_one(
+    running_studio: LiveStudio,
+) -> None:
+    path = running_studio.working / "grading.yaml"
+    before = path.read_text(encoding="utf-8")
+    with running_studio.client() as client:
+        page = client.get("/table/grading.yaml").text
+    assert page.count("<tr data-rule=") == before.count("\n  - id: ")
+    fields = _fields_of(page)
+    assert "24" == fields["r0-score-call_center"]  # lighter-wears-longer
+    page = _post(running_studio, "/table/grading.yaml", {**fields, "r0-score-call_center": "lots"})
+    assert [
+        "lighter-wears-longer: call_center points: 'lots' is not a whole number, like 8 or -5"
+    ] == _problems(page)
+    assert before == path.read_text(encoding="utf-8")
+    page = _post(running_studio, "/table/grading.yaml", {**fields, "r0-score-call_center": "22"})
+    assert [] == _problems(page) and 'id="form-saved"' in page
+    assert [
+        "      scores: {call_center: 24, meetings: 12, calls: 6, commute: 12, music: 5, gaming_solo: 6, gaming_social: 8}",
+        "      scores: {call_center: 22, meetings: 12, calls: 6, commute: 12, music: 5, gaming_solo: 6, gaming_social: 8}",
+    ] == _added_lines(before, path.read_text(encoding="utf-8"))

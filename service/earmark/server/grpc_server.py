@@ -299,9 +299,8 @@ def serve(settings: Settings, *, as_worker: bool = False, heartbeat: Path | None
             "earmark: no good pack yet: NOT_SERVING until one arrives",
             file=sys.stderr,
         )
-    if settings.watch:
-        reloader.watch(stop)
-    reloader.serve_requests(stop)
+    threads = [reloader.watch(stop)] if settings.watch else []
+    threads.append(reloader.serve_requests(stop))
     metrics_port = None
     if settings.metrics_address and not as_worker:  # workers: the supervisor serves their sum
         try:
@@ -337,6 +336,7 @@ def serve(settings: Settings, *, as_worker: bool = False, heartbeat: Path | None
         break
     stop.set()
     server.stop()
+    reloader.join(threads, stop, timeout=settings.grace_seconds)
     metrics.rule_hits.flush()
     log.info("stopped")
     return 0

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import stat
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -139,6 +140,19 @@ class Reloader:
         thread = threading.Thread(target=run, name="reloader", daemon=True)
         thread.start()
         return thread
+
+    def join(self, threads: list[threading.Thread], stop: threading.Event, timeout: float) -> None:
+        """Wait for the watcher and reload threads to end, once `stop` is set: a reload in
+        flight finishes, and no thread is left inside watchfiles' Rust code when the
+        interpreter exits. A daemon thread returning from it into a finalizing Python is
+        ended by pthread_exit, which aborts the process (PyO3, pyo3#4874): the server
+        exited with SIGABRT now and then after a clean "stopped"."""
+        assert stop.is_set()
+        with self._requests:
+            self._requests.notify_all()  # the reload thread need not wait out its timeout
+        deadline = time.monotonic() + timeout
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def reload(self, reason: str) -> bool:
         """Try the pack on disk now. Returns True if a new version went live."""

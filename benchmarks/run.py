@@ -10,7 +10,9 @@ benchmark, run in this order; what each aims for is data, in targets.py:
 4. bench_memory.py: the server's RSS over a million evaluations with the cache evicting.
 5. bench_diff.py and bench_studio.py: what a merchandiser waits for (earmark diff, and
    Studio's catalog and checks while typing).
-6. bench_against.py: the no-op and Evaluate on this code and on an earlier commit
+6. bench_bulk.py: `earmark score` over 200,000 products, one process against one per
+   core (BENCH_BULK_PRODUCTS sets the size).
+7. bench_against.py: the no-op and Evaluate on this code and on an earlier commit
    (BENCH_AGAINST), side by side in the same run.
 
 BENCH_SECONDS sets how long each measured path runs per round (3 s).
@@ -22,6 +24,7 @@ import os
 import sys
 
 import bench_against
+import bench_bulk
 import bench_diff
 import bench_engine
 import bench_grpc
@@ -47,6 +50,7 @@ def main() -> int:
         bench_memory.report,
         lambda: bench_diff.report(evaluator),
         bench_studio.report,
+        bench_bulk.report,
         lambda: bench_against.report(seconds),
     )
     for benchmark in benchmarks:

@@ -1,7 +1,7 @@
 """Where a newcomer looks for a module's tests: tests/unit/<layer>/test_<module>.py.
 
 Held for the layers whose modules are units of their own (the rule-pack language,
-evaluation, authoring). The server and Studio are tested by what a client meets, through
+evaluation, authoring, bulk scoring). The server and Studio are tested by what a client meets, through
 a real channel or page (test_limits.py, test_hostile_clients.py, ...), so a file of a
 module's name is not always where their tests live."""
 
@@ -14,7 +14,7 @@ import pytest
 from helpers import ROOT
 
 SOURCE = ROOT / "service" / "earmark"
-MIRRORED = ("rulepack", "evaluation", "authoring")
+MIRRORED = ("rulepack", "evaluation", "authoring", "bulk")
 
 
 def _missing(layer: str, source: Path, tests: Path) -> list[str]:

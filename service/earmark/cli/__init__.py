@@ -7,7 +7,20 @@ from __future__ import annotations
 
 import click
 
-from earmark.cli import check, diff, explain, health, publish, rank, schemas, serve, status, studio, test
+from earmark.cli import (
+    check,
+    diff,
+    explain,
+    health,
+    publish,
+    rank,
+    schemas,
+    score,
+    serve,
+    status,
+    studio,
+    test,
+)
 from earmark.cli.common import EarmarkGroup
 
 
@@ -16,7 +29,7 @@ def main() -> None:
     """Earmark: labels audio gear, scores it for each use case, and explains why."""
 
 
-for module in (serve, studio, check, test, schemas, explain, rank, diff, publish, status, health):
+for module in (serve, studio, check, test, schemas, explain, rank, diff, score, publish, status, health):
     main.add_command(module.command)
 
 __all__ = ["main"]

@@ -93,6 +93,7 @@ class _Load:
         return Pack(
             name=doc.pack,
             version=f"{doc.pack}-{self.files.digest[:12]}",
+            digest=self.files.digest,
             categories=tuple(vocabulary.categories.values()),
             default_category=doc.default_category,
             use_cases=tuple(vocabulary.use_cases.values()),

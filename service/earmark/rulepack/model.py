@@ -271,6 +271,7 @@ class Pack:
     soft_ceiling_from: int = 100  # pack.yaml's scoring: where points start to count for less
     locales: tuple[str, ...] = ("en",)  # the default first
     warnings: tuple[Problem, ...] = ()  # e.g. missing translations
+    digest: str = ""  # the SHA-256 of every file read (the version carries its first 12 digits)
     # Every file the pack was loaded from, by relative path, as the bytes that were
     # checked: a snapshot writes exactly these, so what was checked is what goes live.
     files: tuple[tuple[str, bytes], ...] = field(default=(), repr=False, compare=False)

@@ -1,0 +1,261 @@
+"""`earmark score` on one machine: a catalog (JSON Lines or Parquet) cut into partitions,
+scored on every usable core, each partition kept as a Parquet file as soon as it is done,
+so a job that is stopped halfway starts again where it stopped.
+
+The cores are used through the standard library's process pool, each process compiling the
+pack once (durable_rules holds the GIL: threads add nothing). Past one machine the same
+ArrowScorer runs under Ray Data or Spark (ray_job.py, spark_job.py); this module is what a
+single machine needs, not a scheduler of its own.
+
+A job's partitions live in OUT.parts/ beside the output, with job.json saying what they
+were scored from: the catalog (path, size, change time), the partition size, the pack's
+digest, the locale and whether words were asked for. A rerun with the same job resumes;
+with anything else it refuses, rather than mix two jobs' rows in one output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from tqdm import tqdm
+
+from earmark.bulk.arrow_scoring import ArrowScorer
+
+MAX_INVALID_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    catalog: str
+    catalog_bytes: int
+    catalog_mtime_ns: int
+    partition_rows: int
+    pack_digest: str
+    locale: str | None
+    explanations: bool
+
+
+@dataclass
+class Summary:
+    products: int = 0
+    invalid: int = 0
+    invalid_rows: list[dict[str, Any]] = field(default_factory=list)  # the first few: line, id, error
+    partitions: int = 0
+    resumed_partitions: int = 0  # done by an earlier run, not scored again
+    seconds: float = 0.0
+    pack_version: str = ""
+
+    @property
+    def per_second(self) -> float:
+        return self.products / self.seconds if self.seconds else 0.0
+
+
+class JobMismatch(Exception):
+    """Raised when OUT.parts/ holds partitions of a different job."""
+
+
+def run_job(
+    catalog: Path,
+    out: Path,
+    pack: Path,
+    *,
+    workers: int,
+    partition_rows: int = 10_000,
+    locale: str | None = None,
+    explanations: bool = False,
+    pin: str | None = None,
+    progress: bool = True,
+) -> Summary:
+    started = time.monotonic()
+    probe = ArrowScorer.from_directory(pack, locale=locale, explanations=explanations, pin=pin)
+    try:
+        version, digest, schema = probe.evaluator.pack.version, probe.evaluator.pack.digest, probe.schema
+    finally:
+        probe.close()
+    status = catalog.stat()
+    spec = JobSpec(
+        str(catalog.resolve()),
+        status.st_size,
+        status.st_mtime_ns,
+        partition_rows,
+        digest,
+        locale,
+        explanations,
+    )
+    parts = _parts_folder(out, spec)
+    total = _count_rows(catalog)
+    count = -(-total // partition_rows) if total else 0
+    done = {i for i in range(count) if _part(parts, i).exists()}
+    summary = Summary(partitions=count, resumed_partitions=len(done), pack_version=version)
+    bar = tqdm(total=total, unit=" products", disable=not progress, smoothing=0.1, dynamic_ncols=True)
+    bar.update(sum(min(partition_rows, total - i * partition_rows) for i in done))
+    with ProcessPoolExecutor(
+        max_workers=workers, initializer=_start_worker, initargs=(str(pack), locale, explanations, pin)
+    ) as pool:
+        pending: set[Future[tuple[int, int, list[dict[str, Any]]]]] = set()
+        for index, table in _partitions(catalog, partition_rows):
+            if index in done:
+                continue
+            pending.add(pool.submit(_score_partition, index, table, str(_part(parts, index))))
+            if len(pending) >= workers * 2:  # bounded: the catalog is read as fast as it is scored
+                pending = _collect(pending, bar, summary, FIRST_COMPLETED)
+        _collect(pending, bar, summary, None)
+    bar.close()
+    _combine(parts, count, out, schema, summary)
+    shutil.rmtree(parts)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+# ---- partitions --------------------------------------------------------------------------
+
+
+def _parts_folder(out: Path, spec: JobSpec) -> Path:
+    parts = out.with_name(out.name + ".parts")
+    recorded = parts / "job.json"
+    if recorded.exists():
+        if json.loads(recorded.read_text()) != asdict(spec):
+            raise JobMismatch(
+                f"{parts} holds partitions of another job (another catalog, pack or setting); "
+                "remove it to start over"
+            )
+        return parts
+    parts.mkdir(parents=True, exist_ok=True)
+    recorded.write_text(json.dumps(asdict(spec), indent=1))
+    return parts
+
+
+def _part(parts: Path, index: int) -> Path:
+    return parts / f"part-{index:06d}.parquet"
+
+
+def _count_rows(catalog: Path) -> int:
+    if catalog.suffix == ".parquet":
+        return int(pq.ParquetFile(catalog).metadata.num_rows)
+    with catalog.open("rb") as data:
+        return sum(1 for line in data if line.strip())
+
+
+def _partitions(catalog: Path, rows: int) -> Iterator[tuple[int, pa.Table]]:
+    """The catalog in tables of `rows` products: id, specs_json and line. A JSON Lines line
+    that is not a product still makes a row, whose specs say why (an error row)."""
+    if catalog.suffix == ".parquet":
+        line = 1
+        for index, batch in enumerate(pq.ParquetFile(catalog).iter_batches(batch_size=rows)):
+            table = pa.Table.from_batches([batch])
+            table = table.append_column("line", pa.array(range(line, line + len(table)), pa.int64()))
+            line += len(table)
+            yield index, table
+        return
+    columns: dict[str, list[Any]] = {"id": [], "specs_json": [], "line": [], "input_error": []}
+    index = 0
+    with catalog.open("rb") as data:
+        for number, raw in enumerate(data, start=1):
+            if not raw.strip():
+                continue
+            product_id, specs, problem = _product(raw, number)
+            for name, value in zip(columns, (product_id, specs, number, problem), strict=True):
+                columns[name].append(value)
+            if len(columns["id"]) == rows:
+                yield index, pa.table(columns)
+                columns = {name: [] for name in columns}
+                index += 1
+    if columns["id"]:
+        yield index, pa.table(columns)
+
+
+def _product(raw: bytes, number: int) -> tuple[str, str | None, str | None]:
+    """A line's id, its specs as JSON text, and, for a line that is not a product, why
+    (its specs are then None)."""
+    try:
+        item = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        return f"line-{number}", None, f"not JSON ({exc})"
+    if not isinstance(item, dict) or not isinstance(item.get("specs", {}), dict):
+        return f"line-{number}", None, 'not a product: expected {"id": ..., "specs": {...}}'
+    return str(item.get("id", f"line-{number}")), orjson.dumps(item.get("specs", {})).decode(), None
+
+
+# ---- the worker processes ----------------------------------------------------------------
+
+# One compiled pack per worker process: built by the pool's initializer, used by every
+# partition that process scores. It is that process's live pack, and nothing else's.
+_scorer: ArrowScorer | None = None
+
+
+def _start_worker(pack: str, locale: str | None, explanations: bool, pin: str | None) -> None:
+    global _scorer
+    _scorer = ArrowScorer.from_directory(Path(pack), locale=locale, explanations=explanations, pin=pin)
+
+
+def _score_partition(index: int, table: pa.Table, path: str) -> tuple[int, int, list[dict[str, Any]]]:
+    """Score one partition and keep it (written aside, then renamed: a part file that
+    exists is whole). Returns its index, its size and its invalid rows."""
+    assert _scorer is not None
+    scored = _scorer.score(table)
+    staged = f"{path}.{os.getpid()}.tmp"
+    pq.write_table(scored, staged)
+    os.replace(staged, path)
+    errors = scored.filter(pc.is_valid(scored.column("error")))
+    invalid = errors.select(["line", "id", "error"]).to_pylist()
+    return index, len(table), invalid
+
+
+def _collect(
+    pending: set[Future[tuple[int, int, list[dict[str, Any]]]]],
+    bar: tqdm[Any],
+    summary: Summary,
+    until: str | None,
+) -> set[Future[tuple[int, int, list[dict[str, Any]]]]]:
+    finished, still = wait(pending, return_when=until or "ALL_COMPLETED")
+    for future in finished:
+        _, rows, invalid = future.result()
+        bar.update(rows)
+        summary.invalid += len(invalid)
+        room = MAX_INVALID_SHOWN - len(summary.invalid_rows)
+        summary.invalid_rows += invalid[: max(0, room)]
+    return still
+
+
+# ---- the output --------------------------------------------------------------------------
+
+
+def _combine(parts: Path, count: int, out: Path, schema: pa.Schema, summary: Summary) -> None:
+    """The partitions in catalog order, as one Parquet or JSON Lines file (by OUT's
+    suffix), written aside and renamed: OUT is either whole or absent."""
+    staged = out.with_name(out.name + ".tmp")
+    if out.suffix == ".parquet":
+        with pq.ParquetWriter(staged, schema) as writer:
+            for index in range(count):
+                table = pq.read_table(_part(parts, index), schema=schema)
+                summary.products += len(table)
+                writer.write_table(table)
+    else:
+        with staged.open("wb") as lines:
+            for index in range(count):
+                table = pq.read_table(_part(parts, index), schema=schema)
+                summary.products += len(table)
+                for row in table.to_pylist():
+                    lines.write(orjson.dumps(row) + b"\n")
+    os.replace(staged, out)
+    # Invalid rows of partitions an earlier run scored are counted from their files too.
+    if summary.resumed_partitions:
+        summary.invalid = 0
+        summary.invalid_rows = []
+        for index in range(count):
+            errors = pq.read_table(_part(parts, index), columns=["line", "id", "error"])
+            rows = errors.filter(pc.is_valid(errors.column("error"))).to_pylist()
+            summary.invalid += len(rows)
+            summary.invalid_rows += rows[: max(0, MAX_INVALID_SHOWN - len(summary.invalid_rows))]

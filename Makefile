@@ -61,8 +61,8 @@ TEST_WORKERS ?= $(shell echo $$(( $$(nproc) * 2 )))
 # The tests run in parallel, then those marked `alone` (latency against a quiet run) by
 # themselves.
 test: install $(NODE_DEPS) $(TOOL_DEPS) debian-tools
-	$(BIN)/ruff check service tests benchmarks scripts container_tests
-	$(BIN)/ruff format --check --quiet service tests benchmarks scripts container_tests
+	$(BIN)/ruff check service tests benchmarks scripts container_tests examples
+	$(BIN)/ruff format --check --quiet service tests benchmarks scripts container_tests examples
 	$(MAKE) --no-print-directory contract
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
@@ -84,8 +84,8 @@ proto: install
 	$(BIN)/python scripts/generate_proto.py
 
 lint: install
-	$(BIN)/ruff check service tests benchmarks scripts container_tests
-	$(BIN)/ruff format --check service tests benchmarks scripts container_tests
+	$(BIN)/ruff check service tests benchmarks scripts container_tests examples
+	$(BIN)/ruff format --check service tests benchmarks scripts container_tests examples
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache .mypy_cache

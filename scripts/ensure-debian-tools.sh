@@ -2,6 +2,7 @@
 # Tools the tests drive that only Debian's archive carries here (no browser download, no Go
 # module proxy, no Maven Central): Chromium for the browser tests, and protoc with the Go
 # and Java gRPC libraries, so that the documented Go and Java clients are really compiled.
+# The Java 17 JDK also runs Spark for the bulk scoring tests (tests/e2e/test_bulk_engines.py).
 # Installs what is missing on first use; needs root, as CI has.
 #
 # golang-github-golang-protobuf-1-5-dev is named, not left to golang-google-grpc-dev's

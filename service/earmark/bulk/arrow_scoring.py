@@ -19,10 +19,12 @@ Input columns:
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pyarrow as pa
 
 from earmark.errors import EarmarkError
@@ -129,6 +131,40 @@ class ArrowScorer:
 
     def close(self) -> None:
         self.evaluator.close()
+
+
+def products_from_lines(lines: Sequence[str | bytes], numbers: Sequence[int] | None = None) -> pa.Table:
+    """JSON Lines, one `{"id": ..., "specs": {...}}` each, as the table `score` takes: a
+    line that is not a product still makes a row, whose `input_error` says why. Text
+    readers (Ray's read_text, Spark's read.text) hand lines over without their numbers."""
+    columns: dict[str, list[Any]] = {"id": [], "specs_json": [], "line": [], "input_error": []}
+    for i, raw in enumerate(lines):
+        number = numbers[i] if numbers is not None else None
+        fallback = f"line-{number}" if number is not None else f"row-{i}"
+        problem: str | None = None
+        try:
+            item = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            item, problem = None, f"not JSON ({exc})"
+        if problem is None and not (isinstance(item, dict) and isinstance(item.get("specs", {}), dict)):
+            item, problem = None, 'not a product: expected {"id": ..., "specs": {...}}'
+        columns["id"].append(str(item.get("id", fallback)) if item is not None else fallback)
+        columns["specs_json"].append(
+            orjson.dumps(item.get("specs", {})).decode() if item is not None else None
+        )
+        columns["line"].append(number)
+        columns["input_error"].append(problem)
+    return pa.table(
+        columns,
+        schema=pa.schema(
+            [
+                ("id", pa.string()),
+                ("specs_json", pa.string()),
+                ("line", pa.int64()),
+                ("input_error", pa.string()),
+            ]
+        ),
+    )
 
 
 def _specs_of(batch: pa.Table | pa.RecordBatch) -> list[dict[str, Any] | str]:

@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from earmark.bulk.arrow_scoring import ArrowScorer
+from earmark.bulk.arrow_scoring import ArrowScorer, products_from_lines
 
 MAX_INVALID_SHOWN = 20
 
@@ -159,33 +159,20 @@ def _partitions(catalog: Path, rows: int) -> Iterator[tuple[int, pa.Table]]:
             line += len(table)
             yield index, table
         return
-    columns: dict[str, list[Any]] = {"id": [], "specs_json": [], "line": [], "input_error": []}
+    lines: list[bytes] = []
+    numbers: list[int] = []
     index = 0
     with catalog.open("rb") as data:
         for number, raw in enumerate(data, start=1):
             if not raw.strip():
                 continue
-            product_id, specs, problem = _product(raw, number)
-            for name, value in zip(columns, (product_id, specs, number, problem), strict=True):
-                columns[name].append(value)
-            if len(columns["id"]) == rows:
-                yield index, pa.table(columns)
-                columns = {name: [] for name in columns}
-                index += 1
-    if columns["id"]:
-        yield index, pa.table(columns)
-
-
-def _product(raw: bytes, number: int) -> tuple[str, str | None, str | None]:
-    """A line's id, its specs as JSON text, and, for a line that is not a product, why
-    (its specs are then None)."""
-    try:
-        item = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        return f"line-{number}", None, f"not JSON ({exc})"
-    if not isinstance(item, dict) or not isinstance(item.get("specs", {}), dict):
-        return f"line-{number}", None, 'not a product: expected {"id": ..., "specs": {...}}'
-    return str(item.get("id", f"line-{number}")), orjson.dumps(item.get("specs", {})).decode(), None
+            lines.append(raw)
+            numbers.append(number)
+            if len(lines) == rows:
+                yield index, products_from_lines(lines, numbers)
+                lines, numbers, index = [], [], index + 1
+    if lines:
+        yield index, products_from_lines(lines, numbers)
 
 
 # ---- the worker processes ----------------------------------------------------------------

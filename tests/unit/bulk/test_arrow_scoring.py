@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.json as pa_json
 import pytest
 
-from earmark.bulk.arrow_scoring import ArrowScorer, WrongPack
+from earmark.bulk.arrow_scoring import ArrowScorer, WrongPack, products_from_lines
 from earmark.config import BUNDLED_RULES
 from earmark.evaluation.catalog import read_catalog
 from earmark.evaluation.evaluator import Evaluator
@@ -102,3 +102,12 @@ def test_a_job_pinned_to_another_version_refuses_to_start(pack_copy: Path) -> No
         WrongPack, match=re.escape(f"pinned to audio-000000000000, but {pack_copy} holds {version}")
     ):
         ArrowScorer.from_directory(pack_copy, pin="audio-000000000000")
+
+
+def test_lines_that_are_not_products_become_rows_that_say_why(scorer: ArrowScorer) -> None:
+    lines = ['{"id": "a", "specs": {"mic": "boom"}}', "null", "{oops", '{"id": "b", "specs": [1]}', '["x"]']
+    rows = scorer.score(products_from_lines(lines, [1, 2, 3, 4, 5])).to_pylist()
+    assert [("a", None)] == [(r["id"], r["error"]) for r in rows if not r["error"]]
+    assert ["line-2", "line-3", "line-4", "line-5"] == [r["id"] for r in rows if r["error"]]
+    assert rows[2]["error"].startswith("not JSON")
+    assert all("not a product" in rows[i]["error"] for i in (1, 3, 4))

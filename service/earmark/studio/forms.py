@@ -35,6 +35,13 @@ async def use_case_page(request: Request) -> Response:
 
 async def rule_page(request: Request, use_case: UseCaseForm | None = None) -> Response:
     """GET /rule/new?file=F, GET /rule/ID (the working copy's rule ID), POST /rule."""
+    fields = await form_body(request) if request.method == "POST" else None
+    # Loading a pack and checking a save take seconds: off the event loop, as every
+    # other page of Studio is.
+    return await in_thread(_rule_page, request, fields, use_case)
+
+
+def _rule_page(request: Request, fields: dict[str, str] | None, use_case: UseCaseForm | None) -> Response:
     studio = studio_of(request)
     pack = studio.evaluator("working")
     if isinstance(pack, PackError):
@@ -42,7 +49,7 @@ async def rule_page(request: Request, use_case: UseCaseForm | None = None) -> Re
     files = rule_form.rule_files(studio.working.files())
     outcome: dict[str, Any] = {}
     new_file_name = ""
-    if request.method == "GET":
+    if fields is None:
         rule_id = request.path_params.get("rule_id")
         if rule_id:
             texts = {f: studio.working.read(f) for f in files}
@@ -58,7 +65,6 @@ async def rule_page(request: Request, use_case: UseCaseForm | None = None) -> Re
                 tests=[ConditionLine("", "")],  # a first empty line to fill in
             )
     else:
-        fields = await form_body(request)
         new_file_name = fields.get("new_file", "")
         use_case = _use_case_from(fields, pack.pack.locales) if fields.get("with_use_case") else None
         form = _rule_from(fields, pack.pack, use_case)
@@ -70,7 +76,7 @@ async def rule_page(request: Request, use_case: UseCaseForm | None = None) -> Re
             if index < len(form.tests):
                 del form.tests[index]
         elif action in ("save", "delete"):
-            outcome = await in_thread(_save_rule, studio, form, fields, use_case, action)
+            outcome = _save_rule(studio, form, fields, use_case, action)
             if outcome["saved"]:  # the page shows the pack as saved: a new use case, a new file
                 files = rule_form.rule_files(studio.working.files())
                 reloaded = studio.evaluator("working")
@@ -227,6 +233,11 @@ def _row(test: ConditionLine, pack: Pack) -> dict[str, Any]:
 
 async def table_page(request: Request) -> Response:
     """GET and POST /table/FILE: the file's rules as a decision table, its values editable."""
+    fields = await form_body(request) if request.method == "POST" else None
+    return await in_thread(_table_page, request, fields)
+
+
+def _table_page(request: Request, fields: dict[str, str] | None) -> Response:
     studio = studio_of(request)
     evaluator = studio.evaluator("working")
     if isinstance(evaluator, PackError):
@@ -235,13 +246,11 @@ async def table_page(request: Request) -> Response:
     if file not in rule_form.rule_files(studio.working.files()):
         return page(request, "broken_form.html", problem=f"{file!r} is not a rule file of the working copy")
     outcome: dict[str, Any] = {}
-    if request.method == "POST":
-        fields = await form_body(request)
-        pack = evaluator.pack
-        outcome = await in_thread(
-            _save_changes,
+    if fields is not None:
+        posted, pack = fields, evaluator.pack
+        outcome = _save_changes(
             studio,
-            {file: _existing(file, lambda text: rule_table.write_table(text, file, fields, pack))},
+            {file: _existing(file, lambda text: rule_table.write_table(text, file, posted, pack))},
             file,
         )
         reloaded = studio.evaluator("working")
@@ -286,13 +295,17 @@ def _save_changes(
 
 
 async def attribute_page(request: Request) -> Response:
+    fields = await form_body(request) if request.method == "POST" else None
+    return await in_thread(_attribute_page, request, fields)
+
+
+def _attribute_page(request: Request, fields: dict[str, str] | None) -> Response:
     studio = studio_of(request)
     evaluator = studio.evaluator("working")
     if isinstance(evaluator, PackError):
         return page(request, "broken.html", error=evaluator)
     form, outcome = AttributeForm(), {}
-    if request.method == "POST":
-        fields = await form_body(request)
+    if fields is not None:
         form = AttributeForm(
             side=fields.get("side", "specs"),
             name=fields.get("name", ""),
@@ -302,9 +315,7 @@ async def attribute_page(request: Request) -> Response:
             maximum=fields.get("maximum", ""),
             description=fields.get("description", ""),
         )
-        outcome = await in_thread(
-            _save_manifest, studio, lambda text: vocabulary_form.add_attribute(text, form)
-        )
+        outcome = _save_manifest(studio, lambda text: vocabulary_form.add_attribute(text, form))
     return page(request, "attribute_form.html", form=form, types=[t.value for t in AttrType], **outcome)
 
 

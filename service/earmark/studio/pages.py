@@ -5,8 +5,9 @@ so that app.py's pages and forms.py's forms both use it without importing each o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote
 
 from starlette.concurrency import run_in_threadpool
@@ -20,6 +21,7 @@ from earmark.studio.catalog import heat
 from earmark.studio.state import Studio
 
 HERE = Path(__file__).parent
+T = TypeVar("T")
 
 templates = Jinja2Templates(directory=HERE / "templates")  # autoescapes .html
 templates.env.globals["heat"] = heat
@@ -70,5 +72,5 @@ async def form_body(request: Request) -> dict[str, str]:
     return dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
 
 
-async def in_thread(function: Any, *args: Any) -> Any:
+async def in_thread(function: Callable[..., T], *args: Any) -> T:
     return await run_in_threadpool(function, *args)

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 import pytest
 
@@ -131,3 +132,36 @@ def test_a_different_job_over_the_same_output_refuses_to_resume(tmp_path: Path) 
     (parts / "job.json").write_text(json.dumps({"catalog": "elsewhere"}))
     with pytest.raises(JobMismatch, match="holds partitions of another job"):
         run_job(catalog, tmp_path / "scores.parquet", BUNDLED_RULES, workers=1, progress=False)
+
+
+def test_a_parquet_catalog_with_a_specs_struct_scores_as_its_json_lines_do(tmp_path: Path) -> None:
+    """Parquet in: an `id` column and `specs` as the struct Arrow's JSON reader makes."""
+    catalog = _catalog(tmp_path / "catalog.jsonl", 300)
+    as_parquet = tmp_path / "catalog.parquet"
+    pq.write_table(pa_json.read_json(catalog), as_parquet)
+    run_job(
+        as_parquet,
+        tmp_path / "from-parquet.parquet",
+        BUNDLED_RULES,
+        workers=1,
+        partition_rows=128,
+        progress=False,
+    )
+    run_job(
+        catalog, tmp_path / "from-lines.parquet", BUNDLED_RULES, workers=1, partition_rows=128, progress=False
+    )
+    assert pq.read_table(tmp_path / "from-lines.parquet").equals(
+        pq.read_table(tmp_path / "from-parquet.parquet")
+    )
+
+
+def test_the_command_refuses_a_pack_that_is_not_the_pinned_version(tmp_path: Path) -> None:
+    catalog = _catalog(tmp_path / "catalog.jsonl", 10)
+    command = [sys.executable, "-m", "earmark", "score", str(BUNDLED_RULES), "--catalog", str(catalog)]
+    command += ["--out", str(tmp_path / "scores.parquet"), "--pin", "audio-000000000000"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert 1 == done.returncode
+    assert (
+        "the job is pinned to audio-000000000000, but" in done.stderr and "nothing was scored" in done.stderr
+    )
+    assert not (tmp_path / "scores.parquet").exists()

@@ -15,6 +15,9 @@ from earmark.evaluation.catalog import read_catalog
 from conftest import LiveStudio
 from helpers import EXAMPLES
 
+UNSCORED_STUDIO_RECORDING = (
+    "pack.yaml: no rule scores the use case 'studio_recording', so every product gets its default"
+)
 NEW_RULE = {
     "original_id": "",
     "tests": "2",
@@ -164,9 +167,7 @@ def test_a_new_use_case_and_its_first_rule_are_saved_together(running_studio: Li
         "/rule",
         {"action": "delete", "original_id": "closed-back-for-recording", "file": "studio-recording.yaml"},
     )
-    assert [
-        "pack.yaml: no rule scores the use case 'studio_recording', so every product gets its default"
-    ] == (_problems(page))
+    assert [UNSCORED_STUDIO_RECORDING] == _problems(page)
     assert "closed-back-for-recording" in (running_studio.working / "studio-recording.yaml").read_text()
 
 
@@ -181,9 +182,7 @@ def test_a_use_case_without_a_rule_is_not_saved(running_studio: LiveStudio) -> N
         "uc-default": "30",
     }
     page = _post(running_studio, "/rule", data)  # the rule scores commute, not the new use case
-    assert [
-        "pack.yaml: no rule scores the use case 'studio_recording', so every product gets its default"
-    ] == (_problems(page))
+    assert [UNSCORED_STUDIO_RECORDING] == _problems(page)
     assert manifest == (running_studio.working / "pack.yaml").read_text(encoding="utf-8")
 
 

@@ -5,6 +5,7 @@ files is ever published."""
 from __future__ import annotations
 
 import os
+import re
 import resource
 import shutil
 import signal
@@ -123,6 +124,12 @@ def test_only_the_files_a_load_reads_are_published(tmp_path: Path) -> None:
     assert expected == published
 
 
+# grpc's C core, imported by the command line for its serving commands, now and then logs
+# a line of its own as the process exits ("E1204 17:20:00.902176 10807 ev_epoll1_linux.cc:373]
+# ... epoll_wait error: Bad file descriptor", seen once in CI). It is not Earmark's output.
+GRPC_CORE_LOG = re.compile(r"^[DIWE]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ \S+:\d+\]")
+
+
 def _full_disk() -> None:
     # A file-size limit makes writes fail as a full disk does (EFBIG instead of ENOSPC),
     # without a small file system that a test can't mount.
@@ -142,9 +149,9 @@ def test_a_write_that_fails_says_so_in_one_line_and_leaves_nothing(tmp_path: Pat
         check=False,
     )
     assert 1 == done.returncode
-    assert [
-        "earmark: not published: cannot write the new version: File too large"
-    ] == done.stderr.splitlines()
+    assert ["earmark: not published: cannot write the new version: File too large"] == [
+        line for line in done.stderr.splitlines() if not GRPC_CORE_LOG.match(line)
+    ]
     assert [] == _versions(tmp_path) and not live.is_symlink()
     assert (BUNDLED_RULES / "talking.yaml").read_text() == (live / "talking.yaml").read_text()
 

@@ -21,6 +21,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,14 +105,14 @@ def run_job(
     with ProcessPoolExecutor(
         max_workers=workers, initializer=_start_worker, initargs=(str(pack), locale, explanations, pin)
     ) as pool:
-        pending: set[Future[tuple[int, int, list[dict[str, Any]]]]] = set()
+        pending: set[Future[int]] = set()
         for index, table in _partitions(catalog, partition_rows):
             if index in done:
                 continue
             pending.add(pool.submit(_score_partition, index, table, str(_part(parts, index))))
             if len(pending) >= workers * 2:  # bounded: the catalog is read as fast as it is scored
-                pending = _collect(pending, bar, summary, FIRST_COMPLETED)
-        _collect(pending, bar, summary, None)
+                pending = _collect(pending, bar, FIRST_COMPLETED)
+        _collect(pending, bar, None)
     bar.close()
     _combine(parts, count, out, schema, summary)
     shutil.rmtree(parts)
@@ -187,32 +188,21 @@ def _start_worker(pack: str, locale: str | None, explanations: bool, pin: str | 
     _scorer = ArrowScorer.from_directory(Path(pack), locale=locale, explanations=explanations, pin=pin)
 
 
-def _score_partition(index: int, table: pa.Table, path: str) -> tuple[int, int, list[dict[str, Any]]]:
+def _score_partition(index: int, table: pa.Table, path: str) -> int:
     """Score one partition and keep it (written aside, then renamed: a part file that
-    exists is whole). Returns its index, its size and its invalid rows."""
+    exists is whole). Returns its size."""
     assert _scorer is not None
     scored = _scorer.score(table)
     staged = f"{path}.{os.getpid()}.tmp"
     pq.write_table(scored, staged)
     os.replace(staged, path)
-    errors = scored.filter(pc.is_valid(scored.column("error")))
-    invalid = errors.select(["line", "id", "error"]).to_pylist()
-    return index, len(table), invalid
+    return len(table)
 
 
-def _collect(
-    pending: set[Future[tuple[int, int, list[dict[str, Any]]]]],
-    bar: tqdm[Any],
-    summary: Summary,
-    until: str | None,
-) -> set[Future[tuple[int, int, list[dict[str, Any]]]]]:
+def _collect(pending: set[Future[int]], bar: tqdm[Any], until: str | None) -> set[Future[int]]:
     finished, still = wait(pending, return_when=until or "ALL_COMPLETED")
     for future in finished:
-        _, rows, invalid = future.result()
-        bar.update(rows)
-        summary.invalid += len(invalid)
-        room = MAX_INVALID_SHOWN - len(summary.invalid_rows)
-        summary.invalid_rows += invalid[: max(0, room)]
+        bar.update(future.result())
     return still
 
 
@@ -221,28 +211,24 @@ def _collect(
 
 def _combine(parts: Path, count: int, out: Path, schema: pa.Schema, summary: Summary) -> None:
     """The partitions in catalog order, as one Parquet or JSON Lines file (by OUT's
-    suffix), written aside and renamed: OUT is either whole or absent."""
+    suffix), written aside and renamed: OUT is either whole or absent. The invalid rows
+    are counted here, from every partition, those an earlier run scored included."""
     staged = out.with_name(out.name + ".tmp")
-    if out.suffix == ".parquet":
-        with pq.ParquetWriter(staged, schema) as writer:
-            for index in range(count):
-                table = pq.read_table(_part(parts, index), schema=schema)
-                summary.products += len(table)
+    parquet = out.suffix == ".parquet"
+    with ExitStack() as files:
+        writer = files.enter_context(pq.ParquetWriter(staged, schema)) if parquet else None
+        lines = None if parquet else files.enter_context(staged.open("wb"))
+        for index in range(count):
+            table = pq.read_table(_part(parts, index), schema=schema)
+            summary.products += len(table)
+            errors = table.filter(pc.is_valid(table.column("error"))).select(["line", "id", "error"])
+            summary.invalid += len(errors)
+            room = max(0, MAX_INVALID_SHOWN - len(summary.invalid_rows))
+            summary.invalid_rows += errors.slice(0, room).to_pylist()
+            if writer is not None:
                 writer.write_table(table)
-    else:
-        with staged.open("wb") as lines:
-            for index in range(count):
-                table = pq.read_table(_part(parts, index), schema=schema)
-                summary.products += len(table)
+            else:
+                assert lines is not None
                 for row in table.to_pylist():
                     lines.write(orjson.dumps(row) + b"\n")
     os.replace(staged, out)
-    # Invalid rows of partitions an earlier run scored are counted from their files too.
-    if summary.resumed_partitions:
-        summary.invalid = 0
-        summary.invalid_rows = []
-        for index in range(count):
-            errors = pq.read_table(_part(parts, index), columns=["line", "id", "error"])
-            rows = errors.filter(pc.is_valid(errors.column("error"))).to_pylist()
-            summary.invalid += len(rows)
-            summary.invalid_rows += rows[: max(0, MAX_INVALID_SHOWN - len(summary.invalid_rows))]

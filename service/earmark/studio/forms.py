@@ -7,7 +7,7 @@ when it has no error; the problems come back in the checker's own words.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -26,22 +26,25 @@ from earmark.studio.workspace import CheckedText
 NEW_FILE = "(a new file)"
 
 
-async def use_case_page(request: Request) -> Response:
-    """GET /use-case/new: the rule form with a new use case above it. A use case no rule
-    scores doesn't load (every product would get its default), so the two are made and
-    checked together, and saved together."""
-    return await rule_page(request, UseCaseForm())
+FormHandler = Callable[[Request, dict[str, str] | None], Response]
 
 
-async def rule_page(request: Request, use_case: UseCaseForm | None = None) -> Response:
+def _off_the_loop(handler: FormHandler) -> Callable[[Request], Awaitable[Response]]:
+    """A form page as Starlette runs it: the posted body (None for a GET) is read on the
+    event loop, and the handler, which loads packs and checks saves for seconds, runs in
+    the thread pool, as every other page of Studio does."""
+
+    async def endpoint(request: Request) -> Response:
+        fields = await form_body(request) if request.method == "POST" else None
+        return await in_thread(handler, request, fields)
+
+    return endpoint
+
+
+def _rule_page(
+    request: Request, fields: dict[str, str] | None, use_case: UseCaseForm | None = None
+) -> Response:
     """GET /rule/new?file=F, GET /rule/ID (the working copy's rule ID), POST /rule."""
-    fields = await form_body(request) if request.method == "POST" else None
-    # Loading a pack and checking a save take seconds: off the event loop, as every
-    # other page of Studio is.
-    return await in_thread(_rule_page, request, fields, use_case)
-
-
-def _rule_page(request: Request, fields: dict[str, str] | None, use_case: UseCaseForm | None) -> Response:
     studio = studio_of(request)
     pack = studio.evaluator("working")
     if isinstance(pack, PackError):
@@ -94,6 +97,17 @@ def _rule_page(request: Request, fields: dict[str, str] | None, use_case: UseCas
         use_case=use_case,
         **outcome,
     )
+
+
+def _use_case_page(request: Request, fields: dict[str, str] | None) -> Response:
+    """GET /use-case/new: the rule form with a new use case above it. A use case no rule
+    scores doesn't load (every product would get its default), so the two are made and
+    checked together, and saved together."""
+    return _rule_page(request, fields, UseCaseForm())
+
+
+rule_page = _off_the_loop(_rule_page)
+use_case_page = _off_the_loop(_use_case_page)
 
 
 def _save_rule(
@@ -231,13 +245,8 @@ def _row(test: ConditionLine, pack: Pack) -> dict[str, Any]:
 # ---- a rule file as a table --------------------------------------------------------------
 
 
-async def table_page(request: Request) -> Response:
-    """GET and POST /table/FILE: the file's rules as a decision table, its values editable."""
-    fields = await form_body(request) if request.method == "POST" else None
-    return await in_thread(_table_page, request, fields)
-
-
 def _table_page(request: Request, fields: dict[str, str] | None) -> Response:
+    """GET and POST /table/FILE: the file's rules as a decision table, its values editable."""
     studio = studio_of(request)
     evaluator = studio.evaluator("working")
     if isinstance(evaluator, PackError):
@@ -294,11 +303,6 @@ def _save_changes(
 # ---- use cases and attributes ------------------------------------------------------------
 
 
-async def attribute_page(request: Request) -> Response:
-    fields = await form_body(request) if request.method == "POST" else None
-    return await in_thread(_attribute_page, request, fields)
-
-
 def _attribute_page(request: Request, fields: dict[str, str] | None) -> Response:
     studio = studio_of(request)
     evaluator = studio.evaluator("working")
@@ -317,6 +321,10 @@ def _attribute_page(request: Request, fields: dict[str, str] | None) -> Response
         )
         outcome = _save_manifest(studio, lambda text: vocabulary_form.add_attribute(text, form))
     return page(request, "attribute_form.html", form=form, types=[t.value for t in AttrType], **outcome)
+
+
+table_page = _off_the_loop(_table_page)
+attribute_page = _off_the_loop(_attribute_page)
 
 
 def _manifest_change(change: Callable[[str], str]) -> Callable[[str | None], str]:

@@ -9,7 +9,6 @@ alternating rounds, keeping each path's best.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import tempfile
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from common import CATALOG, ROUNDS, cpu_seconds, start_servers, stop, throughput
+from common import CATALOG, ROUNDS, catalog_requests, cpu_seconds, cycling, start_servers, stop, throughput
 
 from earmark.v1 import earmark_pb2 as pb
 from earmark.v1 import earmark_pb2_grpc
@@ -59,7 +58,7 @@ def _side_by_side(checkout: Path, seconds: float) -> dict[tuple[str, str], tuple
         # That commit's own sample catalog: its pack may refuse what a later catalog lists
         # (a value added since), and the same requests go to both sides.
         catalog = checkout / CATALOG.relative_to(REPO)
-        requests = [_request(i, line) for i, line in enumerate(catalog.read_text().splitlines())]
+        requests = catalog_requests(catalog)
         calls: dict[tuple[str, str], Callable[[], Any]] = {}
         for side, channel in channels.items():
             stub = earmark_pb2_grpc.EarmarkStub(channel)
@@ -68,8 +67,8 @@ def _side_by_side(checkout: Path, seconds: float) -> dict[tuple[str, str], tuple
                 request_serializer=pb.EvaluateRequest.SerializeToString,
                 response_deserializer=pb.EvaluateResponse.FromString,
             )
-            calls[(side, "noop")] = _cycling(noop.future, requests)
-            calls[(side, "evaluate")] = _cycling(stub.Evaluate.future, requests)
+            calls[(side, "noop")] = cycling(noop.future, requests)
+            calls[(side, "evaluate")] = cycling(stub.Evaluate.future, requests)
         for call in calls.values():  # warm up
             throughput(call, 0.5)
         best: dict[tuple[str, str], tuple[float, float]] = {}
@@ -84,17 +83,3 @@ def _side_by_side(checkout: Path, seconds: float) -> dict[tuple[str, str], tuple
         return best
     finally:
         stop(list(channels.values()), servers["now"] + servers["then"])
-
-
-def _request(i: int, line: str) -> pb.EvaluateRequest:
-    item = json.loads(line)
-    request = pb.EvaluateRequest(product=pb.Product(id=f"{i}-{item['id']}"))
-    request.product.specs.update(item["specs"])
-    return request
-
-
-def _cycling(
-    call: Callable[[pb.EvaluateRequest], Any], requests: list[pb.EvaluateRequest]
-) -> Callable[[], Any]:
-    counter = iter(range(10**12))
-    return lambda: call(requests[next(counter) % len(requests)])

@@ -4,6 +4,7 @@ grpcio one, or an older commit's), and how calls/s, CPU and memory are read."""
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import signal
 import subprocess
@@ -70,26 +71,31 @@ def start_servers(
     memo_entries: int | None = None,
     bare: bool = False,
     source: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> tuple[list[subprocess.Popen[bytes]], int]:
     """`workers` server processes sharing one free port, and the port. The cache is off
     unless asked for: cold figures must be cold. The composition memo is as configured by
     default unless `memo_entries` says otherwise (0: off). `bare`: a bare grpcio server of the same
     contract instead (server_with_noop.py). `source`: a checkout of other code to serve
-    instead of this one (see bench_against.py).
+    instead of this one (see bench_against.py). `env`: more variables for the servers.
 
     The port is chosen by binding port 0 and held (SO_REUSEPORT, never listening) until
     the servers have bound it beside it, so no other program takes it in between."""
     # Logging as deployed: a JSON line per RPC (a cost every caller pays), to a file as a
     # container runtime would take it.
-    env = {
-        **os.environ,
-        "EARMARK_LOG_LEVEL": "info",
-        "EARMARK_LOG_FORMAT": "json",
-        "EARMARK_WORKERS": "1",
-        "EARMARK_CACHE_ENTRIES": str(cache_entries),
-    }
+    extra, env = (
+        env or {},
+        {
+            **os.environ,
+            "EARMARK_LOG_LEVEL": "info",
+            "EARMARK_LOG_FORMAT": "json",
+            "EARMARK_WORKERS": "1",
+            "EARMARK_CACHE_ENTRIES": str(cache_entries),
+        },
+    )
     if memo_entries is not None:
         env["EARMARK_MEMO_ENTRIES"] = str(memo_entries)
+    env.update(extra)
     if source is not None:
         env["PYTHONPATH"] = str(source / "service")
     script = (source / "benchmarks" if source is not None else HERE) / "server_with_noop.py"
@@ -157,3 +163,22 @@ def throughput(call: Callable[[], Any], seconds: float) -> tuple[int, float]:
         pending.popleft().result()
         done += 1
     return done, time.perf_counter() - start
+
+
+def catalog_requests(catalog_file: Path = CATALOG) -> list[pb.EvaluateRequest]:
+    """One Evaluate request per line of a sample catalog, each product id made unique."""
+    requests = []
+    for i, line in enumerate(catalog_file.read_text().splitlines()):
+        item = json.loads(line)
+        request = pb.EvaluateRequest(product=pb.Product(id=f"{i}-{item['id']}"))
+        request.product.specs.update(item["specs"])
+        requests.append(request)
+    return requests
+
+
+def cycling(
+    call: Callable[[pb.EvaluateRequest], Any], requests: list[pb.EvaluateRequest]
+) -> Callable[[], Any]:
+    """A call that sends the next of `requests` each time, round and round."""
+    counter = iter(range(10**12))
+    return lambda: call(requests[next(counter) % len(requests)])

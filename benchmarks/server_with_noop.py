@@ -25,6 +25,7 @@ from earmark.logs import configure_logging
 from earmark.server.grpc_server import EarmarkServer
 from earmark.server.live import LivePack
 from earmark.server.wire import verdict_message
+from earmark.tracing import configure_tracing, shutdown_tracing
 from earmark.v1 import earmark_pb2 as pb
 from earmark.v1 import earmark_pb2_grpc
 
@@ -62,6 +63,8 @@ def main() -> int:
         return 0
     settings = load_settings().model_copy(update={"address": sys.argv[1]})
     configure_logging(settings.log_level, "json")
+    if settings.tracing:  # as `earmark serve` does (bench_observability.py)
+        configure_tracing()
     evaluator = Evaluator.from_directory(settings.rules)
     server = EarmarkServer(settings, LivePack(evaluator), share_port="--share-port" in sys.argv)
     canned = _canned(evaluator)
@@ -85,6 +88,7 @@ def main() -> int:
     while not stop.wait(1.0):
         pass
     server.stop(grace=1)
+    shutdown_tracing()
     return 0
 
 

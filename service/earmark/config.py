@@ -177,6 +177,8 @@ class Settings(BaseModel):
     # the token, which every request must then carry.
     studio_address: str = Field("127.0.0.1:8080", description="host:port Earmark Studio listens on")
     studio_token: str = Field("", description="the token Studio asks for; required off loopback")
+    # Not an EARMARK_ variable: set from the standard OTEL_* ones (see tracing_wanted).
+    tracing: bool = Field(False, description="export OpenTelemetry traces")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["auto", "json", "console"] = Field(
         "auto", description="auto: console when stderr is a terminal, JSON otherwise"
@@ -233,6 +235,17 @@ class Settings(BaseModel):
         return value
 
 
+def tracing_wanted(env: Mapping[str, str]) -> bool:
+    """Traces are off unless the standard OpenTelemetry variables ask for them: an
+    exporter named, or an OTLP endpoint given; OTEL_SDK_DISABLED=true wins over both."""
+    if env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return False
+    exporter = env.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+    if exporter:
+        return exporter != "none"
+    return bool(env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read settings from `environ` (default: the process environment).
 
@@ -240,7 +253,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """
     env = os.environ if environ is None else environ
     prefix = "EARMARK_"
-    values = {k[len(prefix) :].lower(): v for k, v in env.items() if k.startswith(prefix)}
+    values: dict[str, object] = {k[len(prefix) :].lower(): v for k, v in env.items() if k.startswith(prefix)}
+    if "tracing" in values:  # one way to turn traces on: the one every OTel SDK knows
+        raise ConfigError(
+            "invalid configuration:\n  EARMARK_TRACING is not a setting: traces are turned on by the"
+            " standard variables OTEL_TRACES_EXPORTER or OTEL_EXPORTER_OTLP_ENDPOINT"
+        )
+    values["tracing"] = tracing_wanted(env)
     try:
         return Settings.model_validate(values)
     except ValidationError as exc:

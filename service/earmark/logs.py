@@ -19,6 +19,8 @@ from typing import Any
 import orjson
 import structlog
 
+from earmark.tracing import add_trace_ids
+
 
 def _add_process(logger: Any, method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """Which worker process wrote the line, when several share the port (structlog's
@@ -45,6 +47,7 @@ def configure_logging(level: str = "info", log_format: str = "auto", stream: Any
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             _add_process,
+            add_trace_ids,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
             renderer,

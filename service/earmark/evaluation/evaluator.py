@@ -21,6 +21,7 @@ from earmark.evaluation.verdict import Composer, Verdict
 from earmark.rulepack.files import MANIFEST, display_path
 from earmark.rulepack.loader import load_pack
 from earmark.rulepack.model import Pack
+from earmark.tracing import span
 
 
 class Evaluator:
@@ -97,9 +98,11 @@ class Evaluator:
         return verdict
 
     def _evaluate(self, subject: Subject, words: bool) -> Verdict:
-        fired = self.rules.fired(subject.specs, subject.shopper)
+        with span("engine"):
+            fired = self.rules.fired(subject.specs, subject.shopper)
         composer = self.composers[subject.locale or self.pack.default_locale]
-        return composer.compose(subject.product_id, subject.specs, subject.shopper, fired, words=words)
+        with span("compose"):
+            return composer.compose(subject.product_id, subject.specs, subject.shopper, fired, words=words)
 
     def keep_composed(self, entries: int) -> None:
         """Keep at most `entries` composed verdicts per locale (0: none), starting empty."""

@@ -22,11 +22,17 @@ from earmark.evaluation.cache import VerdictCache
 from earmark.evaluation.evaluator import Evaluator
 from earmark.server.admission import Admission, Limits
 from earmark.server.connections import ConnectionCount
-from earmark.server.interceptors import CallInterceptor, stalled_call_recorder, stream_refusal_recorder
+from earmark.server.interceptors import (
+    CallInterceptor,
+    TracedCalls,
+    stalled_call_recorder,
+    stream_refusal_recorder,
+)
 from earmark.server.live import LivePack
 from earmark.server.metrics import Metrics
 from earmark.server.reload import Reloader, ReloadStatus
 from earmark.server.servicer import EarmarkServicer
+from earmark.tracing import configure_tracing, shutdown_tracing, tracer_provider
 from earmark.v1 import earmark_pb2, earmark_pb2_grpc
 
 SERVICE_NAME = earmark_pb2.DESCRIPTOR.services_by_name["Earmark"].full_name
@@ -71,6 +77,12 @@ class TruthfulHealth(health.HealthServicer):
         ):
             return health_pb2.HealthCheckResponse(status=health_pb2.HealthCheckResponse.NOT_SERVING)
         return answer
+
+
+def traced_calls() -> list[TracedCalls]:
+    """The tracing interceptor, first in the chain, once tracing is configured."""
+    provider = tracer_provider()
+    return [] if provider is None else [TracedCalls(provider)]
 
 
 def limits(settings: Settings) -> Limits:
@@ -134,11 +146,12 @@ class EarmarkServer:
         self.grpc_server = grpc.server(
             admission,  # type: ignore[arg-type]  # grpc takes any Executor; the stubs say ThreadPoolExecutor
             interceptors=[
+                *traced_calls(),
                 CallInterceptor(
                     settings.max_message_bytes,
                     metrics,
                     keep_bytes_of=frozenset({"/earmark.v1.Earmark/Evaluate"}),
-                )
+                ),
             ],
             options=[
                 ("grpc.max_receive_message_length", settings.max_message_bytes),
@@ -285,6 +298,8 @@ def serve(settings: Settings, *, as_worker: bool = False, heartbeat: Path | None
     stop = threading.Event()
     if heartbeat is not None:
         beat(heartbeat, stop)
+    if settings.tracing:  # here, in each worker: an exporter's thread doesn't survive a fork
+        configure_tracing()
     live, metrics = LivePack(), Metrics(worker=as_worker)
     reloader = Reloader(live, settings.rules, metrics, last_good=settings.last_good_folder)
     try:
@@ -321,6 +336,7 @@ def serve(settings: Settings, *, as_worker: bool = False, heartbeat: Path | None
         rules_loaded=len(serving.rules) if serving is not None else 0,
         threads=settings.threads,
         watching=settings.watch,
+        tracing=settings.tracing,
         # One process serving alone: say why it is one (a worker's supervisor says it).
         workers_from=None if as_worker else settings.workers_from(),
     )
@@ -338,6 +354,7 @@ def serve(settings: Settings, *, as_worker: bool = False, heartbeat: Path | None
     server.stop()
     reloader.join(threads, stop, timeout=settings.grace_seconds)
     metrics.rule_hits.flush()
+    shutdown_tracing()  # sends the spans still buffered
     log.info("stopped")
     return 0
 

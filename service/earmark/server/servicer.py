@@ -35,6 +35,7 @@ from earmark.server.wire import (
     struct_values,
     verdict_message,
 )
+from earmark.tracing import annotate, span
 from earmark.v1 import earmark_pb2 as pb
 from earmark.v1 import earmark_pb2_grpc
 
@@ -113,9 +114,10 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
             evaluator.validator, strict=request.strict or self._strict, still_wanted=still_wanted
         )
         try:
-            shopper = _shopper(evaluator, request, notes)
-            locale = evaluator.validator.locale(request.locale)
-            subject = _subject(evaluator, request.product, shopper, locale, notes)
+            with span("validate"):
+                shopper = _shopper(evaluator, request, notes)
+                locale = evaluator.validator.locale(request.locale)
+                subject = _subject(evaluator, request.product, shopper, locale, notes)
             verdict = evaluator.evaluate(subject, words=mask.words(request.trace))
         finally:
             self._metrics.count_undeclared(notes.undeclared)
@@ -174,7 +176,8 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         still_wanted = self._caller_check(deadline, context)
         page_notes = RequestNotes(evaluator.validator, strict=strict, still_wanted=still_wanted)
         try:  # one shopper and locale for the page: checked once
-            shopper = _shopper(evaluator, request, page_notes)
+            with span("validate", **{"earmark.part": "shopper"}):
+                shopper = _shopper(evaluator, request, page_notes)
         finally:
             self._metrics.count_undeclared(page_notes.undeclared)
         locale = evaluator.validator.locale(request.locale)
@@ -213,9 +216,9 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
                 evaluator.validator, strict=strict, warnings=page_notes.warnings, still_wanted=still_wanted
             )
             try:
-                verdict = evaluator.evaluate(
-                    _subject(evaluator, product, shopper, locale, notes), words=words
-                )
+                with span("validate"):
+                    subject = _subject(evaluator, product, shopper, locale, notes)
+                verdict = evaluator.evaluate(subject, words=words)
                 fill_verdict(item.verdict, verdict, trace=request.trace, mask=mask)
                 if warn:
                     item.verdict.warnings.extend(notes.warnings)
@@ -307,3 +310,7 @@ def _subject(
 def _bind(evaluator: Evaluator, **fields: Any) -> None:
     """Add to the RPC's canonical log line (written by the interceptor)."""
     structlog.contextvars.bind_contextvars(ruleset_version=evaluator.pack.version, **fields)
+    annotate(
+        **{"earmark.ruleset.version": evaluator.pack.version},
+        **{f"earmark.{k}": v for k, v in fields.items()},
+    )

@@ -103,6 +103,7 @@ class _Load:
             wording=vocabulary.wording,
             explanation_limit=doc.limits.explanation,
             soft_ceiling_from=doc.scoring.soft_ceiling_from,
+            decision_mask=vocabulary.masks,
             examples=tuple(self.cases),
             locales=vocabulary.locales,
             warnings=tuple(sorted(self.found.warnings)),

@@ -6,8 +6,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from earmark.diagnostics import Findings
-from earmark.rulepack.model import Attribute, AttrType, Band, Category, Texts, UseCase, Wording, value_key
+from earmark.diagnostics import Findings, did_you_mean
+from earmark.rulepack.model import (
+    Attribute,
+    AttrType,
+    Band,
+    Category,
+    Mask,
+    Texts,
+    UseCase,
+    Wording,
+    value_key,
+)
 from earmark.rulepack.schema import AttributeDoc, BandDoc, ManifestDoc, parse_doc
 from earmark.rulepack.source import SourceFile
 from earmark.rulepack.texts import TextReader
@@ -35,6 +45,7 @@ class Vocabulary:
     specs: tuple[Attribute, ...]
     shopper: tuple[Attribute, ...]
     wording: Wording | None
+    masks: tuple[Mask, ...] = ()
 
     @property
     def attributes(self) -> dict[str, Attribute]:
@@ -52,15 +63,18 @@ def read_manifest(source: SourceFile, found: Findings) -> tuple[Vocabulary | Non
         return None, texts
     reader = _ManifestReader(doc, source, texts, found)
     use_cases = reader.use_cases()
+    specs = reader.attributes(doc.specs, "spec", use_cases)
+    shopper = reader.attributes(doc.shopper, "shopper", use_cases)
     vocabulary = Vocabulary(
         doc=doc,
         source=source,
         locales=texts.locales,
         categories=reader.categories(),
         use_cases=use_cases,
-        specs=reader.attributes(doc.specs, "spec", use_cases),
-        shopper=reader.attributes(doc.shopper, "shopper", use_cases),
+        specs=specs,
+        shopper=shopper,
         wording=reader.wording(),
+        masks=reader.masks({"specs": specs, "shopper": shopper}),
     )
     return vocabulary, texts
 
@@ -143,6 +157,25 @@ class _ManifestReader:
                 self._error(loc, "bad-range", f"{name}: min is above max")
             attributes.append(Attribute(name, side, kind, doc.description, values, doc.min, doc.max))
         return tuple(attributes)
+
+    def masks(self, declared: dict[str, tuple[Attribute, ...]]) -> tuple[Mask, ...]:
+        """decision_log.mask, each naming an attribute the pack declares: a mask that
+        names nothing would leave the field it meant in every log line."""
+        masks = []
+        for i, doc in enumerate(self.doc.decision_log.mask):
+            where = tuple(doc.path.strip("/").split("/"))
+            if where[0] in declared and len(where) == 2:
+                names = [a.name for a in declared[where[0]]]
+                if where[1] not in names:
+                    self._error(
+                        ("decision_log", "mask", i, "path"),
+                        "unknown-attribute",
+                        f"'{where[1]}' is not one of the {where[0]} attributes this pack declares,"
+                        f" so this mask would hide nothing{did_you_mean(where[1], names)}",
+                    )
+                    continue
+            masks.append(Mask(where, doc.replace))
+        return tuple(masks)
 
     def _same_values(self, loc: tuple[object, ...], values: tuple[str, ...]) -> None:
         """Values are matched ignoring case, spaces, '-' and '_' (model.value_key), so two

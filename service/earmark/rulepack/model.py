@@ -256,6 +256,20 @@ class ExampleCase:
 
 
 @dataclass(frozen=True)
+class Mask:
+    """A field of a logged decision's input that the log must not keep as sent:
+    `where` is ("specs", name), ("shopper", name), ("specs",), ("shopper",) or
+    ("product", "id"); `replace` is what is written instead (None: left out)."""
+
+    where: tuple[str, ...]
+    replace: str | None
+
+    @property
+    def pointer(self) -> str:
+        return "/" + "/".join(self.where)
+
+
+@dataclass(frozen=True)
 class Pack:
     name: str
     version: str  # derived from the files' content: equal files, equal version
@@ -271,6 +285,7 @@ class Pack:
     soft_ceiling_from: int = 100  # pack.yaml's scoring: where points start to count for less
     locales: tuple[str, ...] = ("en",)  # the default first
     warnings: tuple[Problem, ...] = ()  # e.g. missing translations
+    decision_mask: tuple[Mask, ...] = ()  # pack.yaml's decision_log.mask
     digest: str = ""  # the SHA-256 of every file read (the version carries its first 12 digits)
     # Every file the pack was loaded from, by relative path, as the bytes that were
     # checked: a snapshot writes exactly these, so what was checked is what goes live.

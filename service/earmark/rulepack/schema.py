@@ -23,6 +23,9 @@ RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,79}$")
 Text = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 Score = Annotated[int, Field(ge=0, le=100)]
 Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")]
+# Where a decision-log mask may point: the product id, the specs or the shopper, or one
+# attribute of either.
+MASK_PATH = r"^/(product/id|specs|shopper)(/[a-z][a-z0-9_]{0,62})?$"
 # A text an author may translate: one string (the pack's default locale), or one per locale.
 LocalText = Text | dict[Locale, Text]
 
@@ -91,6 +94,18 @@ class ScoringDoc(_Doc):
     soft_ceiling_from: Annotated[int, Field(ge=50, le=100)] = 100
 
 
+class MaskDoc(_Doc):
+    # Where, in a logged decision's input, and what to write there instead; without
+    # `replace`, the field is left out of the log.
+    path: Annotated[str, StringConstraints(pattern=MASK_PATH)]
+    replace: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+
+
+class DecisionLogDoc(_Doc):
+    # In the spirit of OPA's decision-log masks: what of a request must never be kept.
+    mask: list[MaskDoc] = []
+
+
 class ManifestDoc(_Doc):
     pack: Identifier
     title: Text
@@ -104,6 +119,7 @@ class ManifestDoc(_Doc):
     specs: dict[Identifier, AttributeDoc]
     shopper: dict[Identifier, AttributeDoc] = {}
     wording: WordingDoc
+    decision_log: DecisionLogDoc = DecisionLogDoc()
 
 
 # ---- rule files ---------------------------------------------------------------------------
@@ -299,12 +315,13 @@ _PATTERN_WORDS = {
     "^[a-z0-9][a-z0-9_-]{0,79}$": ("lower-case letters, digits, '-' and '_'", "-"),
     "^[a-z]{2,3}(-[a-z0-9]{2,8})*$": ("a language code such as 'en' or 'de-at'", "-"),
     "^[A-Za-z0-9][A-Za-z0-9 ._+/-]{0,59}$": ("at most 60 letters, digits, spaces and . _ + / -", "-"),
+    MASK_PATH: ("/product/id, /specs, /shopper, or one attribute such as /shopper/budget_usd", ""),
 }
 
 
 def _pattern_in_words(pattern: str, value: str) -> str:
     words, joiner = _PATTERN_WORDS.get(pattern, ("the form this key needs", "_"))
-    fixed = re.sub(r"[^a-z0-9]+", joiner, value.lower()).strip(joiner + "_-")
+    fixed = re.sub(r"[^a-z0-9]+", joiner, value.lower()).strip(joiner + "_-") if joiner else ""
     suggestion = f" (write {fixed!r})" if fixed and fixed != value else ""
     return f"{shown(value)} can't be written here: use {words}{suggestion}"
 

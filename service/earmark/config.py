@@ -177,6 +177,14 @@ class Settings(BaseModel):
     # the token, which every request must then carry.
     studio_address: str = Field("127.0.0.1:8080", description="host:port Earmark Studio listens on")
     studio_token: str = Field("", description="the token Studio asks for; required off loopback")
+    # A JSON line per evaluated product, for audits and `earmark replay`; masked as the
+    # pack's decision_log.mask says. Written off the calls' threads: past `buffer`
+    # waiting decisions, more are dropped and counted, never waited for.
+    decision_log: Path | None = Field(None, description="file the decision log is appended to; unset: off")
+    decision_log_sample: float = Field(
+        1.0, gt=0, le=1, description="share of calls whose decisions are logged"
+    )
+    decision_log_buffer: int = Field(10_000, ge=1, le=1_000_000, description="decisions held for the writer")
     # Not an EARMARK_ variable: set from the standard OTEL_* ones (see tracing_wanted).
     tracing: bool = Field(False, description="export OpenTelemetry traces")
     log_level: Literal["debug", "info", "warning", "error"] = "info"

@@ -14,6 +14,7 @@ from earmark.cli import (
     health,
     publish,
     rank,
+    replay,
     schemas,
     score,
     serve,
@@ -29,7 +30,21 @@ def main() -> None:
     """Earmark: labels audio gear, scores it for each use case, and explains why."""
 
 
-for module in (serve, studio, check, test, schemas, explain, rank, diff, score, publish, status, health):
+for module in (
+    serve,
+    studio,
+    check,
+    test,
+    schemas,
+    explain,
+    rank,
+    diff,
+    replay,
+    score,
+    publish,
+    status,
+    health,
+):
     main.add_command(module.command)
 
 __all__ = ["main"]

@@ -27,7 +27,10 @@ class CatalogProduct:
 
 def read_catalog(lines: Iterable[str]) -> Iterable[CatalogProduct]:
     """Products from JSON Lines: {"id": ..., "specs": {...}} per line; blank lines skipped.
-    Raises ValueError naming the line of anything that is not such an object."""
+    Raises ValueError naming the line of anything that is not such an object.
+
+    A decision log (EARMARK_DECISION_LOG) is a catalog too: each line's logged product,
+    so that a preview can run on the products real traffic asked about."""
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -35,6 +38,8 @@ def read_catalog(lines: Iterable[str]) -> Iterable[CatalogProduct]:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
             raise ValueError(f"line {number}: not JSON ({exc.msg})") from None
+        if isinstance(item, dict) and "decision_id" in item and isinstance(item.get("input"), dict):
+            item = item["input"].get("product")
         if not isinstance(item, dict) or not isinstance(item.get("specs", {}), dict):
             raise ValueError(f'line {number}: expected {{"id": ..., "specs": {{...}}}}')
         yield CatalogProduct(str(item.get("id", f"line-{number}")), item.get("specs", {}), number)

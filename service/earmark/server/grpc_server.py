@@ -22,6 +22,7 @@ from earmark.evaluation.cache import VerdictCache
 from earmark.evaluation.evaluator import Evaluator
 from earmark.server.admission import Admission, Limits
 from earmark.server.connections import ConnectionCount
+from earmark.server.decision_log import DecisionLog
 from earmark.server.interceptors import (
     CallInterceptor,
     TracedCalls,
@@ -77,6 +78,25 @@ class TruthfulHealth(health.HealthServicer):
         ):
             return health_pb2.HealthCheckResponse(status=health_pb2.HealthCheckResponse.NOT_SERVING)
         return answer
+
+
+def decision_log(settings: Settings, metrics: Metrics) -> DecisionLog | None:
+    """The decision log EARMARK_DECISION_LOG asks for, its file opened now: a path that
+    can't be written stops the start, rather than losing every decision after it."""
+    if settings.decision_log is None:
+        return None
+    try:
+        return DecisionLog(
+            settings.decision_log,
+            settings.decision_log_sample,
+            settings.decision_log_buffer,
+            metrics.decisions_logged.inc,
+            metrics.decisions_dropped.inc,
+        )
+    except OSError as exc:
+        raise ListenFailed(
+            f"cannot write the decision log EARMARK_DECISION_LOG={settings.decision_log}: {exc.strerror}"
+        ) from None
 
 
 def traced_calls() -> list[TracedCalls]:
@@ -160,6 +180,7 @@ class EarmarkServer:
                 *connection_options(settings),
             ],
         )
+        self.decisions = decision_log(settings, metrics)
         earmark_pb2_grpc.add_EarmarkServicer_to_server(  # type: ignore[no-untyped-call]  # generated, untyped
             EarmarkServicer(
                 live,
@@ -169,6 +190,7 @@ class EarmarkServer:
                 strict=settings.strict,
                 status=status,
                 response_entries=settings.cache_entries,
+                decisions=self.decisions,
             ),
             self.grpc_server,
         )
@@ -250,6 +272,8 @@ class EarmarkServer:
         self.grpc_server.stop(self.settings.grace_seconds if grace is None else grace).wait()
         if self.health_server is not None:
             self.health_server.stop(0).wait()
+        if self.decisions is not None:  # after the calls: their last decisions are written
+            self.decisions.close()
 
     def __enter__(self) -> EarmarkServer:
         self.start()

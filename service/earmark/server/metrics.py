@@ -114,6 +114,16 @@ class Metrics:
             registry=registry,
         )
         self._cache_results = {True: cache.labels("hit"), False: cache.labels("miss")}
+        self.decisions_logged = Counter(
+            "earmark_decisions_logged_total",
+            "Decisions written to the decision log (EARMARK_DECISION_LOG).",
+            registry=registry,
+        )
+        self.decisions_dropped = Counter(
+            "earmark_decisions_dropped_total",
+            "Decisions the decision log dropped: its buffer was full, or its file could not be written.",
+            registry=registry,
+        )
         self._calls: dict[tuple[str, str], tuple[Any, Any]] = {}
 
     def count_cache_lookup(self, hit: bool, lookups: int = 1) -> None:

@@ -23,6 +23,8 @@ from earmark.evaluation.evaluator import Evaluator
 from earmark.evaluation.request_notes import RequestNotes
 from earmark.evaluation.validation import Subject
 from earmark.evaluation.verdict import Verdict
+from earmark.server.decision_log import DECISION_ID_KEY, Decision, DecisionLog, new_decision_id
+from earmark.server.interceptors import REQUEST_ID_KEY
 from earmark.server.live import LivePack
 from earmark.server.metrics import Metrics
 from earmark.server.reload import ReloadStatus
@@ -35,7 +37,7 @@ from earmark.server.wire import (
     struct_values,
     verdict_message,
 )
-from earmark.tracing import annotate, span
+from earmark.tracing import annotate, current_trace_id, span
 from earmark.v1 import earmark_pb2 as pb
 from earmark.v1 import earmark_pb2_grpc
 
@@ -56,8 +58,10 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         strict: bool = False,
         status: Callable[[], ReloadStatus] = ReloadStatus,
         response_entries: int = 0,
+        decisions: DecisionLog | None = None,
     ) -> None:
         self._live = live
+        self._decisions = decisions
         # Answers kept as bytes, one cache per evaluator: dropped with it after a reload.
         self._response_entries = response_entries
         self._responses: weakref.WeakKeyDictionary[Evaluator, ResponseCache] = weakref.WeakKeyDictionary()
@@ -68,15 +72,18 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         self._default_deadline = default_deadline_seconds
 
     def Evaluate(self, request: Any, context: grpc.ServicerContext) -> pb.EvaluateResponse | bytes:
+        started = time.perf_counter()
         raw = None
         if isinstance(request, Raw):  # decoded by the interceptor, which kept its bytes
             raw, request = request.data, request.message
+        logged = self._decisions is not None and self._decisions.sampled()
         with self._live.use() as evaluator:  # one pack for the whole call
             # Only a listing page's small requests are kept: a 4 MB request as a key would
             # hold 4 MB per entry, and hashing it costs more than it saves.
             keep = raw is not None and len(raw) <= MAX_KEPT_REQUEST_BYTES
             responses = self._responses_for(evaluator) if keep else None
-            if responses is not None:
+            # A logged decision needs the verdict itself, which kept bytes don't hold.
+            if responses is not None and not logged:
                 answered = responses.get(raw)
                 if answered is not None:
                     _bind(evaluator, products=1, answered_from="response_cache")
@@ -85,15 +92,46 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
                     self._metrics.products.inc()
                     self._metrics.rule_hits.add(answered.fired)
                     return answered.data
-            response, verdict, notes = self._evaluate(
+            response, verdict, notes, subject = self._evaluate(
                 evaluator, request, self._caller_check(self._deadline(context), context)
             )
+            if logged:
+                decision_id = new_decision_id()
+                self._log_decision(decision_id, evaluator, subject, verdict, started, context)
             if responses is None:
                 return response
             data = response.SerializeToString()
             fired = tuple(rule.id for rule in verdict.fired)
             responses.put(raw, Answered(data, fired, tuple(notes.undeclared)))
             return data
+
+    def _log_decision(
+        self,
+        decision_id: str,
+        evaluator: Evaluator,
+        subject: Subject,
+        verdict: Verdict,
+        started: float,
+        context: grpc.ServicerContext | None,
+    ) -> None:
+        """Hand the decision to the log; with a context, tell the client its id too."""
+        assert self._decisions is not None
+        request_id = structlog.contextvars.get_contextvars().get("request_id")
+        self._decisions.offer(
+            Decision(
+                decision_id,
+                request_id,
+                current_trace_id(),
+                time.time(),
+                evaluator.pack,
+                subject,
+                verdict,
+                time.perf_counter() - started,
+            )
+        )
+        if context is not None:
+            trailing = ((REQUEST_ID_KEY, request_id),) if request_id else ()
+            context.set_trailing_metadata((*trailing, (DECISION_ID_KEY, decision_id)))
 
     def _responses_for(self, evaluator: Evaluator) -> ResponseCache | None:
         if not self._response_entries:
@@ -105,7 +143,7 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
 
     def _evaluate(
         self, evaluator: Evaluator, request: pb.EvaluateRequest, still_wanted: Callable[[], None]
-    ) -> tuple[pb.EvaluateResponse, Verdict, RequestNotes]:
+    ) -> tuple[pb.EvaluateResponse, Verdict, RequestNotes, Subject]:
         _bind(evaluator, products=1)
         if not request.HasField("product"):
             raise InvalidArgument("product is required")
@@ -126,7 +164,7 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         message = verdict_message(verdict, trace=request.trace, mask=mask)
         if mask.wants("warnings"):
             message.warnings.extend(notes.warnings)
-        return pb.EvaluateResponse(verdict=message), verdict, notes
+        return pb.EvaluateResponse(verdict=message), verdict, notes, subject
 
     def EvaluateBatch(self, request: pb.EvaluateBatchRequest, context: grpc.ServicerContext) -> bytes:
         with self._live.use() as evaluator:  # one pack for the whole page
@@ -183,7 +221,9 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         locale = evaluator.validator.locale(request.locale)
         mask = read_mask(request.read_mask)
         words, warn = mask.words(request.trace), mask.wants("warnings")
-        responses = self._responses_for(evaluator)
+        # A page is logged whole or not at all; its decisions need verdicts, not kept bytes.
+        batch_id = new_decision_id() if self._decisions is not None and self._decisions.sampled() else None
+        responses = self._responses_for(evaluator) if batch_id is None else None
         page = _page_key(request) if responses is not None else b""  # no key without a cache
         # As for Evaluate, only small keys are kept: a page with a huge shopper, or a huge
         # product, is answered but not kept.
@@ -211,6 +251,7 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
                 undeclared.extend(answered.undeclared)
                 continue
             item = pb.BatchItem(product_id=product.id)
+            started = time.perf_counter()
             # The shopper's warnings are the page's: every verdict carries them.
             notes = RequestNotes(
                 evaluator.validator, strict=strict, warnings=page_notes.warnings, still_wanted=still_wanted
@@ -233,6 +274,8 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
                 items.append(item.SerializeToString())
                 undeclared.extend(notes.undeclared)
                 continue
+            if batch_id is not None:  # decision ids: the page's, then the product's place in it
+                self._log_decision(f"{batch_id}-{done}", evaluator, subject, verdict, started, None)
             data = item.SerializeToString()
             items.append(data)
             rule_ids = tuple(rule.id for rule in verdict.fired)
@@ -246,6 +289,10 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         if kept:
             self._metrics.count_cache_lookup(True, kept)
         structlog.contextvars.bind_contextvars(failed_products=failed, products_from_response_cache=kept)
+        if batch_id is not None:
+            request_id = structlog.contextvars.get_contextvars().get("request_id")
+            trailing = ((REQUEST_ID_KEY, request_id),) if request_id else ()
+            context.set_trailing_metadata((*trailing, (DECISION_ID_KEY, batch_id)))
         return spliced_items(items)
 
     def DescribeRules(

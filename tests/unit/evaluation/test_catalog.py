@@ -3,6 +3,8 @@ every product in order, a refused one kept with why, and each one's warnings."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from earmark.evaluation.catalog import CatalogProduct, evaluate_catalog, missing_data, read_catalog
@@ -58,3 +60,15 @@ def test_missing_data_counts_the_products_that_leave_out_what_rules_read(evaluat
     assert not any(name.startswith("shopper") for name in gaps)
     order = [len(gap.rules) for gap in missing_data(evaluator.pack, products)]
     assert order == sorted(order, reverse=True)  # the attributes most rules read first
+
+
+def test_a_decision_log_reads_as_a_catalog_of_the_products_it_logged() -> None:
+    line = json.dumps(
+        {
+            "decision_id": "d1",
+            "input": {"product": {"id": "sku-9", "specs": {"mic": "boom"}}, "shopper": None, "locale": None},
+            "verdict": {"category": "headset", "scores": {}},
+        }
+    )
+    (product,) = read_catalog(["", line])
+    assert (product.id, product.specs, product.line) == ("sku-9", {"mic": "boom"}, 2)

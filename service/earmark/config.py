@@ -187,6 +187,11 @@ class Settings(BaseModel):
     decision_log_buffer: int = Field(10_000, ge=1, le=1_000_000, description="decisions held for the writer")
     # Not an EARMARK_ variable: set from the standard OTEL_* ones (see tracing_wanted).
     tracing: bool = Field(False, description="export OpenTelemetry traces")
+    # Every call writes an info line; at thousands of calls a second that is most of a
+    # log bill. A share below 1 keeps that share of the successful, quick calls' lines;
+    # errors and calls slower than slow_call_seconds are always written.
+    log_sample: float = Field(1.0, ge=0, le=1, description="share of successful calls' rpc lines written")
+    slow_call_seconds: float = Field(1.0, gt=0, le=3600, description="calls this slow are always logged")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["auto", "json", "console"] = Field(
         "auto", description="auto: console when stderr is a terminal, JSON otherwise"

@@ -4,6 +4,7 @@ ruleset version, summed correctly over worker processes."""
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import subprocess
 from pathlib import Path
@@ -92,3 +93,38 @@ def test_metrics_are_summed_over_workers(pack_copy: Path) -> None:
     versions = live_versions(samples)
     assert 2 == len(versions)  # one live series per worker
     assert 1 == len({dict(ls)["version"] for ls in versions})  # both on the same version
+
+
+def test_workers_have_process_series_of_their_own_and_restarts_are_counted(pack_copy: Path) -> None:
+    supervisor, address, metrics_port = _start(pack_copy, workers=2)
+    try:
+        with grpc.insecure_channel(address) as channel:
+            wait_serving(channel, supervisor)
+        before = scrape_until(metrics_port, lambda s: len(live_versions(s)) == 2)
+        victim = _worker_pids(supervisor.pid)[0]  # the workers are the supervisor's children
+        os.kill(victim, signal.SIGKILL)
+        after = scrape_until(
+            metrics_port,
+            lambda s: sample_value(s, "earmark_worker_restarts_total", reason="died") == 1,
+            seconds=60,
+        )
+        after = scrape_until(
+            metrics_port, lambda s: sample_value(s, "earmark_workers_running") == 2, seconds=60
+        )
+    finally:
+        supervisor.send_signal(signal.SIGTERM)
+        supervisor.communicate(timeout=60)
+    workers = {
+        dict(ls).get("worker") for (n, ls), _v in before.items() if n == "process_resident_memory_bytes"
+    }
+    assert workers == {"0", "1", "supervisor"}
+    # Before the kill: every outcome's series at 0, no restart yet.
+    for outcome in ("succeeded", "failed", "unchanged"):
+        assert frozenset({("outcome", outcome)}) in {ls for (n, ls) in before if n == "earmark_reloads_total"}, outcome
+    assert sample_value(before, "earmark_worker_restarts_total", reason="died") == 0
+    assert sample_value(after, "earmark_worker_restarts_total", reason="hung") == 0
+
+
+def _worker_pids(supervisor: int) -> list[int]:
+    children = Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
+    return [int(pid) for pid in children]

@@ -171,6 +171,8 @@ class EarmarkServer:
                     settings.max_message_bytes,
                     metrics,
                     keep_bytes_of=frozenset({"/earmark.v1.Earmark/Evaluate"}),
+                    log_sample=settings.log_sample,
+                    slow_call_seconds=settings.slow_call_seconds,
                 ),
             ],
             options=[

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import random
 import time
 from collections.abc import Callable
 from typing import Any
@@ -143,9 +144,19 @@ class CallInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]  # gene
     (admission.py); a call it refused arrives here as a Refused request."""
 
     def __init__(
-        self, max_response_bytes: int, metrics: Metrics, keep_bytes_of: frozenset[str] = frozenset()
+        self,
+        max_response_bytes: int,
+        metrics: Metrics,
+        keep_bytes_of: frozenset[str] = frozenset(),
+        *,
+        log_sample: float = 1.0,
+        slow_call_seconds: float = 1.0,
     ) -> None:
         self._metrics = metrics
+        # The share of successful, quick calls whose rpc line is written (EARMARK_LOG_SAMPLE);
+        # errors and calls slower than slow_call_seconds are always written.
+        self._log_sample = log_sample
+        self._slow_call_seconds = slow_call_seconds
         self._max_response_bytes = max_response_bytes
         # Each method's wrapped handler, made on its first call: what grpcio registered
         # for a method doesn't change, and a closure and a handler made on every call cost
@@ -178,8 +189,12 @@ class CallInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]  # gene
             if method in self._keep_bytes_of:
                 deserialize = _with_bytes(deserialize)
 
+        in_flight = self._metrics.in_flight
+        log_sample, slow = self._log_sample, self._slow_call_seconds
+
         def wrapped(request: Any, context: grpc.ServicerContext) -> Any:
             started = time.perf_counter()
+            in_flight.inc()
             request_id = request_id_from(context.invocation_metadata())
             structlog.contextvars.clear_contextvars()
             structlog.contextvars.bind_contextvars(request_id=request_id)
@@ -211,19 +226,29 @@ class CallInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]  # gene
                 context.abort(status, detail)
             finally:
                 elapsed = time.perf_counter() - started
+                in_flight.dec()
                 self._metrics.record_call(method, status.name, elapsed)
-                fields = {
-                    "method": method,
-                    "status": status.name,
-                    "outcome": "ok" if status is grpc.StatusCode.OK else "error",
-                    "duration_ms": round(elapsed * 1000, 3),
-                }
-                if detail and status is not grpc.StatusCode.INTERNAL:
-                    fields["error"] = detail
-                if method in QUIET_METHODS:
-                    log.debug("rpc", **fields)
-                else:
-                    log.info("rpc", **fields)
+                sampled_out = (
+                    log_sample < 1.0
+                    and status is grpc.StatusCode.OK
+                    and elapsed < slow
+                    and random.random() >= log_sample
+                )
+                if not sampled_out:
+                    fields = {
+                        "method": method,
+                        "status": status.name,
+                        "outcome": "ok" if status is grpc.StatusCode.OK else "error",
+                        "duration_ms": round(elapsed * 1000, 3),
+                    }
+                    if detail and status is not grpc.StatusCode.INTERNAL:
+                        fields["error"] = detail
+                    if elapsed >= slow:
+                        fields["slow"] = True
+                    if method in QUIET_METHODS:
+                        log.debug("rpc", **fields)
+                    else:
+                        log.info("rpc", **fields)
                 structlog.contextvars.clear_contextvars()
 
         return grpc.unary_unary_rpc_method_handler(

@@ -10,10 +10,19 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess, start_http_server
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    multiprocess,
+    start_http_server,
+)
+from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from earmark.config import Address
@@ -22,6 +31,7 @@ LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 WORKER_FLUSH_SECONDS = 1.0
 
 
+RELOAD_OUTCOMES = ("succeeded", "failed", "unchanged")
 UNDECLARED_NAMES = 100  # names kept as label values per process; past them, "other"
 
 
@@ -62,6 +72,14 @@ class Metrics:
         )
         self.reloads = Counter(
             "earmark_reloads_total", "Rule pack reloads, by outcome.", ["outcome"], registry=registry
+        )
+        for outcome in RELOAD_OUTCOMES:  # at 0 from the start: an alert on increase() needs the series
+            self.reloads.labels(outcome)
+        self.in_flight = Gauge(
+            "earmark_calls_in_flight",
+            "Calls being handled right now (queued calls wait in admission and are not counted).",
+            multiprocess_mode="livesum",
+            registry=registry,
         )
         # An "info" metric: 1 for the live version. Per process in multiprocess mode, so a
         # dashboard can see every worker converge on the same version.
@@ -206,14 +224,53 @@ class RuleHits(Collector):
         return iter(())
 
 
-def serve_worker_sum(address: str, multiprocess_dir: str) -> int:
-    """Serve /metrics on `address` as the sum over the worker processes writing to
-    `multiprocess_dir` (the supervisor's endpoint); returns the port, as Metrics.serve."""
-    where = Address.parse(address)
-    registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry, path=multiprocess_dir)  # type: ignore[no-untyped-call]  # untyped upstream
-    http, _ = start_http_server(where.port, addr=where.bind_host, registry=registry)
-    return int(http.server_port)
+class SupervisorMetrics:
+    """The supervisor's /metrics: the workers' series summed (MultiProcessCollector), each
+    process's own process_* series labelled by worker, and the supervisor's counts."""
+
+    def __init__(self, multiprocess_dir: str, processes: Callable[[], dict[str, int]]) -> None:
+        self.registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(self.registry, path=multiprocess_dir)  # type: ignore[no-untyped-call]  # untyped upstream
+        self.registry.register(ProcessesByWorker(processes))
+        self.worker_restarts = Counter(
+            "earmark_worker_restarts_total",
+            "Workers the supervisor started again after one died or hung, by reason.",
+            ["reason"],
+            registry=self.registry,
+        )
+        for reason in ("died", "hung"):
+            self.worker_restarts.labels(reason)
+        self.workers_up = Gauge(
+            "earmark_workers_running", "Worker processes running now.", registry=self.registry
+        )
+        self.workers_up.set_function(lambda: len(processes()) - 1)  # less the supervisor itself
+
+    def serve(self, address: str) -> int:
+        """Serve on `address`; returns the port, as Metrics.serve."""
+        where = Address.parse(address)
+        http, _ = start_http_server(where.port, addr=where.bind_host, registry=self.registry)
+        return int(http.server_port)
+
+
+class ProcessesByWorker(Collector):
+    """prometheus_client's process_* series (CPU, memory, file descriptors, start time) for
+    each process, labelled worker="0", "1"... or "supervisor". Summed across workers they
+    would mean nothing, and the multiprocess collector leaves them out altogether."""
+
+    def __init__(self, processes: Callable[[], dict[str, int]]) -> None:
+        self._processes = processes
+
+    def collect(self) -> Iterator[Metric]:
+        families: dict[str, Metric] = {}
+        for worker, pid in self._processes().items():
+            reader = ProcessCollector(pid=lambda pid=pid: pid, registry=None)  # type: ignore[misc]
+            for family in reader.collect():
+                out = families.get(family.name)
+                if out is None:
+                    out = families[family.name] = Metric(family.name, family.documentation, family.type)
+                for sample in family.samples:
+                    out.add_sample(sample.name, {**sample.labels, "worker": worker}, sample.value)
+        return iter(families.values())
 
 
 def forget_process(pid: int, multiprocess_dir: str) -> None:

@@ -126,6 +126,7 @@ class Supervisor:
         self.drain_deadline = math.inf  # set when stopping starts
         self.metrics_dir = ""
         self.metrics_port: int | None = None
+        self.metrics: metrics.SupervisorMetrics  # made in run(), beside the workers' folder
 
     def run(self) -> int:
         # Workers share their ports through SO_REUSEPORT, which would also let them join a
@@ -151,9 +152,10 @@ class Supervisor:
                     self.settings = self.settings.model_copy(update={name: address})
             self.metrics_dir = shared
             self.environ["PROMETHEUS_MULTIPROC_DIR"] = shared
+            self.metrics = metrics.SupervisorMetrics(shared, self._processes)
             if self.settings.metrics_address:
                 try:
-                    self.metrics_port = metrics.serve_worker_sum(self.settings.metrics_address, shared)
+                    self.metrics_port = self.metrics.serve(self.settings.metrics_address)
                 except OSError as exc:
                     print(
                         f"earmark: cannot serve metrics on {self.settings.metrics_address}: {exc}",
@@ -198,6 +200,14 @@ class Supervisor:
             self._kill_past_drain_deadline()
         log.info("stopped")
         return 0
+
+    def _processes(self) -> dict[str, int]:
+        """The processes /metrics reports process_* series for, by worker label."""
+        running = {"supervisor": os.getpid()}
+        for index, worker in list(self.workers.items()):
+            if worker.process is not None and worker.process.poll() is None:
+                running[str(index)] = worker.process.pid
+        return running
 
     def _heartbeat(self, index: int) -> str:
         return os.path.join(self.metrics_dir, f"heartbeat-{index}")
@@ -254,6 +264,7 @@ class Supervisor:
                 elif now >= worker.restart_at:
                     replacement = _Worker(index, self._start(index), restarts=worker.restarts)
                     self.workers[index] = replacement
+                    self.metrics.worker_restarts.labels("hung" if worker.killed_for_hanging else "died").inc()
                     log.info("worker_restarted", worker=index, pid=replacement.process.pid)  # type: ignore[union-attr]
                 continue
             code = worker.process.poll()
@@ -272,7 +283,13 @@ class Supervisor:
                 RESTART_BACKOFF_SECONDS[min(restarts, len(RESTART_BACKOFF_SECONDS)) - 1] if restarts else 0.0
             )
             log.warning("worker_died", worker=index, pid=worker.process.pid, exit_code=code, restart_in=delay)
-            self.workers[index] = _Worker(index, None, restarts=restarts, restart_at=now + delay)
+            self.workers[index] = _Worker(
+                index,
+                None,
+                restarts=restarts,
+                restart_at=now + delay,
+                killed_for_hanging=worker.killed_for_hanging,
+            )
         return None
 
     def _replace_hung(self) -> None:

@@ -9,10 +9,16 @@ import re
 from typing import Any
 
 import grpc
+import pytest
+from structlog.testing import capture_logs
 
+from earmark.evaluation.evaluator import Evaluator
 from earmark.server.interceptors import CallInterceptor, request_id_from
+from earmark.server.live import LivePack
 from earmark.server.metrics import Metrics
 from earmark.v1 import earmark_pb2 as pb
+
+from helpers import evaluate_request, serving
 
 Details = collections.namedtuple("Details", "method invocation_metadata")
 METHOD = "/earmark.v1.Earmark/Evaluate"
@@ -61,3 +67,21 @@ def test_a_call_gets_the_callers_request_id_or_a_fresh_one() -> None:
     fresh = {request_id_from((("x-request-id", "bad\nid"),)), request_id_from(()), request_id_from(None)}
     assert 3 == len(fresh)
     assert all(re.fullmatch(r"[0-9a-f]{32}", request_id) for request_id in fresh), fresh
+
+
+def test_sampled_out_rpc_lines_spare_errors_and_slow_calls(evaluator: Evaluator) -> None:
+    good = evaluate_request("p1", {"mic": "boom"})
+    bad = evaluate_request("p2", {"mic": "laser"})
+    with serving(LivePack(evaluator), log_sample=0.0) as server, capture_logs() as logs:
+        for _ in range(3):
+            server.stub.Evaluate(good)
+        with pytest.raises(grpc.RpcError):
+            server.stub.Evaluate(bad)
+    assert [line["status"] for line in logs if line["event"] == "rpc"] == ["INVALID_ARGUMENT"]
+    with (
+        serving(LivePack(evaluator), log_sample=0.0, slow_call_seconds=1e-9) as server,
+        capture_logs() as logs,
+    ):
+        server.stub.Evaluate(good)
+    (slow,) = [line for line in logs if line["event"] == "rpc"]
+    assert slow["status"] == "OK" and slow["slow"] is True

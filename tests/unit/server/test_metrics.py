@@ -3,7 +3,11 @@ hits are in the counter whenever Prometheus reads it."""
 
 from __future__ import annotations
 
+from earmark.evaluation.evaluator import Evaluator
+from earmark.server.live import LivePack
 from earmark.server.metrics import Metrics
+
+from helpers import SlowEvaluator, evaluate_request, serving, wait_for
 
 
 def test_rule_hits_are_counted_by_the_scrape_that_reads_them() -> None:
@@ -34,3 +38,24 @@ def test_the_live_version_is_the_only_one_at_1() -> None:
     read = metrics.registry.get_sample_value
     assert 0 == read("earmark_ruleset_info", {"version": "audio-aaa"})
     assert 1 == read("earmark_ruleset_info", {"version": "audio-bbb"})
+
+
+def test_calls_in_flight_are_counted_while_they_run(evaluator: Evaluator) -> None:
+    slow = SlowEvaluator(evaluator, seconds=1.0)
+    with serving(LivePack(slow), cache_entries=0) as server:
+        call = server.stub.Evaluate.future(evaluate_request("p1", {"mic": "boom"}))
+        assert wait_for(lambda: server.sample("earmark_calls_in_flight") == 1, 10)
+        call.result(timeout=30)
+        assert server.sample("earmark_calls_in_flight") == 0
+
+
+def test_every_reload_outcome_is_exported_from_the_start() -> None:
+    metrics = Metrics()
+    exported = {
+        sample.labels["outcome"]: sample.value
+        for family in metrics.registry.collect()
+        if family.name == "earmark_reloads"
+        for sample in family.samples
+        if sample.name == "earmark_reloads_total"
+    }
+    assert exported == {"succeeded": 0, "failed": 0, "unchanged": 0}

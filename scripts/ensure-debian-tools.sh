@@ -3,6 +3,7 @@
 # module proxy, no Maven Central): Chromium for the browser tests, and protoc with the Go
 # and Java gRPC libraries, so that the documented Go and Java clients are really compiled.
 # The Java 17 JDK also runs Spark for the bulk scoring tests (tests/e2e/test_bulk_engines.py).
+# prometheus brings promtool, which checks and unit-tests the alerts (tests/unit/test_monitoring.py).
 # Installs what is missing on first use; needs root, as CI has.
 #
 # golang-github-golang-protobuf-1-5-dev is named, not left to golang-google-grpc-dev's
@@ -14,7 +15,8 @@ PACKAGES="chromium protobuf-compiler
   golang-go golang-github-golang-protobuf-1-5-dev golang-google-grpc-dev golang-google-protobuf-dev
   protoc-gen-go protoc-gen-go-grpc
   openjdk-17-jdk-headless libgrpc-java protobuf-compiler-grpc-java-plugin libprotobuf-java
-  libnetty-java libperfmark-java libguava-java libgeronimo-annotation-1.3-spec-java"
+  libnetty-java libperfmark-java libguava-java libgeronimo-annotation-1.3-spec-java
+  prometheus"
 installed() {
   dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep -q "install ok installed"
 }

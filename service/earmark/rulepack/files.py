@@ -21,6 +21,9 @@ from earmark.rulepack.source import MAX_FILE_VALUES, Outline, SourceFile, outlin
 
 MANIFEST = "pack.yaml"
 EXAMPLES_DIR = "examples"
+# A ConfigMap can't hold a folder, so a pack mounted from one is flat: examples/x.yaml is
+# the key examples--x.yaml. A flat pack reads the same, with the same version.
+FLAT_EXAMPLES = "examples--"
 
 
 def display_path(path: Path) -> str:
@@ -43,7 +46,7 @@ class PackFiles:
         self._digest = hashlib.sha256()
         self.sources: dict[str, bytes] = {}  # relative path -> the bytes read
         self._identities: dict[Path, _Identity | None] = {}  # as each file was before it was read
-        self._listings: dict[Path, list[Path]] = {}
+        self._listings: dict[tuple[Path, bool], list[Path]] = {}  # (folder, flat examples)
         self._raw: dict[Path, tuple[bytes | None, Outline | None]] = {}
 
     @property
@@ -55,17 +58,19 @@ class PackFiles:
         return self._listed(self.directory)
 
     def case_files(self) -> list[Path]:
-        return self._listed(self.directory / EXAMPLES_DIR)
+        """examples/*.yaml, and in a flat pack examples--*.yaml beside the manifest."""
+        return self._listed(self.directory / EXAMPLES_DIR) + self._listed(self.directory, flat_examples=True)
 
-    def _listed(self, folder: Path) -> list[Path]:
-        self._listings[folder] = found = _yaml_files(folder)
+    def _listed(self, folder: Path, *, flat_examples: bool = False) -> list[Path]:
+        self._listings[(folder, flat_examples)] = found = _yaml_files(folder, flat_examples=flat_examples)
         return found
 
     def changed_since_read(self) -> bool:
         """True if a file read so far is no longer the file that was read, or a folder
         listed so far no longer lists the same files."""
         return any(_identity(path) != seen for path, seen in self._identities.items()) or any(
-            _yaml_files(folder) != listed for folder, listed in self._listings.items()
+            _yaml_files(folder, flat_examples=flat) != listed
+            for (folder, flat), listed in self._listings.items()
         )
 
     def read(self, path: Path) -> SourceFile | None:
@@ -115,6 +120,8 @@ class PackFiles:
             return None, None
         # The version covers every file that decides, by name and content.
         relative = path.relative_to(self.directory).as_posix()
+        if relative.startswith(FLAT_EXAMPLES):  # named as in a folder: one version either way
+            relative = f"{EXAMPLES_DIR}/{relative.removeprefix(FLAT_EXAMPLES)}"
         self._digest.update(relative.encode() + b"\0" + raw + b"\0")
         self.sources[relative] = raw
         shape = outline(raw)
@@ -134,7 +141,12 @@ def pack_file_paths(directory: Path) -> list[Path]:
     and the example cases (a publish copies exactly these)."""
     manifest = directory / MANIFEST
     found = [manifest] if os.path.lexists(manifest) else []
-    return found + _yaml_files(directory) + _yaml_files(directory / EXAMPLES_DIR)
+    return (
+        found
+        + _yaml_files(directory)
+        + _yaml_files(directory / EXAMPLES_DIR)
+        + _yaml_files(directory, flat_examples=True)
+    )
 
 
 _Identity = tuple[int, int, int, int]
@@ -150,11 +162,16 @@ def _identity(path: Path) -> _Identity | None:
     return (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
 
 
-def _yaml_files(directory: Path) -> list[Path]:
+def _yaml_files(directory: Path, *, flat_examples: bool = False) -> list[Path]:
+    """The YAML files of `directory` but the manifest: its rule files, or with
+    `flat_examples`, its examples--*.yaml."""
     if not directory.is_dir():
         return []
     return sorted(
         p
         for p in directory.iterdir()
-        if p.suffix in (".yaml", ".yml") and p.name != MANIFEST and not p.name.startswith(".")
+        if p.suffix in (".yaml", ".yml")
+        and p.name != MANIFEST
+        and not p.name.startswith(".")
+        and p.name.startswith(FLAT_EXAMPLES) == flat_examples
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from earmark.config import BUNDLED_RULES
 from earmark.errors import PackError
 from earmark.rulepack import files
 from earmark.rulepack.loader import load_pack
@@ -186,3 +187,18 @@ def test_a_newline_in_a_file_name_cannot_forge_a_problem_line(pack_copy: Path) -
     problems = refusal(pack_copy)
     assert 1 == len(problems)
     assert 1 == len(str(problems[0]).splitlines())
+
+
+def test_a_flat_pack_as_a_configmap_mounts_it_loads_with_the_same_version(tmp_path: Path) -> None:
+    """A ConfigMap holds no folders: examples/x.yaml arrives as examples--x.yaml."""
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for path in BUNDLED_RULES.glob("*.yaml"):
+        shutil.copy(path, flat / path.name)
+    for path in (BUNDLED_RULES / "examples").glob("*.yaml"):
+        shutil.copy(path, flat / f"examples--{path.name}")
+    nested, mounted = load_pack(BUNDLED_RULES), load_pack(flat)
+    assert mounted.version == nested.version
+    assert len(mounted.examples) == len(nested.examples) > 0
+    assert len(mounted.rules) == len(nested.rules)
+    assert dict(mounted.files).keys() == dict(nested.files).keys()  # named as in the folder

@@ -14,6 +14,8 @@ benchmark, run in this order; what each aims for is data, in targets.py:
    core (BENCH_BULK_PRODUCTS sets the size).
 7. bench_against.py: the no-op and Evaluate on this code and on an earlier commit
    (BENCH_AGAINST), side by side in the same run.
+8. bench_observability.py: Evaluate with tracing off, on and sampled at 0, and with the
+   decision log written, side by side.
 
 BENCH_SECONDS sets how long each measured path runs per round (3 s).
 """
@@ -29,6 +31,7 @@ import bench_diff
 import bench_engine
 import bench_grpc
 import bench_memory
+import bench_observability
 import bench_studio
 import bench_warm
 from common import ROUNDS
@@ -52,6 +55,7 @@ def main() -> int:
         bench_studio.report,
         bench_bulk.report,
         lambda: bench_against.report(seconds),
+        lambda: bench_observability.report(seconds),
     )
     for benchmark in benchmarks:
         for line in benchmark():

@@ -39,7 +39,11 @@ from earmark.rulepack.model import Mask, Pack
 
 log = structlog.get_logger("earmark.decisions")
 DECISION_ID_KEY = "x-decision-id"
-WRITE_BATCH = 256  # lines per write: one system call for a burst
+WRITE_BATCH = 1024  # lines per write: one system call for a burst
+# The writer wakes this often at most. Woken for every decision, it took the GIL from the
+# calls' threads as often as they gave it up, for +100 to +240 µs of CPU per call
+# (make bench, "observe"); in batches it costs a few µs per decision.
+WRITE_EVERY_SECONDS = 0.05
 DROP_WARNING_SECONDS = 10.0  # at most one log line about drops this often
 
 
@@ -115,7 +119,9 @@ class DecisionLog:
     def _write_until_closed(self) -> None:
         while True:
             batch = [self._queue.get()]
-            while len(batch) < WRITE_BATCH:
+            if batch[0] is not None:
+                time.sleep(WRITE_EVERY_SECONDS)  # let a batch gather
+            while len(batch) < WRITE_BATCH and batch[-1] is not None:
                 try:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
@@ -124,13 +130,20 @@ class DecisionLog:
             lines = [decision_line(d) for d in batch if d is not None]
             if lines:
                 try:
-                    os.write(self._fd, b"".join(lines))
+                    _write_all(self._fd, b"".join(lines))
                     self._on_written(len(lines))
                 except OSError as exc:  # a full disk: the calls go on, the loss is counted
                     self._on_dropped(len(lines))
                     log.error("decision_log_write_failed", error=str(exc), path=str(self.path))
             if closing:
                 return
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """os.write may take part of a large write to a pipe; the rest follows."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def decision_line(decision: Decision) -> bytes:

@@ -274,9 +274,20 @@ class TracedCalls(grpc.ServerInterceptor):  # type: ignore[type-arg]  # generic 
             filters.any_of(filters.health_check(), filters.service_prefix("grpc.reflection"))
         )
         self._traced = server_interceptor(tracer_provider=tracer_provider, filter_=traced)  # type: ignore[no-untyped-call]
+        # Each method's traced handler, made once, as CallInterceptor keeps its own: the
+        # official wrapper reads only the method name from the call's details.
+        self._wrapped: dict[str, tuple[Any, Any]] = {}
 
     def intercept_service(self, continuation: Callable[[Any], Any], handler_call_details: Any) -> Any:
-        handler = self._traced.intercept_service(continuation, handler_call_details)
-        if handler is None or handler.unary_unary is None:  # streams are not traced (see above)
-            return handler
-        return handler._replace(unary_unary=tag_method(handler.unary_unary, handler_call_details.method))
+        inner = continuation(handler_call_details)
+        if inner is None or inner.unary_unary is None:  # streams are not traced (see above)
+            return inner
+        method = handler_call_details.method
+        made = self._wrapped.get(method)
+        if made is not None and made[0] is inner:
+            return made[1]
+        handler = self._traced.intercept_service(lambda _details: inner, handler_call_details)
+        if handler is not inner:  # traced: put admission's tag back
+            handler = handler._replace(unary_unary=tag_method(handler.unary_unary, method))
+        self._wrapped[method] = (inner, handler)
+        return handler

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from common import CATALOG, ROUNDS, catalog_requests, cpu_seconds, cycling, start_servers, stop, throughput
+from common import CATALOG, alternating_best, catalog_requests, cycling, start_servers, stop
 
 from earmark.v1 import earmark_pb2 as pb
 from earmark.v1 import earmark_pb2_grpc
@@ -69,17 +69,6 @@ def _side_by_side(checkout: Path, seconds: float) -> dict[tuple[str, str], tuple
             )
             calls[(side, "noop")] = cycling(noop.future, requests)
             calls[(side, "evaluate")] = cycling(stub.Evaluate.future, requests)
-        for call in calls.values():  # warm up
-            throughput(call, 0.5)
-        best: dict[tuple[str, str], tuple[float, float]] = {}
-        for _ in range(ROUNDS):
-            for key, call in calls.items():
-                process = servers[key[0]][0]
-                before = cpu_seconds(process.pid)
-                done, took = throughput(call, seconds)
-                cpu_us = (cpu_seconds(process.pid) - before) / done * 1e6
-                rate, least = best.get(key, (0.0, float("inf")))
-                best[key] = (max(rate, done / took), min(least, cpu_us))
-        return best
+        return alternating_best(calls, {key: servers[key[0]][0].pid for key in calls}, seconds)
     finally:
         stop(list(channels.values()), servers["now"] + servers["then"])

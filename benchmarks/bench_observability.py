@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from common import ROUNDS, catalog_requests, cpu_seconds, cycling, start_servers, stop, throughput
+from common import alternating_best, catalog_requests, cycling, start_servers, stop
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
 from earmark.v1 import earmark_pb2_grpc
@@ -88,15 +88,4 @@ def _measure(
         name: cycling(earmark_pb2_grpc.EarmarkStub(c).Evaluate.future, requests)
         for name, c in channels.items()
     }
-    for call in calls.values():  # warm up
-        throughput(call, 0.5)
-    best: dict[str, tuple[float, float]] = {}
-    for _ in range(ROUNDS):
-        for name, call in calls.items():
-            process = started[name][0][0]
-            before = cpu_seconds(process.pid)
-            done, took = throughput(call, seconds)
-            cpu_us = (cpu_seconds(process.pid) - before) / done * 1e6
-            rate, least = best.get(name, (0.0, float("inf")))
-            best[name] = (max(rate, done / took), min(least, cpu_us))
-    return best
+    return alternating_best(calls, {name: started[name][0][0].pid for name in calls}, seconds)

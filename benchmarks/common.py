@@ -182,3 +182,22 @@ def cycling(
     """A call that sends the next of `requests` each time, round and round."""
     counter = iter(range(10**12))
     return lambda: call(requests[next(counter) % len(requests)])
+
+
+def alternating_best(
+    calls: dict[Any, Callable[[], Any]], pids: dict[Any, int], seconds: float
+) -> dict[Any, tuple[float, float]]:
+    """Each path's best calls/s and least server CPU µs per call over ROUNDS rounds, the
+    paths measured in turn within each round, so that the machine's drift hits all alike.
+    `pids`: the server process whose CPU each path is charged."""
+    for call in calls.values():  # warm up
+        throughput(call, 0.5)
+    best: dict[Any, tuple[float, float]] = {}
+    for _ in range(ROUNDS):
+        for key, call in calls.items():
+            before = cpu_seconds(pids[key])
+            done, took = throughput(call, seconds)
+            cpu_us = (cpu_seconds(pids[key]) - before) / done * 1e6
+            rate, least = best.get(key, (0.0, float("inf")))
+            best[key] = (max(rate, done / took), min(least, cpu_us))
+    return best

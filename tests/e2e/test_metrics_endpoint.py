@@ -70,6 +70,8 @@ def test_a_single_server_exports_its_metrics(pack_copy: Path) -> None:
     assert 1 == sample_value(samples, "earmark_rule_hits_total", rule_id="no-mic-cannot-talk")
     assert 0 == sample_value(samples, "earmark_rule_hits_total", rule_id="short-battery")  # never fired
     assert 1 == sample_value(samples, "earmark_reloads_total", outcome="succeeded")
+    # Its own process, labelled as a supervisor labels each worker's.
+    assert sample_value(samples, "process_resident_memory_bytes", worker="0") > 0
     # The new version only; the old one reads 0.
     assert [reloaded] == [dict(labels)["version"] for labels in live_versions(samples)]
 

@@ -8,6 +8,7 @@ adds them up (MultiProcessCollector).
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -45,6 +46,8 @@ class Metrics:
         # hits land in their counter just before it is read.
         self.rule_hits = RuleHits(self, flush_every=WORKER_FLUSH_SECONDS if worker else None)
         self.registry.register(self.rule_hits)
+        if not worker:  # a lone server's own process_* series; a worker's are its supervisor's to report
+            self.registry.register(ProcessesByWorker(lambda: {"0": os.getpid()}))
         registry = self.registry
         self.rpcs = Counter(
             "earmark_rpcs_total",

@@ -2,10 +2,14 @@
 
 A pack is part of the API: its attributes decide which requests are accepted, its use
 cases and categories what a verdict holds. Publishing can break calls that worked
-before, and nothing in the catalog impact shows it: once `water_resistance` is declared
-an enum, a request sending "IPX4", ignored until then, is refused. Each change is listed
-with whether it is breaking: a request valid under the old pack can now be refused, or
+before: once a range narrows, a value outside it is refused. Each change is listed with
+whether it is breaking: a request valid under the old pack can now be refused, or
 something a client may read (a use case, a category) is gone.
+
+A new attribute is compatible: no request has to change to stay valid. Only a catalog
+that already sends the name, with values the new declaration refuses, is hurt, and that
+is a fact about the catalog, which `earmark diff --catalog` checks (its newly refused
+products fail --fail-on breaking).
 """
 
 from __future__ import annotations
@@ -33,12 +37,16 @@ def contract_changes(old: Pack, new: Pack) -> list[ContractChange]:
         new_by_name = {a.name: a for a in after}
         for name in sorted(new_by_name.keys() - old_by_name.keys()):
             attribute = new_by_name[name]
+            # Compatible by itself: no request has to change, and growing the vocabulary
+            # must not need --allow-breaking. What could break is a catalog that already
+            # sends the name with other values, ignored until now: `earmark diff --catalog`
+            # shows those products as newly refused, which --fail-on breaking fails on.
             changes.append(
                 ContractChange(
                     f"{section}.{name}",
-                    f"declared as {_kind(attribute)}; requests that send it with another kind of value, "
-                    "ignored until now, will be refused",
-                    True,
+                    f"declared as {_kind(attribute)}; only a request already sending it with other "
+                    "values would now be refused (--catalog checks)",
+                    False,
                 )
             )
         for name in sorted(old_by_name.keys() - new_by_name.keys()):

@@ -4,6 +4,7 @@ docs/rules.md, carried out on a copy of the pack."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -68,11 +69,27 @@ def test_values_are_matched_however_written_and_shown_as_declared(pack_copy: Pat
     assert 0 == CliRunner().invoke(main, ["test", str(pack_copy)]).exit_code
 
 
-def test_the_water_resistance_change_is_flagged_as_a_contract_change(pack_copy: Path) -> None:
+def test_a_new_attribute_is_compatible_unless_the_catalog_already_sends_values_it_refuses(
+    pack_copy: Path, tmp_path: Path
+) -> None:
+    """Issue 23: adding attributes is not a breaking change by itself. A catalog that
+    already sends the name with a value the declaration refuses is the evidence that it
+    would break, and --fail-on breaking fails on it."""
     _water_pack(pack_copy)
     diff = CliRunner().invoke(main, ["diff", str(BUNDLED_RULES), str(pack_copy), "--fail-on", "breaking"])
-    assert 1 == diff.exit_code
-    assert "BREAKING: specs.water_resistance: declared as enum of IPX4, IPX5, IPX6, IPX7, IPX8" in diff.output
+    assert 0 == diff.exit_code, diff.output
+    assert (
+        "compatible: specs.water_resistance: declared as enum of IPX4, IPX5, IPX6, IPX7, IPX8" in diff.output
+    )
+    catalog = tmp_path / "catalog.jsonl"
+    catalog.write_text(
+        '{"id": "sends-ipx7", "specs": {"form_factor": "in_ear", "water_resistance": "IPX7"}}\n'
+        '{"id": "sends-ip67", "specs": {"form_factor": "in_ear", "water_resistance": "IP67"}}\n'
+    )
+    checked = [str(BUNDLED_RULES), str(pack_copy), "--catalog", str(catalog), "--fail-on", "breaking"]
+    diff = CliRunner().invoke(main, ["diff", *checked, "--format", "json"])
+    assert 1 == diff.exit_code, diff.output
+    assert ["sends-ip67"] == [p["id"] for p in json.loads(diff.output)["newly_refused"]]
 
 
 CODEC_RULE = """

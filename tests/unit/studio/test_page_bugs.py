@@ -10,23 +10,21 @@ from pathlib import Path
 
 from conftest import start_studio
 
-NEW_ATTRIBUTE = "  cable_colour:\n    type: enum\n    values: [black, white]\n    description: d\n"
-
 
 def test_a_breaking_change_is_marked_once(tmp_path: Path) -> None:
     for studio in start_studio(tmp_path):
         manifest = studio.working / "pack.yaml"
-        manifest.write_text(
-            manifest.read_text().replace("\nshopper:\n", "\n" + NEW_ATTRIBUTE + "\nshopper:\n", 1)
-        )
+        narrowed = manifest.read_text().replace("    max: 24\n", "    max: 20\n", 1)  # hours_per_day
+        assert narrowed != manifest.read_text()
+        manifest.write_text(narrowed)
         with studio.client() as client:
             page = client.get("/preview")
     assert 200 == page.status_code, page.text[:500]
     items = [
         unescape(re.sub(r"<[^>]+>", "", li)).strip() for li in re.findall(r"<li>(.*?)</li>", page.text, re.S)
     ]
-    change = next(item for item in items if "specs.cable_colour" in item)
-    assert change.startswith("BREAKING specs.cable_colour: declared as enum"), change
+    change = next(item for item in items if "shopper.hours_per_day" in item)
+    assert change.startswith("BREAKING shopper.hours_per_day: range narrowed"), change
     assert "BREAKING BREAKING" not in page.text and "BREAKING: " not in change
 
 

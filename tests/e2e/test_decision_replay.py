@@ -27,6 +27,7 @@ pytestmark = pytest.mark.slow
 CATALOG = Path(__file__).resolve().parents[2] / "examples" / "catalog.jsonl"
 CLIENTS = 6
 PAGE = 20
+ROUNDS = 4  # times each client sends the catalog to the shared pipe
 
 
 def _products() -> list[pb.Product]:
@@ -102,3 +103,42 @@ def test_a_decision_log_written_under_load_replays_against_a_changed_pack(tmp_pa
         assert all(what.startswith("meetings ") for what in change["changes"]), change
     assert report["unchanged"] == len(logged) - len(expected)
     assert report["refused"] == [] and report["masked"] == len([x for x in logged if x["masked"]])
+
+
+def test_workers_logging_to_one_pipe_never_mix_inside_a_line() -> None:
+    """The chart's default: EARMARK_DECISION_LOG=/dev/stdout, a pipe both workers share. A
+    pipe keeps a write whole only up to PIPE_BUF bytes, so each write must stay under it."""
+    process = serve_process({"EARMARK_WORKERS": "2", "EARMARK_DECISION_LOG": "/dev/stdout"})
+    products = _products()
+    try:
+        with grpc.insecure_channel(process.address) as channel:
+            wait_serving(channel, process)
+
+        def pages(offset: int) -> int:
+            told = 0
+            # A connection of its own each time, so that both workers take pages.
+            for start in [*range(offset, len(products), PAGE)] * ROUNDS:
+                options = [("grpc.use_local_subchannel_pool", 1)]
+                with grpc.insecure_channel(process.address, options=options) as channel:
+                    page = pb.EvaluateBatchRequest(products=products[start : start + PAGE])
+                    response = earmark_pb2_grpc.EarmarkStub(channel).EvaluateBatch(page, timeout=60)
+                    told += sum(item.HasField("verdict") for item in response.items)
+            return told
+
+        with futures.ThreadPoolExecutor(CLIENTS) as pool:
+            told = sum(pool.map(pages, [0] * CLIENTS))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    lines = out.splitlines()
+    assert len(lines) == told
+    broken = [line[:80] for line in lines if not _is_decision(line)]
+    assert broken == []
+
+
+def _is_decision(line: str) -> bool:
+    try:
+        return "decision_id" in json.loads(line)
+    except ValueError:
+        return False

@@ -23,8 +23,11 @@ import contextlib
 import os
 import queue
 import random
+import select
+import stat
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,6 +83,9 @@ class DecisionLog:
         self._closed = False
         # Opened now, so that a path that can't be written fails at start-up, not silently.
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        # A pipe (the chart's /dev/stdout) keeps a write whole only up to PIPE_BUF bytes:
+        # past that, two workers' writes could mix inside a line. A file appends whole.
+        self._whole_up_to = None if stat.S_ISREG(os.fstat(self._fd).st_mode) else select.PIPE_BUF
         self._thread = threading.Thread(target=self._write_until_closed, name="decision-log", daemon=True)
         self._thread.start()
 
@@ -130,13 +136,32 @@ class DecisionLog:
             lines = [decision_line(d) for d in batch if d is not None]
             if lines:
                 try:
-                    _write_all(self._fd, b"".join(lines))
+                    for chunk in _chunks(lines, self._whole_up_to):
+                        _write_all(self._fd, chunk)
                     self._on_written(len(lines))
                 except OSError as exc:  # a full disk: the calls go on, the loss is counted
                     self._on_dropped(len(lines))
                     log.error("decision_log_write_failed", error=str(exc), path=str(self.path))
             if closing:
                 return
+
+
+def _chunks(lines: list[bytes], whole_up_to: int | None) -> Iterator[bytes]:
+    """The lines joined into as few writes as keep each one whole: one for a file, and for
+    a pipe, runs of lines of at most `whole_up_to` bytes (a longer line goes alone)."""
+    if whole_up_to is None:
+        yield b"".join(lines)
+        return
+    run: list[bytes] = []
+    size = 0
+    for line in lines:
+        if run and size + len(line) > whole_up_to:
+            yield b"".join(run)
+            run, size = [], 0
+        run.append(line)
+        size += len(line)
+    if run:
+        yield b"".join(run)
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -17,7 +17,7 @@ from earmark.config import BUNDLED_RULES, Settings
 from earmark.errors import ListenFailed
 from earmark.evaluation.evaluator import Evaluator
 from earmark.rulepack.model import Mask
-from earmark.server.decision_log import Decision, decision_line
+from earmark.server.decision_log import Decision, DecisionLog, decision_line
 from earmark.server.grpc_server import EarmarkServer
 from earmark.server.live import LivePack
 from earmark.v1 import earmark_pb2 as pb
@@ -155,3 +155,28 @@ def test_a_decision_log_that_cannot_be_written_stops_the_start(uncached: Evaluat
     settings = Settings(address="127.0.0.1:0", decision_log=tmp_path / "no-such-folder" / "d.jsonl")
     with pytest.raises(ListenFailed, match=r"EARMARK_DECISION_LOG=.*no-such-folder"):
         EarmarkServer(settings, LivePack(uncached))
+
+
+def test_two_writers_sharing_a_full_pipe_keep_every_line_whole(uncached: Evaluator, tmp_path: Path) -> None:
+    """Two workers' logs on one pipe (the chart's /dev/stdout), each with a backlog bigger
+    than the pipe holds: a pipe keeps only writes up to PIPE_BUF whole, so every write must
+    stay under it, or lines from the two mix."""
+    fifo = tmp_path / "stdout.fifo"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    subject = uncached.subject_for("p", BOOM)
+    verdict = uncached.evaluate(subject)
+    logs = [DecisionLog(fifo, 1.0, 10_000, lambda n: None, lambda n: None) for _ in range(2)]
+    each = 400  # about 300 KB per writer, against a pipe of 64 KB
+    for writer, log in enumerate(logs):
+        for n in range(each):
+            log.offer(Decision(f"w{writer}-{n}", None, None, 0.0, uncached.pack, subject, verdict, 0.001))
+    drained: list[bytes] = []
+    draining = threading.Thread(target=_drain, args=(reader, drained), daemon=True)
+    draining.start()  # both writers are blocked on the full pipe by now, mid-backlog
+    for log in logs:
+        log.close(timeout=30)
+    draining.join(30)
+    lines = b"".join(drained).splitlines()
+    assert len(lines) == 2 * each
+    assert all(json.loads(line)["decision_id"].startswith(("w0-", "w1-")) for line in lines)

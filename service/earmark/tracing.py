@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
@@ -61,12 +62,20 @@ def _exporter_named(name: str) -> Any:
     return OTLPSpanExporter()
 
 
+SHUTDOWN_SECONDS = 3.0  # the longest exiting waits for buffered spans
+
+
 def shutdown_tracing() -> None:
-    """Export what is still buffered and stop; tracing is off afterwards."""
+    """Export what is still buffered, for SHUTDOWN_SECONDS at most, and stop; tracing is
+    off afterwards. The exporter retries an unreachable collector for as long as
+    OTEL_EXPORTER_OTLP_TIMEOUT allows, and a pod must not spend its grace period on that."""
     global _tracer, _provider
-    if _provider is not None:
-        _provider.shutdown()
-    _tracer = _provider = None
+    provider, _tracer, _provider = _provider, None, None
+    if provider is None:
+        return
+    flushing = threading.Thread(target=provider.shutdown, name="tracing-shutdown", daemon=True)
+    flushing.start()
+    flushing.join(SHUTDOWN_SECONDS)
 
 
 def tracer_provider() -> Any:

@@ -120,7 +120,8 @@ class DecisionLog:
         ):  # a stuck sink: what is queued is lost, and was counted as it came
             self._queue.put(None, timeout=timeout)
         self._thread.join(timeout)
-        os.close(self._fd)
+        if not self._thread.is_alive():  # a writer still stuck keeps its descriptor: closed
+            os.close(self._fd)  # under it, the number could be reused and written into
 
     def _write_until_closed(self) -> None:
         while True:

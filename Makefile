@@ -70,7 +70,7 @@ test: install $(NODE_DEPS) $(TOOL_DEPS) $(HELM) debian-tools
 	$(BIN)/python -m pytest -m alone -s  # -s: the soak prints its figures for the record
 
 # The quick loop while editing: everything but the end-to-end, load and soak tests.
-test-fast: install $(NODE_DEPS) $(TOOL_DEPS) $(HELM)
+test-fast: install $(NODE_DEPS) $(TOOL_DEPS) $(HELM) debian-tools
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal -m "not slow"
 
 # The fuzz targets of `make test`, run far longer (FUZZ_EXAMPLES cases each).

@@ -27,7 +27,7 @@ import select
 import stat
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,11 +72,18 @@ class DecisionLog:
     """Appends decisions to `path` from a thread of its own. `sample`: the share of calls
     logged (a batch is sampled as a whole); `buffer`: decisions held before dropping."""
 
-    def __init__(self, path: Path, sample: float, buffer: int, on_written: Any, on_dropped: Any) -> None:
+    def __init__(
+        self,
+        path: Path,
+        sample: float,
+        buffer: int,
+        on_written: Callable[[int], None],
+        on_dropped: Callable[[int], None],
+    ) -> None:
         self.path = path
         self._sample = sample
         self._queue: queue.Queue[Decision | None] = queue.Queue(maxsize=buffer)
-        self._on_written = on_written  # metrics: (count) -> None
+        self._on_written = on_written  # metrics, each given a count of decisions
         self._on_dropped = on_dropped
         self._dropped_since_warning = 0
         self._last_warning = 0.0
@@ -115,13 +122,17 @@ class DecisionLog:
         if self._closed:
             return
         self._closed = True
-        with contextlib.suppress(
-            queue.Full
-        ):  # a stuck sink: what is queued is lost, and was counted as it came
-            self._queue.put(None, timeout=timeout)
+        with contextlib.suppress(queue.Full):  # a stuck sink: the end is not queued, and
+            self._queue.put(None, timeout=timeout)  # the writer is given up on below
         self._thread.join(timeout)
-        if not self._thread.is_alive():  # a writer still stuck keeps its descriptor: closed
-            os.close(self._fd)  # under it, the number could be reused and written into
+        if self._thread.is_alive():
+            # A writer still stuck keeps its descriptor (closed under it, the number could
+            # be reused and written into); what it never took is lost, and counted.
+            unwritten = self._queue.qsize()
+            self._on_dropped(unwritten)
+            log.error("decision_log_not_flushed", unwritten=unwritten, path=str(self.path))
+            return
+        os.close(self._fd)
 
     def _write_until_closed(self) -> None:
         while True:

@@ -248,15 +248,33 @@ class Settings(BaseModel):
         return value
 
 
+TRACE_EXPORTERS = ("otlp", "console")  # what the image ships (tracing.py builds them)
+
+
 def tracing_wanted(env: Mapping[str, str]) -> bool:
     """Traces are off unless the standard OpenTelemetry variables ask for them: an
-    exporter named, or an OTLP endpoint given; OTEL_SDK_DISABLED=true wins over both."""
+    exporter named, or an OTLP endpoint given; OTEL_SDK_DISABLED=true wins over both.
+    Raises ConfigError for an exporter or OTLP protocol Earmark doesn't ship, which would
+    otherwise send nothing, silently."""
     if env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
         return False
     exporter = env.get("OTEL_TRACES_EXPORTER", "").strip().lower()
-    if exporter:
-        return exporter != "none"
-    return bool(env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+    if exporter == "none":
+        return False
+    if exporter and exporter not in TRACE_EXPORTERS:
+        raise ConfigError(
+            f"invalid configuration:\n  OTEL_TRACES_EXPORTER={shown(exporter)}: Earmark ships the "
+            f"{' and '.join(TRACE_EXPORTERS)} exporters"
+        )
+    for name in ("OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"):
+        protocol = env.get(name, "").strip().lower()
+        if protocol and protocol != "grpc":
+            raise ConfigError(
+                f"invalid configuration:\n  {name}={shown(protocol)}: Earmark's OTLP exporter speaks grpc"
+            )
+    return bool(exporter) or bool(
+        env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    )
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

@@ -157,7 +157,7 @@ class BreakingPublish(PublishRefused):
 
 
 class ConfigError(Exception):
-    """Raised when an EARMARK_* environment variable is invalid. The message names it."""
+    """Raised when an EARMARK_* (or OTEL_*) environment variable is invalid. The message names it."""
 
 
 class FileRefused(Exception):

@@ -26,10 +26,10 @@ _provider: Any = None
 _NOT_TRACED = contextlib.nullcontext()
 
 
-def configure_tracing(environ: Mapping[str, str] | None = None, *, exporter: Any = None) -> bool:
-    """Install an SDK tracer provider when the OTEL_* variables ask for traces. `exporter`
-    replaces the one OTEL_TRACES_EXPORTER names (tests pass an in-memory one). Returns
-    whether tracing is on."""
+def configure_tracing(environ: Mapping[str, str] | None = None, *, exporter: Any = None) -> None:
+    """Install an SDK tracer provider, with the exporter OTEL_TRACES_EXPORTER names
+    (settings.tracing says whether to; config.py checked the name). `exporter` replaces it
+    (tests pass an in-memory one)."""
     global _tracer, _provider
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
@@ -48,7 +48,6 @@ def configure_tracing(environ: Mapping[str, str] | None = None, *, exporter: Any
     provider.add_span_processor(processor)
     _provider = provider
     _tracer = provider.get_tracer("earmark")
-    return True
 
 
 def _exporter_named(name: str) -> Any:

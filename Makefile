@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-fast bench proto lint clean container-test manifests schemas fuzz \
+.PHONY: install run test test-fast bench profile proto lint clean container-test manifests schemas fuzz \
         assets studio studio-screenshots debian-tools contract
 
 install: $(STAMP)
@@ -86,6 +86,11 @@ fuzz: install
 
 bench: install debian-tools
 	$(BIN)/python benchmarks/run.py
+
+# Where a server's CPU goes under each load of `make bench`, sampled by py-spy: a summary
+# per load, and collapsed stacks for a flame graph, in build/profiles/.
+profile: install
+	$(BIN)/python benchmarks/profile_server.py
 
 proto: install
 	$(BIN)/python scripts/generate_proto.py

@@ -1,5 +1,6 @@
-"""6. The no-op RPC and Evaluate on this code and on an earlier commit's, side by side in one
-run, so that a change to the request path shows as a ratio the machine's noise hits alike.
+"""7. The no-op RPC, Evaluate and EvaluateBatch on this code and on an earlier commit's,
+side by side in one run, so that a change to the request path shows as a ratio the
+machine's noise hits alike.
 
 BENCH_AGAINST names the commit (default: the code before issue 20's admission work). The
 commit is checked out into a temporary git worktree and served from there with its own
@@ -24,6 +25,7 @@ from earmark.v1 import earmark_pb2_grpc
 
 REPO = Path(__file__).resolve().parents[1]
 BEFORE_ISSUE_20 = "10738b6"  # main when issue 20 was filed
+PAGE = 100  # products per EvaluateBatch
 
 
 def report(seconds: float, commit: str | None = None) -> list[str]:
@@ -41,11 +43,20 @@ def report(seconds: float, commit: str | None = None) -> list[str]:
                 ["git", "-C", str(REPO), "worktree", "remove", "--force", str(checkout)], check=False
             )
     lines = [f"against  commit {commit}, one process each, cache off, side by side (this code / that code):"]
-    for path in ("noop", "evaluate"):
-        now, then = figures[("now", path)], figures[("then", path)]
+    for path in ("noop", "evaluate", "batch"):
+        (now, now_cpu), (then, then_cpu) = figures[("now", path)], figures[("then", path)]
+        unit = "call"
+        if path == "batch":  # per product
+            now, then, now_cpu, then_cpu, unit = (
+                now * PAGE,
+                then * PAGE,
+                now_cpu / PAGE,
+                then_cpu / PAGE,
+                "product",
+            )
         lines.append(
-            f"         {path:8} {now[0]:7.0f} / {then[0]:7.0f} calls/s = {now[0] / then[0]:4.2f}x   "
-            f"server CPU {now[1]:5.0f} / {then[1]:5.0f} µs per call = {now[1] / then[1]:4.2f}x"
+            f"         {path:8} {now:7.0f} / {then:7.0f} {unit}s/s = {now / then:4.2f}x   "
+            f"server CPU {now_cpu:5.0f} / {then_cpu:5.0f} µs per {unit} = {now_cpu / then_cpu:4.2f}x"
         )
     return lines
 
@@ -59,6 +70,10 @@ def _side_by_side(checkout: Path, seconds: float) -> dict[tuple[str, str], tuple
         # (a value added since), and the same requests go to both sides.
         catalog = checkout / CATALOG.relative_to(REPO)
         requests = catalog_requests(catalog)
+        pages = [
+            pb.EvaluateBatchRequest(products=[r.product for r in requests[start : start + PAGE]])
+            for start in range(0, len(requests) - PAGE + 1, PAGE)  # full pages only
+        ]
         calls: dict[tuple[str, str], Callable[[], Any]] = {}
         for side, channel in channels.items():
             stub = earmark_pb2_grpc.EarmarkStub(channel)
@@ -69,6 +84,7 @@ def _side_by_side(checkout: Path, seconds: float) -> dict[tuple[str, str], tuple
             )
             calls[(side, "noop")] = cycling(noop.future, requests)
             calls[(side, "evaluate")] = cycling(stub.Evaluate.future, requests)
+            calls[(side, "batch")] = cycling(stub.EvaluateBatch.future, pages)
         return alternating_best(calls, {key: servers[key[0]][0].pid for key in calls}, seconds)
     finally:
         stop(list(channels.values()), servers["now"] + servers["then"])

@@ -13,6 +13,7 @@ from typing import Any
 
 import grpc
 from common import (
+    QUIET_LOG,
     ROUNDS,
     SCORES_ONLY,
     big_catalog,
@@ -63,6 +64,10 @@ def report(evaluator: Evaluator, seconds: float) -> list[str]:
         f"{judge('cold_evaluate_vs_bare', cold_share)}"
     )
     lines.append(
+        f"         with the rpc line written for 1% of calls (EARMARK_LOG_SAMPLE=0.01): Evaluate "
+        f"{rpc['evaluate_quiet_per_s'] / rpc['bare_per_s']:4.2f}x"
+    )
+    lines.append(
         f"         EvaluateBatch of 100: {batch:6.0f} products/s with the memo, {rpc['batch_memo_off_per_s']:6.0f} without   "
         f"{judge('cold_batch_products_per_s', batch)}   server CPU {rpc['batch_cpu_us']:4.0f} and {rpc['batch_memo_off_cpu_us']:4.0f} µs/product"
     )
@@ -93,6 +98,8 @@ def grpc_bench(evaluator: Evaluator, seconds: float, workers: int = 1) -> dict[s
     bare_server, bare_port = start_servers(1, bare=True) if workers == 1 else ([], 0)
     # Every composition a miss: what the memo saves is the difference.
     memo_off, memo_off_port = start_servers(1, memo_entries=0) if workers == 1 else ([], 0)
+    # The per-call log line is an operator's choice (EARMARK_LOG_SAMPLE): its cost, shown.
+    quiet, quiet_port = start_servers(1, env=QUIET_LOG) if workers == 1 else ([], 0)
     # Separate connections, so that the kernel spreads them over the processes.
     channels = [
         grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.use_local_subchannel_pool", 1)])
@@ -103,10 +110,15 @@ def grpc_bench(evaluator: Evaluator, seconds: float, workers: int = 1) -> dict[s
         grpc.insecure_channel(f"127.0.0.1:{memo_off_port}", options=[("grpc.use_local_subchannel_pool", 1)])
         for _ in range(4 if memo_off else 0)
     ]
+    quiet_channels = [
+        grpc.insecure_channel(f"127.0.0.1:{quiet_port}", options=[("grpc.use_local_subchannel_pool", 1)])
+        for _ in range(4 if quiet else 0)
+    ]
     try:
         bare_stubs = [earmark_pb2_grpc.EarmarkStub(channel) for channel in bare_channels]
         stubs = [earmark_pb2_grpc.EarmarkStub(channel) for channel in channels]
         memo_off_stubs = [earmark_pb2_grpc.EarmarkStub(channel) for channel in memo_off_channels]
+        quiet_stubs = [earmark_pb2_grpc.EarmarkStub(channel) for channel in quiet_channels]
         noops, canneds = (
             [
                 channel.unary_unary(
@@ -162,6 +174,10 @@ def grpc_bench(evaluator: Evaluator, seconds: float, workers: int = 1) -> dict[s
             n = next(counter)
             return memo_off_stubs[n % len(memo_off_stubs)].EvaluateBatch.future(batches[n % len(batches)])
 
+        def evaluate_quiet() -> Any:
+            n = next(counter)
+            return quiet_stubs[n % len(quiet_stubs)].Evaluate.future(requests[n % len(requests)])
+
         def bare_noop() -> Any:
             return bare_stubs[0].Evaluate.future(requests[next(counter) % len(requests)])
 
@@ -183,6 +199,8 @@ def grpc_bench(evaluator: Evaluator, seconds: float, workers: int = 1) -> dict[s
         ]
         if bare_server:
             paths.append(("bare", bare_noop, 1, bare_server))
+        if quiet:
+            paths.append(("evaluate_quiet", evaluate_quiet, 1, quiet))
         if memo_off:
             paths += [
                 ("evaluate_memo_off", evaluate_memo_off, 1, memo_off),
@@ -213,6 +231,10 @@ def grpc_bench(evaluator: Evaluator, seconds: float, workers: int = 1) -> dict[s
             "evaluate_memo_off_per_s": rates.get("evaluate_memo_off", 0.0),
             "batch_memo_off_per_s": rates.get("batch_memo_off", 0.0),
             "batch_memo_off_cpu_us": cpu.get("batch_memo_off", 0.0),
+            "evaluate_quiet_per_s": rates.get("evaluate_quiet", 0.0),
         }
     finally:
-        stop(channels + bare_channels + memo_off_channels, servers + bare_server + memo_off)
+        stop(
+            channels + bare_channels + memo_off_channels + quiet_channels,
+            servers + bare_server + memo_off + quiet,
+        )

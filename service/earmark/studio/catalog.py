@@ -54,13 +54,7 @@ class EvaluatedCatalog:
         self._category_attributes = _attributes_deciding_category(self.pack)
         # Per rule, the products that leave out something it tests by value: for them it
         # can't decide on the data (issue 24: the preview says how many).
-        self.undecided: dict[str, int] = {}
-        for rule in self.pack.rules:
-            names = attributes_valued(rule)
-            if names:
-                self.undecided[rule.id] = sum(
-                    any(row.product.specs.get(name) in (None, [], "") for name in names) for row in self.rows
-                )
+        self.undecided = _undecided(self.pack, self.rows)
 
     def select(self, *, text: str = "", category: str = "", sort: str = "") -> list[Row]:
         """The rows matching `text` (in the id or label) and `category`, best first for the
@@ -89,6 +83,21 @@ class EvaluatedCatalog:
     def category_counts(self) -> dict[str, int]:
         counts = Counter(row.verdict.category for row in self.rows if row.verdict)
         return dict(sorted(counts.items()))
+
+
+def _undecided(pack: Pack, rows: list[Row]) -> dict[str, int]:
+    """Per rule that tests values, how many rows leave out one of those attributes. Rows
+    are grouped by what they leave out first: a catalog has few such groups, and asking
+    each rule of each row made opening 10,000 products take twice as long."""
+    valued = {rule.id: names for rule in pack.rules if (names := attributes_valued(rule))}
+    tested = sorted(set().union(*valued.values())) if valued else []
+    groups = Counter(
+        frozenset(name for name in tested if row.product.specs.get(name) in (None, [], "")) for row in rows
+    )
+    return {
+        rule_id: sum(count for missing, count in groups.items() if not missing.isdisjoint(names))
+        for rule_id, names in valued.items()
+    }
 
 
 def _attributes_deciding_category(pack: Pack) -> list[str]:

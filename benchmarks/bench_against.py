@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from common import CATALOG, alternating_best, catalog_requests, cycling, start_servers, stop
+from common import CATALOG, alternating_best, catalog_requests, cycling, pages, start_servers, stop
 
 from earmark.v1 import earmark_pb2 as pb
 from earmark.v1 import earmark_pb2_grpc
@@ -70,10 +70,7 @@ def _side_by_side(checkout: Path, seconds: float) -> dict[tuple[str, str], tuple
         # (a value added since), and the same requests go to both sides.
         catalog = checkout / CATALOG.relative_to(REPO)
         requests = catalog_requests(catalog)
-        pages = [
-            pb.EvaluateBatchRequest(products=[r.product for r in requests[start : start + PAGE]])
-            for start in range(0, len(requests) - PAGE + 1, PAGE)  # full pages only
-        ]
+        batches = pages(requests, PAGE)
         calls: dict[tuple[str, str], Callable[[], Any]] = {}
         for side, channel in channels.items():
             stub = earmark_pb2_grpc.EarmarkStub(channel)
@@ -84,7 +81,7 @@ def _side_by_side(checkout: Path, seconds: float) -> dict[tuple[str, str], tuple
             )
             calls[(side, "noop")] = cycling(noop.future, requests)
             calls[(side, "evaluate")] = cycling(stub.Evaluate.future, requests)
-            calls[(side, "batch")] = cycling(stub.EvaluateBatch.future, pages)
+            calls[(side, "batch")] = cycling(stub.EvaluateBatch.future, batches)
         return alternating_best(calls, {key: servers[key[0]][0].pid for key in calls}, seconds)
     finally:
         stop(list(channels.values()), servers["now"] + servers["then"])

@@ -19,6 +19,7 @@ from common import (
     big_catalog,
     cpu_seconds,
     evaluate_requests,
+    pages,
     start_servers,
     stop,
     throughput,
@@ -132,11 +133,7 @@ def grpc_bench(evaluator: Evaluator, seconds: float, workers: int = 1) -> dict[s
         )
         # Every product new to the verdict cache (which is off anyway): a catalog's worth.
         requests = evaluate_requests(big_catalog(10_000))
-        batches = []
-        for start in range(0, len(requests), 100):
-            page = pb.EvaluateBatchRequest()
-            page.products.extend(r.product for r in requests[start : start + 100])
-            batches.append(page)
+        batches = pages(requests)
         # The same calls asking only for what a listing page shows (AIP-157 read_mask).
         scores_mask = field_mask_pb2.FieldMask(paths=SCORES_ONLY)
         scores_requests = []

@@ -67,6 +67,16 @@ def evaluate_requests(products: list[CatalogProduct]) -> list[pb.EvaluateRequest
     return requests
 
 
+def pages(requests: list[pb.EvaluateRequest], size: int = 100) -> list[pb.EvaluateBatchRequest]:
+    """The requests' products as EvaluateBatch pages of `size`, in order; full pages only."""
+    batches = []
+    for start in range(0, len(requests) - size + 1, size):
+        page = pb.EvaluateBatchRequest()
+        page.products.extend(r.product for r in requests[start : start + size])
+        batches.append(page)
+    return batches
+
+
 def start_servers(
     workers: int,
     cache_entries: int = 0,

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from common import big_catalog, evaluate_requests, start_servers, stop, throughput
+from common import big_catalog, evaluate_requests, pages, start_servers, stop, throughput
 
 from earmark.v1 import earmark_pb2 as pb
 from earmark.v1 import earmark_pb2_grpc
@@ -129,11 +129,7 @@ def _stubs(port: int) -> list[Any]:
 def _loads(ports: dict[str, int]) -> dict[str, tuple[str, int, Callable[[], Any]]]:
     """Each load: (the server it is sent to, products per call, a call)."""
     requests = evaluate_requests(big_catalog(10_000))
-    batches = []
-    for start in range(0, len(requests), 100):
-        page = pb.EvaluateBatchRequest()
-        page.products.extend(r.product for r in requests[start : start + 100])
-        batches.append(page)
+    batches = pages(requests)
     cold, warm, bare = _stubs(ports["cold"]), _stubs(ports["warm"]), _stubs(ports["bare"])
     noop = grpc.insecure_channel(f"127.0.0.1:{ports['cold']}").unary_unary(
         "/earmark.bench.Noop/Call",

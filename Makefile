@@ -87,8 +87,8 @@ fuzz: install
 bench: install debian-tools
 	$(BIN)/python benchmarks/run.py
 
-# Where a server's CPU goes under each load of `make bench`, sampled by py-spy: a summary
-# per load, and collapsed stacks for a flame graph, in build/profiles/.
+# Where a server's time holding the GIL goes under each load of `make bench`, sampled by
+# py-spy: a summary per load, and collapsed stacks for a flame graph, in build/profiles/.
 profile: install
 	$(BIN)/python benchmarks/profile_server.py
 

@@ -116,22 +116,27 @@ def summarise(collapsed: Path) -> tuple[int, collections.Counter[str], collectio
     return total, parts, leaves
 
 
-def _stubs(port: int) -> list[Any]:
-    """Four connections, so that calls don't queue behind one another's frames."""
-    return [
-        earmark_pb2_grpc.EarmarkStub(
-            grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.use_local_subchannel_pool", 1)])
-        )
+def _stubs(port: int, channels: list[grpc.Channel]) -> list[Any]:
+    """Four connections (added to `channels`), so that calls don't queue behind one
+    another's frames."""
+    opened = [
+        grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.use_local_subchannel_pool", 1)])
         for _ in range(4)
     ]
+    channels += opened
+    return [earmark_pb2_grpc.EarmarkStub(channel) for channel in opened]
 
 
-def _loads(ports: dict[str, int]) -> dict[str, tuple[str, int, Callable[[], Any]]]:
-    """Each load: (the server it is sent to, products per call, a call)."""
+def _loads(
+    ports: dict[str, int], channels: list[grpc.Channel]
+) -> dict[str, tuple[str, int, Callable[[], Any]]]:
+    """Each load: (the server it is sent to, products per call, a call); the channels it
+    opens are added to `channels`."""
     requests = evaluate_requests(big_catalog(10_000))
     batches = pages(requests)
-    cold, warm, bare = _stubs(ports["cold"]), _stubs(ports["warm"]), _stubs(ports["bare"])
-    noop = grpc.insecure_channel(f"127.0.0.1:{ports['cold']}").unary_unary(
+    cold, warm, bare = (_stubs(ports[kind], channels) for kind in ("cold", "warm", "bare"))
+    channels.append(grpc.insecure_channel(f"127.0.0.1:{ports['cold']}"))
+    noop = channels[-1].unary_unary(
         "/earmark.bench.Noop/Call",
         request_serializer=pb.EvaluateRequest.SerializeToString,
         response_deserializer=pb.EvaluateResponse.FromString,
@@ -148,7 +153,7 @@ def _loads(ports: dict[str, int]) -> dict[str, tuple[str, int, Callable[[], Any]
         "bare-noop": (
             "bare",
             1,
-            lambda: pick(n := next(counter), bare).Evaluate.future(requests[n % 10_000]),
+            lambda: pick(n := next(counter), bare).Evaluate.future(requests[n % len(requests)]),
         ),
         "noop": ("cold", 1, lambda: noop.future(requests[next(counter) % len(requests)])),
         "warm-evaluate": (
@@ -195,8 +200,9 @@ def main() -> int:
         "bare": start_servers(1, bare=True),
     }
     report: list[str] = []
+    channels: list[grpc.Channel] = []
     try:
-        loads = _loads({kind: port for kind, (_, port) in servers.items()})
+        loads = _loads({kind: port for kind, (_, port) in servers.items()}, channels)
         for name, (kind, per_call, call) in loads.items():
             throughput(call, 1.0)  # warm up
             driver = _Driver(call)
@@ -211,7 +217,7 @@ def main() -> int:
                 driver.stop()
             report += _describe(name, collapsed, answered, per_call)
     finally:
-        stop([], [process for processes, _ in servers.values() for process in processes])
+        stop(channels, [process for processes, _ in servers.values() for process in processes])
     text = "\n".join(report)
     (OUT / "summary.txt").write_text(text + "\n")
     print(text)

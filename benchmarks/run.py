@@ -12,8 +12,8 @@ benchmark, run in this order; what each aims for is data, in targets.py:
    Studio's catalog and checks while typing).
 6. bench_bulk.py: `earmark score` over 200,000 products, one process against one per
    core (BENCH_BULK_PRODUCTS sets the size).
-7. bench_against.py: the no-op and Evaluate on this code and on an earlier commit
-   (BENCH_AGAINST), side by side in the same run.
+7. bench_against.py: the no-op, Evaluate and EvaluateBatch on this code and on an
+   earlier commit (BENCH_AGAINST), side by side in the same run.
 8. bench_observability.py: Evaluate with tracing off, on and sampled at 0, and with the
    decision log written, side by side.
 

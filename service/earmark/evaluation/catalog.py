@@ -88,6 +88,11 @@ class Gap:
     rules: tuple[str, ...]  # the rules that read it, in pack order
 
 
+def leaves_out(product: CatalogProduct, name: str) -> bool:
+    """Whether a listing leaves `name` out: absent, null, an empty list or empty text."""
+    return product.specs.get(name) in (None, [], "")
+
+
 def missing_data(pack: Pack, products: Iterable[CatalogProduct]) -> list[Gap]:
     """For each spec attribute a rule reads, how many of `products` don't list it: where a
     merchandiser's catalog leaves the pack guessing."""
@@ -100,7 +105,7 @@ def missing_data(pack: Pack, products: Iterable[CatalogProduct]) -> list[Gap]:
     for product in products:
         count += 1
         for name in readers:
-            if product.specs.get(name) in (None, [], ""):
+            if leaves_out(product, name):
                 missing[name] += 1
     gaps = [Gap(name, missing[name], count, tuple(readers[name])) for name in readers]
     # The attributes most rules read first: a gap there moves the most verdicts.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -64,13 +65,12 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
     ) -> None:
         self._live = live
         self._decisions = decisions
-        # Answers kept as bytes, one cache per evaluator: dropped with it after a reload.
+        # What is kept as bytes, per evaluator, so that a reload drops it with the evaluator:
+        # answers (EARMARK_CACHE_ENTRIES), and untraced verdicts, as many as the composition
+        # memo keeps (EARMARK_MEMO_ENTRIES), so that a memo hit is not filled and serialized again.
         self._response_entries = response_entries
-        self._responses: weakref.WeakKeyDictionary[Evaluator, ResponseCache] = weakref.WeakKeyDictionary()
-        # Untraced verdicts' bytes, as many as the composition memo keeps (EARMARK_MEMO_ENTRIES),
-        # one table per evaluator likewise: a memo hit's verdict is not filled and serialized again.
         self._verdict_bytes_entries = verdict_bytes_entries
-        self._verdict_bytes: weakref.WeakKeyDictionary[Evaluator, VerdictBytes] = weakref.WeakKeyDictionary()
+        self._kept: weakref.WeakKeyDictionary[Evaluator, _KeptBytes] = weakref.WeakKeyDictionary()
         self._status = status  # the reloader's, read for DescribeRules
         self._strict = strict  # EARMARK_STRICT: every request as if it set strict
         self._metrics = metrics
@@ -87,7 +87,7 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
             # Only a listing page's small requests are kept: a 4 MB request as a key would
             # hold 4 MB per entry, and hashing it costs more than it saves.
             keep = raw is not None and len(raw) <= MAX_KEPT_REQUEST_BYTES
-            responses = self._responses_for(evaluator) if keep else None
+            responses = self._kept_for(evaluator).responses if keep else None
             # A logged decision needs the verdict itself, which kept bytes don't hold.
             if responses is not None and not logged:
                 answered = responses.get(raw)
@@ -138,18 +138,13 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
             trailing = ((REQUEST_ID_KEY, request_id),) if request_id else ()
             context.set_trailing_metadata((*trailing, (DECISION_ID_KEY, decision_id)))
 
-    def _verdict_bytes_for(self, evaluator: Evaluator) -> VerdictBytes:
-        found = self._verdict_bytes.get(evaluator)
-        if found is None:  # as in _responses_for
-            found = self._verdict_bytes.setdefault(evaluator, VerdictBytes(self._verdict_bytes_entries))
-        return found
-
-    def _responses_for(self, evaluator: Evaluator) -> ResponseCache | None:
-        if not self._response_entries:
-            return None
-        found = self._responses.get(evaluator)
+    def _kept_for(self, evaluator: Evaluator) -> _KeptBytes:
+        found = self._kept.get(evaluator)
         if found is None:  # two threads may both make one: one is kept, the other forgotten
-            found = self._responses.setdefault(evaluator, ResponseCache(self._response_entries))
+            responses = ResponseCache(self._response_entries) if self._response_entries else None
+            found = self._kept.setdefault(
+                evaluator, _KeptBytes(responses, VerdictBytes(self._verdict_bytes_entries))
+            )
         return found
 
     def _evaluate(
@@ -174,7 +169,7 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         self._metrics.rule_hits.add(rule.id for rule in verdict.fired)
         warnings = notes.warnings if mask.wants("warnings") else ()
         if not request.trace:
-            data = self._verdict_bytes_for(evaluator).response(verdict, mask, warnings)
+            data = self._kept_for(evaluator).verdicts.response(verdict, mask, warnings)
             return data, verdict, notes, subject
         message = verdict_message(verdict, trace=True, mask=mask)
         message.warnings.extend(warnings)
@@ -237,14 +232,15 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         words, warn = mask.words(request.trace), mask.wants("warnings")
         # A page is logged whole or not at all; its decisions need verdicts, not kept bytes.
         batch_id = new_decision_id() if self._decisions is not None and self._decisions.sampled() else None
-        responses = self._responses_for(evaluator) if batch_id is None else None
+        kept_bytes = self._kept_for(evaluator)
+        responses = kept_bytes.responses if batch_id is None else None
         page = _page_key(request) if responses is not None else b""  # no key without a cache
         # As for Evaluate, only small keys are kept: a page with a huge shopper, or a huge
         # product, is answered but not kept.
         if len(page) > MAX_KEPT_REQUEST_BYTES:
             responses = None
         items: list[bytes] = []
-        verdict_bytes = self._verdict_bytes_for(evaluator)
+        verdict_bytes = kept_bytes.verdicts
         failed = kept = 0
         fired: list[str] = []
         undeclared: list[tuple[str, str]] = []
@@ -318,6 +314,14 @@ class EarmarkServicer(earmark_pb2_grpc.EarmarkServicer):
         evaluator = self._live.current()
         _bind(evaluator)
         return describe_message(evaluator, self._status(), self._max_batch_size)
+
+
+@dataclass(frozen=True, slots=True)
+class _KeptBytes:
+    """What the servicer keeps as bytes for one evaluator."""
+
+    responses: ResponseCache | None  # None: the response cache is off
+    verdicts: VerdictBytes
 
 
 def _page_key(request: pb.EvaluateBatchRequest) -> bytes:

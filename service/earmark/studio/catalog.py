@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from earmark.evaluation.catalog import CatalogProduct, evaluate_catalog, missing_data
+from earmark.evaluation.catalog import CatalogProduct, evaluate_catalog, leaves_out, missing_data
 from earmark.evaluation.evaluator import Evaluator
 from earmark.evaluation.verdict import Verdict
 from earmark.rulepack.analysis import attributes_valued
@@ -91,9 +91,7 @@ def _undecided(pack: Pack, rows: list[Row]) -> dict[str, int]:
     each rule of each row made opening 10,000 products take twice as long."""
     valued = {rule.id: names for rule in pack.rules if (names := attributes_valued(rule))}
     tested = sorted(set().union(*valued.values())) if valued else []
-    groups = Counter(
-        frozenset(name for name in tested if row.product.specs.get(name) in (None, [], "")) for row in rows
-    )
+    groups = Counter(frozenset(name for name in tested if leaves_out(row.product, name)) for row in rows)
     return {
         rule_id: sum(count for missing, count in groups.items() if not missing.isdisjoint(names))
         for rule_id, names in valued.items()
